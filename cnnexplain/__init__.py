@@ -1,0 +1,35 @@
+"""cnnexplain: where every parameter of a Keras model comes from, with the formula.
+
+Examples:
+    >>> import cnnexplain
+    >>> cnnexplain.__version__
+    '0.1.0'
+"""
+
+from __future__ import annotations
+
+from cnnexplain import spec
+from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._errors import CnnexplainError, DiagnosisError, SpecError, VerificationError
+from cnnexplain._explain import explain
+from cnnexplain._formula import Formula
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Breakdown",
+    "CnnexplainError",
+    "DiagnosisError",
+    "Formula",
+    "LayerRow",
+    "SpecError",
+    "VerificationError",
+    "__version__",
+    "explain",
+    "spec",
+]
+
+for _name in ("Breakdown", "CnnexplainError", "DiagnosisError", "Formula", "LayerRow",
+              "SpecError", "VerificationError", "explain"):
+    globals()[_name].__module__ = "cnnexplain"
+del _name

@@ -1,0 +1,154 @@
+"""The result of explaining a model: one `LayerRow` per layer, totals in `Breakdown`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnnexplain._formula import Formula, Sum, total_of
+from cnnexplain._rules._base import Weight
+from cnnexplain._shapes import Shape
+
+__all__ = ["Breakdown", "LayerRow"]
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer: its parameters, the formula giving them, its output shape and why.
+
+    Attributes:
+        name: the layer's name.
+        kind: its Keras class name (``Conv2D``; ``Functional`` for a nested model).
+        params: total parameters, ``int(formula)``.
+        trainable: parameters updated by gradients (0 for a frozen layer).
+        non_trainable: the rest (frozen layers, BatchNormalization statistics).
+        output_shape: a shape tuple (``None`` for the batch axis), or a list of
+            them for a layer with several outputs.
+        formula: the `Formula` whose value is ``params``.
+        shape_steps: the arithmetic of each output length, e.g. ``H: ⌊(28−3)/1⌋+1 = 26``.
+        weights: the weight tensors the rule implies.
+        children: the rows of a nested model.
+        note: what a reader should know (shared layer, frozen, no rule...).
+        explained: False when no rule covers the layer and its count comes from Keras.
+        calls: how many times the layer is called (a shared layer counts once).
+        input_shape: the shape(s) the layer receives.
+    """
+
+    name: str
+    kind: str
+    params: int
+    trainable: int
+    non_trainable: int
+    output_shape: Shape | list[Shape]
+    formula: Formula
+    shape_steps: tuple[str, ...] = ()
+    weights: tuple[Weight, ...] = ()
+    children: tuple[LayerRow, ...] = ()
+    note: str = ""
+    explained: bool = True
+    calls: int = 1
+    input_shape: Shape | list[Shape] = ()
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
+        """This row and its descendants, each with its path (``outer/inner``)."""
+        path = f"{prefix}{self.name}"
+        yield path, self
+        for child in self.children:
+            yield from child.walk(f"{path}/")
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Per-layer parameter counts with formulas and shapes, and the model's totals.
+
+    Rows follow ``model.layers`` (InputLayer excluded); totals are computed here,
+    from the rows, so a layer shared by several calls counts once.
+    """
+
+    name: str
+    rows: tuple[LayerRow, ...]
+    input_shapes: tuple[Shape, ...] = ()
+    output_shapes: tuple[Shape, ...] = ()
+    expand: bool = False
+    source: Any = field(default=None, repr=False, compare=False)
+    _verifier: Callable[[Breakdown], None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def total(self) -> int:
+        """All parameters, trainable or not."""
+        return sum(r.params for r in self.rows)
+
+    @property
+    def trainable(self) -> int:
+        """Parameters updated by gradients."""
+        return sum(r.trainable for r in self.rows)
+
+    @property
+    def non_trainable(self) -> int:
+        """Parameters not updated by gradients."""
+        return sum(r.non_trainable for r in self.rows)
+
+    @property
+    def formula(self) -> Sum:
+        """The compact model formula, e.g. ``(3·3+1)·32 + (5408+1)·100 + (100+1)·10``."""
+        return total_of([r.formula for r in self.rows])
+
+    @property
+    def unexplained(self) -> list[LayerRow]:
+        """Rows (nested ones included) that no rule covers: their counts come from Keras."""
+        return [row for _, row in self.walk() if not row.explained]
+
+    def walk(self) -> Iterator[tuple[str, LayerRow]]:
+        """Every row with its path, nested rows after their model's row."""
+        for row in self.rows:
+            yield from row.walk()
+
+    def verify(self) -> None:
+        """Compare every row and total with Keras.
+
+        Raises:
+            VerificationError: naming the layer, the figure, Keras's value and ours.
+            SpecError: if there is no Keras model to compare with.
+        """
+        if self._verifier is None:
+            from cnnexplain._errors import SpecError  # noqa: PLC0415
+
+            raise SpecError(f"Breakdown of '{self.name}' has no Keras model to verify against.")
+        self._verifier(self)
+
+    # Renderers live in _render.py; these delegate so the data class stays small.
+    def to_text(self, *, expand: bool | None = None) -> str:
+        """A table like ``model.summary()`` with formula and shape columns and the totals."""
+        from cnnexplain._render import text  # noqa: PLC0415
+
+        return text(self, expand=self.expand if expand is None else expand)
+
+    def to_markdown(self, *, expand: bool | None = None) -> str:
+        """The table in Markdown."""
+        from cnnexplain._render import markdown  # noqa: PLC0415
+
+        return markdown(self, expand=self.expand if expand is None else expand)
+
+    def to_latex(self, *, expand: bool | None = None) -> str:
+        """A LaTeX ``tabular`` of the table plus the model formula."""
+        from cnnexplain._render import latex  # noqa: PLC0415
+
+        return latex(self, expand=self.expand if expand is None else expand)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with every row (nested rows under ``children``) and the totals."""
+        from cnnexplain._render import to_dict  # noqa: PLC0415
+
+        return to_dict(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        from cnnexplain._render import html  # noqa: PLC0415
+
+        return html(self, expand=self.expand)

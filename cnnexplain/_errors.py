@@ -1,0 +1,68 @@
+"""The exceptions cnnexplain raises, all under one base.
+
+```
+CnnexplainError
+├── SpecError           an invalid model description (spec, config or file)
+├── VerificationError   a computed figure disagrees with Keras
+└── DiagnosisError      a hand count that cannot be read
+```
+
+Each carries the context it names (layer, argument, file) as attributes, and
+its message is one sentence: what is wrong, where, what was expected, and
+``Received: ...``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CnnexplainError", "DiagnosisError", "SpecError", "VerificationError"]
+
+
+class CnnexplainError(Exception):
+    """Base class of every error cnnexplain raises on bad input."""
+
+
+class SpecError(CnnexplainError, ValueError):
+    """A model description is invalid: the message names the layer and argument.
+
+    Attributes:
+        layer: the layer's name, or ``None`` when the model as a whole is wrong.
+        argument: the argument at fault, or ``None``.
+    """
+
+    def __init__(self, message: str, *, layer: str | None = None, argument: str | None = None):
+        super().__init__(message)
+        self.layer = layer
+        self.argument = argument
+
+
+class VerificationError(CnnexplainError, AssertionError):
+    """A computed figure disagrees with the one Keras reports.
+
+    Attributes:
+        layer: the layer's name.
+        what: which figure (``"params"``, ``"trainable"``, ``"output_shape"``...).
+        expected: what Keras reports.
+        got: what cnnexplain computed.
+    """
+
+    def __init__(self, layer: str, what: str, expected: object, got: object):
+        super().__init__(
+            f"Layer '{layer}': cnnexplain computed {what} {got!r} but Keras reports "
+            f"{expected!r}."
+        )
+        self.layer = layer
+        self.what = what
+        self.expected = expected
+        self.got = got
+
+
+class DiagnosisError(CnnexplainError, ValueError):
+    """A hand count given to `diagnose` cannot be read or aligned with the layers.
+
+    Attributes:
+        argument: the argument at fault (``"running"`` or ``"per_layer"``).
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None):
+        super().__init__(message)
+        self.argument = argument

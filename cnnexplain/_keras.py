@@ -1,0 +1,180 @@
+"""The Keras adapter: explain a live Keras model and verify a breakdown against one.
+
+Like einops' backends, it only looks at Keras when Keras is already imported
+(a Keras model can't exist otherwise), and imports it inside functions that
+need it, so ``import cnnexplain`` never loads TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._errors import SpecError, VerificationError
+from cnnexplain._evaluate import Measured, evaluate
+from cnnexplain._graph import parse_model
+from cnnexplain._rules._base import Weight
+from cnnexplain._shapes import Shape
+
+__all__ = ["build_keras_model", "explain_keras", "is_keras_model", "verify_against"]
+
+
+def is_keras_model(obj: object) -> bool:
+    """True for a Keras 3 model, checked without importing Keras."""
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(obj, keras.Model)
+
+
+def _model_class(model: Any) -> str:
+    import keras  # noqa: PLC0415
+    from keras.src.models.functional import Functional  # noqa: PLC0415
+
+    if isinstance(model, keras.Sequential):
+        return "Sequential"
+    if isinstance(model, Functional):
+        return "Functional"
+    return "Subclassed"
+
+
+def _shape(value: Any) -> Shape:
+    return tuple(None if d is None else int(d) for d in value)
+
+
+def _unique(weights: list[Any]) -> list[Any]:
+    seen: dict[int, Any] = {}
+    for w in weights:
+        seen.setdefault(id(w), w)
+    return list(seen.values())
+
+
+def _size(weights: list[Any]) -> int:
+    return sum(math.prod(_shape(w.shape)) for w in _unique(weights))  # type: ignore[misc]
+
+
+def _outputs(layer: Any, call: int = 0) -> tuple[Shape, ...] | None:
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    if not nodes:
+        return None
+    node = nodes[min(call, len(nodes) - 1)]
+    return tuple(_shape(t.shape) for t in node.outputs)
+
+
+def _lookup(model: Any, path: tuple[str, ...]) -> Any:
+    layer = model
+    for name in path:
+        layer = layer.get_layer(name)
+    return layer
+
+
+def _measure(layer: Any, call: int) -> Measured:
+    try:
+        params = int(layer.count_params())
+    except ValueError as err:
+        raise SpecError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) is not built, so Keras cannot "
+            "count its parameters; build the model or call it on an input first."
+        ) from err
+    outputs = _outputs(layer, call)
+    if outputs is None:
+        raise SpecError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) has never been called, so its "
+            "output shape is unknown; build the model with keras.Input(...)."
+        )
+    trainable_ids = {id(w) for w in layer.trainable_weights}
+    weights = tuple(
+        Weight(str(w.name), _shape(w.shape), id(w) in trainable_ids)  # type: ignore[arg-type]
+        for w in _unique(layer.weights)
+    )
+    return Measured(params, _size(layer.trainable_weights), outputs, weights)
+
+
+def explain_keras(model: Any, *, verify: bool = True, expand: bool = False) -> Breakdown:
+    """Explain a built Keras model; verify every row against it unless told not to."""
+    kind = _model_class(model)
+    if kind == "Subclassed":
+        breakdown = _subclassed(model, expand=expand)
+    else:
+        config = model.get_config()
+        graph = parse_model(kind, config)
+
+        def fallback(path: tuple[str, ...], call: int, _inputs: list[Shape]) -> Measured:
+            return _measure(_lookup(model, path), call)
+
+        rows, inputs, outputs = evaluate(graph, fallback)
+        breakdown = Breakdown(graph.name, tuple(rows), tuple(inputs), tuple(outputs), expand,
+                              source=model, _verifier=lambda b: verify_against(b, model))
+    if verify:
+        breakdown.verify()
+    return breakdown
+
+
+def _subclassed(model: Any, *, expand: bool) -> Breakdown:
+    """A subclassed model has no graph to read: each layer's row comes from Keras, flagged."""
+    rows = []
+    for layer in model.layers:
+        m = _measure(layer, 0)
+        rows.append(LayerRow(
+            name=layer.name, kind=type(layer).__name__, params=m.params, trainable=m.trainable,
+            non_trainable=m.params - m.trainable,
+            output_shape=m.outputs[0] if len(m.outputs) == 1 else list(m.outputs),
+            formula=_params_term(m.params, type(layer).__name__), weights=m.weights,
+            note=f"subclassed model {type(model).__name__}: no graph to read, count from Keras",
+            explained=False,
+        ))
+    return Breakdown(model.name, tuple(rows), (), (), expand, source=model,
+                     _verifier=lambda b: verify_against(b, model))
+
+
+def _params_term(params: int, kind: str) -> Any:
+    from cnnexplain._formula import Term  # noqa: PLC0415
+
+    return Term(params, f"params({kind})")
+
+
+def _check(row: LayerRow, what: str, expected: object, got: object) -> None:
+    if expected != got:
+        raise VerificationError(row.name, what, expected, got)
+
+
+def _verify_row(row: LayerRow, layer: Any) -> None:
+    _check(row, "params", int(layer.count_params()), row.params)
+    _check(row, "trainable params", _size(layer.trainable_weights), row.trainable)
+    outputs = _outputs(layer)
+    if outputs is not None:
+        expected = outputs[0] if len(outputs) == 1 else list(outputs)
+        _check(row, "output_shape", expected, row.output_shape)
+    for child in row.children:
+        _verify_row(child, layer.get_layer(child.name))
+
+
+def verify_against(b: Breakdown, model: Any) -> None:
+    """Compare every row (params, trainable, output shape) and the totals with ``model``.
+
+    Raises:
+        VerificationError: at the first figure that differs.
+    """
+    for row in b.rows:
+        try:
+            layer = model.get_layer(row.name)
+        except ValueError as err:
+            raise VerificationError(row.name, "presence", "no such layer", "a row") from err
+        _verify_row(row, layer)
+    if int(model.count_params()) != b.total:
+        raise VerificationError(f"model {b.name}", "total params", model.count_params(), b.total)
+    trainable = _size(model.trainable_weights)
+    if trainable != b.trainable:
+        raise VerificationError(f"model {b.name}", "trainable params", trainable, b.trainable)
+
+
+def build_keras_model(class_name: str, config: Mapping[str, Any]) -> Any:
+    """Build the Keras model a Keras-format config describes (used to verify specs)."""
+    import keras  # noqa: PLC0415
+
+    cls = keras.Sequential if class_name == "Sequential" else keras.Model
+    try:
+        return cls.from_config(dict(config))
+    except (ValueError, TypeError, KeyError) as err:
+        raise SpecError(f"Keras could not build model '{config.get('name')}': {err}") from err

@@ -1,0 +1,162 @@
+"""What a rule is, how it reads a layer's arguments, and the registry of rules.
+
+A rule takes a layer's Keras-format config (as ``layer.get_config()`` gives it,
+read through `LayerArgs`) and its input shapes, and returns an `Explained`: the
+formula of the parameter count, the weights it implies, the output shapes and
+the arithmetic behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cnnexplain._errors import SpecError
+from cnnexplain._formula import Formula, Term
+from cnnexplain._shapes import Shape
+
+__all__ = [
+    "RULES",
+    "Explained",
+    "LayerArgs",
+    "Rule",
+    "Weight",
+    "channel_axis",
+    "find_rule",
+    "fmt_shape",
+    "rule",
+    "zero",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """One weight tensor the layer holds, as Keras names it (``kernel``, ``bias``...)."""
+
+    name: str
+    shape: tuple[int, ...]
+    trainable: bool = True
+
+    @property
+    def size(self) -> int:
+        """Number of scalars in the tensor."""
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """What a rule finds for one call of a layer."""
+
+    formula: Formula
+    weights: tuple[Weight, ...]
+    outputs: tuple[Shape, ...]
+    shape_steps: tuple[str, ...] = ()
+    note: str = ""
+    trainable: int | None = None
+    """Trainable count when known from outside (a layer without rule); else from weights."""
+
+
+class LayerArgs:
+    """A layer's config, read with validation that names the layer and the argument."""
+
+    def __init__(self, name: str, class_name: str, config: Mapping[str, Any]):
+        self.name = name
+        self.class_name = class_name
+        self.config = config
+
+    def error(self, argument: str | None, message: str, received: object = None) -> SpecError:
+        """A `SpecError` whose message starts with the layer and ends with what was received."""
+        where = f"Layer '{self.name}' ({self.class_name})"
+        tail = f" Received: {argument}={received!r}." if argument is not None else ""
+        return SpecError(f"{where}: {message}.{tail}", layer=self.name, argument=argument)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The raw value of ``key``, or ``default`` when the config lacks it."""
+        return self.config.get(key, default)
+
+    def int(self, key: str, default: int | None = None, *, minimum: int = 1) -> int:
+        """An integer argument no smaller than ``minimum``."""
+        value = self.config.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"'{key}' must be an integer", value)
+        if value < minimum:
+            raise self.error(key, f"'{key}' must be at least {minimum}", value)
+        return value
+
+    def ints(self, key: str, rank: int, default: Any = None, *, minimum: int = 1) -> tuple[int, ...]:
+        """An int or a tuple of ``rank`` ints (Keras accepts both), each ``>= minimum``."""
+        value = self.config.get(key, default)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = (value,) * rank
+        if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != rank:
+            raise self.error(key, f"'{key}' must be an integer or {rank} integers", value)
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value):
+            raise self.error(key, f"'{key}' must hold integers of at least {minimum}", value)
+        return tuple(value)
+
+    def bool(self, key: str, default: bool) -> bool:  # noqa: FBT001
+        """A boolean argument."""
+        value = self.config.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"'{key}' must be True or False", value)
+        return value
+
+    def choice(self, key: str, options: Sequence[str], default: str) -> str:
+        """A string argument among ``options`` (case-insensitive, as Keras reads them)."""
+        value = self.config.get(key, default)
+        if not isinstance(value, str) or value.lower() not in options:
+            raise self.error(key, f"'{key}' must be one of {', '.join(map(repr, options))}", value)
+        return value.lower()
+
+    def known(self, shape: Shape, axis: int, what: str) -> int:
+        """The length of ``shape[axis]``, which must be known to count parameters."""
+        value = shape[axis]
+        if value is None:
+            raise self.error(
+                None, f"the {what} (axis {axis} of input shape {fmt_shape(shape)}) must be known"
+            )
+        return value
+
+
+Rule = Callable[[LayerArgs, list[Shape]], Explained]
+RULES: dict[str, Rule] = {}
+_R = TypeVar("_R", bound=Rule)
+
+
+def rule(*class_names: str) -> Callable[[_R], _R]:
+    """Register a rule for the given Keras class names."""
+
+    def register(fn: _R) -> _R:
+        for name in class_names:
+            if name in RULES:
+                raise RuntimeError(f"two rules for {name}")
+            RULES[name] = fn
+        return fn
+
+    return register
+
+
+def find_rule(class_name: str) -> Rule | None:
+    """The rule for a Keras class name, or ``None``."""
+    return RULES.get(class_name)
+
+
+def fmt_shape(shape: Shape) -> str:
+    """``(None, 26, 26, 32)`` as Keras prints it."""
+    inner = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def channel_axis(args: LayerArgs) -> int:
+    """-1 for ``channels_last`` (the default), 1 for ``channels_first``."""
+    if args.get("data_format") is None:
+        return -1
+    fmt = args.choice("data_format", ("channels_last", "channels_first"), "channels_last")
+    return -1 if fmt == "channels_last" else 1
+
+
+def zero(outputs: tuple[Shape, ...], steps: tuple[str, ...] = (), note: str = "") -> Explained:
+    """The result for a layer without weights."""
+    return Explained(Term(0), (), outputs, steps, note)

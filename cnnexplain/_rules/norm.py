@@ -1,0 +1,39 @@
+"""BatchNormalization: trainable gamma and beta, non-trainable moving statistics."""
+
+from __future__ import annotations
+
+import math
+
+from cnnexplain._formula import Formula, Term
+from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
+from cnnexplain._shapes import Shape
+
+__all__ = ["batch_normalization"]
+
+
+@rule("BatchNormalization")
+def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """``4·C``: gamma and beta (trainable, ``2·C``), moving mean and variance (``2·C``, never)."""
+    (shape,) = inputs
+    axis = args.get("axis", -1)
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
+        raise args.error("axis", "'axis' must be an integer or a list of integers", axis)
+    if any(not -len(shape) < a < len(shape) or a in (0, -len(shape)) for a in axes):
+        raise args.error("axis", f"'axis' must name non-batch axes of a rank-{len(shape)} input", axis)
+    sizes = [args.known(shape, a, "normalized axis") for a in axes]
+    c = math.prod(sizes)
+    center = args.bool("center", default=True)
+    scale = args.bool("scale", default=True)
+    per_channel = ([Weight("gamma", (c,))] if scale else []) + (
+        [Weight("beta", (c,))] if center else []
+    )
+    stats = [Weight("moving_mean", (c,), trainable=False), Weight("moving_variance", (c,), False)]
+    count = len(per_channel) + len(stats)
+    formula: Formula = Term(count, "n_vectors") * Term(c, "C")
+    note = (
+        f"{', '.join(w.name for w in per_channel) or 'no weights'} trainable "
+        f"({len(per_channel)}·C); moving_mean and moving_variance are updated during training "
+        "but not by gradients, so Keras counts them as non-trainable (2·C)"
+    )
+    return Explained(formula, (*per_channel, *stats), (shape,), ("same shape as the input",), note)

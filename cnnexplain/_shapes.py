@@ -1,0 +1,88 @@
+"""Output-shape arithmetic: each computed length carries the sum that gives it.
+
+Examples:
+    >>> conv_length(28, 3, stride=1, padding="valid")
+    Dim(value=26, text='⌊(28−3)/1⌋+1 = 26')
+    >>> conv_length(28, 3, stride=2, padding="same")
+    Dim(value=14, text='⌈28/2⌉ = 14')
+    >>> conv_length(None, 3, stride=1, padding="valid").text
+    '? (unknown input length)'
+    >>> flatten_size((13, 13, 32))
+    Dim(value=5408, text='13·13·32 = 5408')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Dim", "Shape", "conv_length", "flatten_size", "transpose_length"]
+
+Shape = tuple[int | None, ...]
+"""A tensor shape, batch dimension included (``None`` where unknown)."""
+
+Padding = Literal["valid", "same", "causal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dim:
+    """One output length and the arithmetic that gives it."""
+
+    value: int | None
+    text: str
+
+
+def _unknown() -> Dim:
+    return Dim(None, "? (unknown input length)")
+
+
+def conv_length(
+    n: int | None, kernel: int, *, stride: int, padding: str, dilation: int = 1
+) -> Dim:
+    """Output length of a convolution or pooling window along one axis (Keras rules).
+
+    ``valid``: ``⌊(n−k_eff)/s⌋+1``; ``same`` and ``causal``: ``⌈n/s⌉``, where the
+    dilated kernel is ``k_eff = d·(k−1)+1``.
+    """
+    if n is None:
+        return _unknown()
+    if padding in ("same", "causal"):
+        value = math.ceil(n / stride)
+        return Dim(value, f"⌈{n}/{stride}⌉ = {value}")
+    k_eff = dilation * (kernel - 1) + 1
+    value = (n - k_eff) // stride + 1
+    k_text = str(k_eff) if dilation == 1 else f"({dilation}·({kernel}−1)+1)"
+    return Dim(value, f"⌊({n}−{k_text})/{stride}⌋+1 = {value}")
+
+
+def transpose_length(
+    n: int | None,
+    kernel: int,
+    *,
+    stride: int,
+    padding: str,
+    output_padding: int | None = None,
+    dilation: int = 1,
+) -> Dim:
+    """Output length of a transposed convolution along one axis (Keras rules)."""
+    if n is None:
+        return _unknown()
+    k_eff = dilation * (kernel - 1) + 1
+    if output_padding is None:
+        if padding == "valid":
+            value = n * stride + max(k_eff - stride, 0)
+            return Dim(value, f"{n}·{stride}+max({k_eff}−{stride}, 0) = {value}")
+        value = n * stride
+        return Dim(value, f"{n}·{stride} = {value}")
+    pad = 0 if padding == "valid" else k_eff // 2
+    value = (n - 1) * stride + k_eff - 2 * pad + output_padding
+    return Dim(value, f"({n}−1)·{stride}+{k_eff}−2·{pad}+{output_padding} = {value}")
+
+
+def flatten_size(dims: Shape) -> Dim:
+    """Length of the flattened vector: the product of the non-batch dimensions."""
+    if any(d is None for d in dims):
+        return _unknown()
+    value = math.prod(d for d in dims if d is not None)
+    return Dim(value, "·".join(str(d) for d in dims) + f" = {value}")

@@ -1,0 +1,399 @@
+"""Describe Keras models without TensorFlow, with Keras's names and arguments.
+
+A spec writes the same config Keras writes (``model.get_config()``), so
+`cnnexplain.explain` gives a spec and the Keras model it describes the same
+breakdown, and ``explain(spec_model, verify=True)`` builds it in Keras to prove it.
+
+Examples:
+    >>> from cnnexplain import explain, spec
+    >>> model = spec.Sequential([
+    ...     spec.Input((28, 28, 1)),
+    ...     spec.Conv2D(32, (3, 3), activation="relu", name="conv"),
+    ...     spec.MaxPooling2D((2, 2), name="pool"),
+    ...     spec.Flatten(name="flatten"),
+    ...     spec.Dense(100, activation="relu", name="hidden"),
+    ...     spec.Dense(10, activation="softmax", name="output"),
+    ... ])
+    >>> explain(model).total
+    542230
+
+    The functional form describes branches:
+
+    >>> x = spec.Input((32, 32, 3), name="image")
+    >>> a = spec.Conv2D(16, 3, padding="same", name="a")(x)
+    >>> b = spec.Conv2D(16, 1, name="b")(x)
+    >>> y = spec.Add(name="add")([a, b])
+    >>> branchy = spec.Model(x, spec.GlobalAveragePooling2D(name="gap")(y), name="branchy")
+    >>> [(r.name, r.params) for r in explain(branchy).rows]
+    [('a', 448), ('b', 64), ('add', 0), ('gap', 0)]
+
+    Mistakes are named:
+
+    >>> spec.Conv2D(32, kernel=3)
+    Traceback (most recent call last):
+    ...
+    cnnexplain.SpecError: Layer 'conv2d' (Conv2D): unknown argument 'kernel'; expected one of filters, kernel_size, strides, padding, data_format, dilation_rate, groups, use_bias. Received: kernel=3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from cnnexplain._breakdown import Breakdown
+from cnnexplain._errors import SpecError
+
+__all__ = [
+    "Activation",
+    "Add",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "BatchNormalization",
+    "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "Input",
+    "Layer",
+    "LeakyReLU",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "Maximum",
+    "Minimum",
+    "Model",
+    "Multiply",
+    "ReLU",
+    "Reshape",
+    "Sequential",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "Subtract",
+    "Average",
+    "Tensor",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+]
+
+_IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+_IGNORED = frozenset({"activation", "dtype", "seed", "activity_regularizer"})
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+class Tensor:
+    """The symbolic output of a spec layer's call (functional form)."""
+
+    def __init__(self, layer: Layer, call: int, index: int = 0):
+        self.layer = layer
+        self.call = call
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"<spec.Tensor from {self.layer.class_name} call {self.call}>"
+
+
+class Layer:
+    """A Keras layer described by its class name and arguments.
+
+    Subclasses declare the Keras class (``class_name``), the arguments that can
+    be given by position, and the arguments that shape the count (with Keras's
+    defaults). Arguments that never change a count (activation, initializers,
+    regularizers, constraints, ``dtype``, and those in ``passive``) are accepted
+    and passed on to Keras; any other raises `SpecError`.
+    """
+
+    class_name: ClassVar[str] = ""
+    positional: ClassVar[tuple[str, ...]] = ()
+    arguments: ClassVar[dict[str, Any]] = {}
+    passive: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, *args: Any, name: str | None = None, trainable: bool = True,
+                 **kwargs: Any):
+        self.name = name
+        self.trainable = trainable
+        self.calls: list[list[Tensor]] = []
+        where = f"Layer '{name or _snake(self.class_name)}' ({self.class_name})"
+        if len(args) > len(self.positional):
+            raise SpecError(
+                f"{where}: takes at most {len(self.positional)} positional arguments "
+                f"({', '.join(self.positional) or 'none'}). Received: {len(args)}.",
+                layer=name, argument=None,
+            )
+        for key, value in zip(self.positional, args, strict=False):
+            if key in kwargs:
+                raise SpecError(f"{where}: '{key}' is given twice. Received: {key}={value!r}.",
+                                layer=name, argument=key)
+            kwargs[key] = value
+        for key, value in kwargs.items():
+            known = key in self.arguments or key in self.passive or key in _IGNORED
+            if not known and not key.endswith(_IGNORED_SUFFIXES):
+                expected = ", ".join(self.arguments) or "no arguments"
+                raise SpecError(
+                    f"{where}: unknown argument '{key}'; expected one of {expected}. "
+                    f"Received: {key}={value!r}.",
+                    layer=name, argument=key,
+                )
+        missing = [k for k in self.positional if k not in kwargs and k not in self.arguments]
+        if missing:
+            raise SpecError(f"{where}: missing required argument '{missing[0]}'.",
+                            layer=name, argument=missing[0])
+        self.kwargs = kwargs
+
+    def __call__(self, inputs: Tensor | Sequence[Tensor]) -> Tensor:
+        """Call the layer on spec tensors (functional form)."""
+        tensors = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+            raise SpecError(
+                f"Layer '{self.name or _snake(self.class_name)}' ({self.class_name}) must be "
+                f"called on spec tensors. Received: {inputs!r}."
+            )
+        self.calls.append(tensors)
+        return Tensor(self, len(self.calls) - 1)
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The Keras-format config of this layer under ``name``."""
+        args = {k: v for k, v in self.arguments.items() if v is not None}
+        return {"name": name, "trainable": self.trainable, **args, **self.kwargs}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        name = f", name={self.name!r}" if self.name else ""
+        return f"spec.{type(self).__name__}({args}{name})"
+
+
+def _define(class_name: str, positional: tuple[str, ...] = (), *, passive: tuple[str, ...] = (),
+            **arguments: Any) -> type[Layer]:
+    return type(class_name, (Layer,), {
+        "class_name": class_name, "positional": positional, "arguments": arguments,
+        "passive": frozenset(passive), "__module__": __name__,
+        "__doc__": f"Spec of ``keras.layers.{class_name}``.",
+    })
+
+
+class InputLayer(Layer):
+    """The layer behind `Input`."""
+
+    class_name = "InputLayer"
+    arguments: ClassVar[dict[str, Any]] = {"batch_shape": None}
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The InputLayer config, with ``batch_shape``."""
+        return {"name": name, "batch_shape": list(self.kwargs["batch_shape"])}
+
+
+def Input(  # noqa: N802 - Keras's name
+    shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None
+) -> Tensor:
+    """A model input of the given shape (batch axis excluded), as ``keras.Input``."""
+    if isinstance(shape, int):
+        shape = (shape,)
+    if not isinstance(shape, Sequence) or isinstance(shape, str):
+        raise SpecError(f"Input: 'shape' must be a tuple of sizes. Received: shape={shape!r}.",
+                        argument="shape")
+    layer = InputLayer(name=name, batch_shape=(batch_size, *shape))
+    return Tensor(layer, 0)
+
+
+_CONV = {"strides": 1, "padding": "valid", "data_format": "channels_last", "dilation_rate": 1,
+         "groups": 1, "use_bias": True}
+_POOL = {"strides": None, "padding": "valid", "data_format": "channels_last"}
+
+Conv1D = _define("Conv1D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
+Conv2D = _define("Conv2D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
+Conv3D = _define("Conv3D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
+Dense = _define("Dense", ("units",), units=None, use_bias=True, passive=("lora_rank",))
+MaxPooling1D = _define("MaxPooling1D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
+MaxPooling2D = _define("MaxPooling2D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
+MaxPooling3D = _define("MaxPooling3D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
+AveragePooling1D = _define("AveragePooling1D", ("pool_size", "strides", "padding"),
+                           pool_size=2, **_POOL)
+AveragePooling2D = _define("AveragePooling2D", ("pool_size", "strides", "padding"),
+                           pool_size=2, **_POOL)
+AveragePooling3D = _define("AveragePooling3D", ("pool_size", "strides", "padding"),
+                           pool_size=2, **_POOL)
+_GLOBAL = {"data_format": "channels_last", "keepdims": False}
+GlobalMaxPooling1D = _define("GlobalMaxPooling1D", **_GLOBAL)
+GlobalMaxPooling2D = _define("GlobalMaxPooling2D", **_GLOBAL)
+GlobalMaxPooling3D = _define("GlobalMaxPooling3D", **_GLOBAL)
+GlobalAveragePooling1D = _define("GlobalAveragePooling1D", **_GLOBAL)
+GlobalAveragePooling2D = _define("GlobalAveragePooling2D", **_GLOBAL)
+GlobalAveragePooling3D = _define("GlobalAveragePooling3D", **_GLOBAL)
+Flatten = _define("Flatten", data_format=None)
+Reshape = _define("Reshape", ("target_shape",), target_shape=None)
+Dropout = _define("Dropout", ("rate",), passive=("rate", "noise_shape"))
+SpatialDropout1D = _define("SpatialDropout1D", ("rate",), passive=("rate",))
+SpatialDropout2D = _define("SpatialDropout2D", ("rate",), passive=("rate", "data_format"))
+SpatialDropout3D = _define("SpatialDropout3D", ("rate",), passive=("rate", "data_format"))
+Activation = _define("Activation", ("activation",))
+ReLU = _define("ReLU", passive=("max_value", "negative_slope", "threshold"))
+LeakyReLU = _define("LeakyReLU", passive=("negative_slope",))
+Softmax = _define("Softmax", passive=("axis",))
+BatchNormalization = _define("BatchNormalization", axis=-1, center=True, scale=True,
+                             passive=("momentum", "epsilon", "synchronized"))
+ZeroPadding1D = _define("ZeroPadding1D", ("padding",), padding=1, data_format=None)
+ZeroPadding2D = _define("ZeroPadding2D", ("padding",), padding=1, data_format=None)
+ZeroPadding3D = _define("ZeroPadding3D", ("padding",), padding=1, data_format=None)
+Add = _define("Add")
+Subtract = _define("Subtract")
+Multiply = _define("Multiply")
+Average = _define("Average")
+Maximum = _define("Maximum")
+Minimum = _define("Minimum")
+Concatenate = _define("Concatenate", ("axis",), axis=-1)
+
+
+class Model(Layer):
+    """A functional model: ``spec.Model(inputs, outputs, name=...)``, as ``keras.Model``."""
+
+    class_name = "Functional"
+
+    def __init__(self, inputs: Tensor | Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
+                 name: str | None = None, trainable: bool = True):
+        super().__init__(name=name, trainable=trainable)
+        self.inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        self.outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+
+    def _members(self) -> list[Layer]:
+        """Layers reachable from the outputs, inputs first, in call order."""
+        order: list[Layer] = []
+        seen: set[int] = set()
+
+        def visit(layer: Layer) -> None:
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            for call in layer.calls:
+                for t in call:
+                    visit(t.layer)
+            order.append(layer)
+
+        for t in self.inputs:
+            visit(t.layer)
+        for t in self.outputs:
+            visit(t.layer)
+        return order
+
+    def config(self, name: str | None = None) -> dict[str, Any]:
+        """The Keras-format config (``get_config()`` of the Keras model)."""
+        members = self._members()
+        names = _names(members)
+        calls = {id(layer): list(range(len(layer.calls))) for layer in members}
+
+        def ref(t: Tensor) -> list[Any]:
+            return [names[id(t.layer)], t.call, t.index]
+
+        layers = []
+        for layer in members:
+            inbound = [
+                {"args": [[_tensor(ref(t)) for t in call]] if len(call) > 1
+                 else [_tensor(ref(call[0]))], "kwargs": {}}
+                for call in (layer.calls[i] for i in calls[id(layer)])
+            ]
+            layers.append({"class_name": layer.class_name, "name": names[id(layer)],
+                           "config": layer.config(names[id(layer)]), "inbound_nodes": inbound})
+        return {"name": name or self.name or "functional", "trainable": self.trainable,
+                "layers": layers, "input_layers": [ref(t) for t in self.inputs],
+                "output_layers": [ref(t) for t in self.outputs]}
+
+    def get_config(self) -> dict[str, Any]:
+        """Alias of `config` named as in Keras."""
+        return self.config()
+
+    def explain(self, *, verify: bool = False, expand: bool = False) -> Breakdown:
+        """The breakdown of this model; with ``verify`` it is built in Keras and compared."""
+        from cnnexplain._evaluate import evaluate  # noqa: PLC0415
+        from cnnexplain._graph import parse_model  # noqa: PLC0415
+        from cnnexplain._keras import build_keras_model, verify_against  # noqa: PLC0415
+
+        config = self.config()
+        graph = parse_model(self.class_name, config)
+        rows, inputs, outputs = evaluate(graph)
+
+        def verifier(b: Breakdown) -> None:
+            verify_against(b, build_keras_model(self.class_name, config))
+
+        breakdown = Breakdown(graph.name, tuple(rows), tuple(inputs), tuple(outputs), expand,
+                              source=self, _verifier=verifier)
+        if verify:
+            breakdown.verify()
+        return breakdown
+
+
+class Sequential(Model):
+    """A linear stack of layers: ``spec.Sequential([spec.Input(...), ...], name=...)``."""
+
+    class_name = "Sequential"
+
+    def __init__(self, layers: Sequence[Layer | Tensor], name: str | None = None,
+                 trainable: bool = True):
+        Layer.__init__(self, name=name, trainable=trainable)
+        self.layers: list[Layer] = []
+        for item in layers:
+            layer = item.layer if isinstance(item, Tensor) else item
+            if not isinstance(layer, Layer):
+                raise SpecError(
+                    f"Sequential '{name or 'sequential'}': every item must be a spec layer. "
+                    f"Received: {item!r}."
+                )
+            self.layers.append(layer)
+        self.inputs, self.outputs = [], []
+
+    def config(self, name: str | None = None) -> dict[str, Any]:
+        """The Keras-format config (``get_config()`` of the Keras model)."""
+        names = _names(self.layers)
+        layers = []
+        for layer in self.layers:
+            entry: dict[str, Any] = {"class_name": layer.class_name,
+                                     "config": layer.config(names[id(layer)])}
+            if isinstance(layer, Model):
+                entry["config"] = layer.config(names[id(layer)])
+            layers.append(entry)
+        return {"name": name or self.name or "sequential", "trainable": self.trainable,
+                "layers": layers}
+
+
+def _tensor(ref: list[Any]) -> dict[str, Any]:
+    return {"class_name": "__keras_tensor__", "config": {"keras_history": ref}}
+
+
+def _names(layers: Sequence[Layer]) -> dict[int, str]:
+    """Each layer's name: its own, or Keras-style ``conv2d``, ``conv2d_1``... per model."""
+    taken = {layer.name for layer in layers if layer.name}
+    names: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    for layer in layers:
+        if layer.name:
+            names[id(layer)] = layer.name
+            continue
+        base = "input_layer" if isinstance(layer, InputLayer) else _snake(layer.class_name)
+        if isinstance(layer, Sequential):
+            base = "sequential"
+        elif isinstance(layer, Model):
+            base = "functional"
+        while True:
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            candidate = base if n == 0 else f"{base}_{n}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        names[id(layer)] = candidate
+    return names

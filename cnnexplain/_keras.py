@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError, VerificationError
 from cnnexplain._evaluate import Measured, evaluate
-from cnnexplain._graph import parse_model
+from cnnexplain._graph import LayerNode, ModelGraph, TensorRef, parse_model
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
 
@@ -169,12 +168,67 @@ def verify_against(b: Breakdown, model: Any) -> None:
         raise VerificationError(f"model {b.name}", "trainable params", trainable, b.trainable)
 
 
-def build_keras_model(class_name: str, config: Mapping[str, Any]) -> Any:
-    """Build the Keras model a Keras-format config describes (used to verify specs)."""
+def build_keras_model(graph: ModelGraph) -> Any:
+    """Build in Keras the model a parsed config describes (used to verify specs).
+
+    Raises:
+        SpecError: naming the layer when Keras refuses its configuration.
+    """
     import keras  # noqa: PLC0415
 
-    cls = keras.Sequential if class_name == "Sequential" else keras.Model
+    tensors: dict[TensorRef, Any] = {
+        ref: keras.Input(batch_shape=graph.input_shapes[ref[0]], name=ref[0])
+        for ref in graph.inputs
+    }
+    built = []
+    pending = [n for n in graph.layers if n.class_name != "InputLayer"]
+    while pending:
+        waiting = []
+        for node in pending:
+            ready = all(r in tensors for call in node.calls for r in call
+                        if r[0] != node.name)
+            if not ready:
+                waiting.append(node)
+                continue
+            layer = _keras_layer(keras, node)
+            built.append(layer)
+            for k, refs in enumerate(node.calls):
+                ins = [tensors[r] for r in refs]
+                try:
+                    out = layer(ins[0] if len(ins) == 1 else ins)
+                except (ValueError, TypeError) as err:
+                    raise SpecError(
+                        f"Layer '{node.name}' ({node.class_name}): Keras refuses it: {err}",
+                        layer=node.name,
+                    ) from err
+                outs = out if isinstance(out, (list, tuple)) else [out]
+                for j, o in enumerate(outs):
+                    tensors[(node.name, k, j)] = o
+        if len(waiting) == len(pending):
+            raise SpecError(f"Model '{graph.name}': layers {', '.join(n.name for n in waiting)} "
+                            "take inputs that no layer produces.")
+        pending = waiting
+    if graph.class_name == "Sequential":
+        (ref,) = graph.inputs
+        return keras.Sequential([keras.Input(batch_shape=graph.input_shapes[ref[0]], name=ref[0]),
+                                 *built], name=graph.name, trainable=graph.trainable)
+    model = keras.Model([tensors[r] for r in graph.inputs], [tensors[r] for r in graph.outputs],
+                        name=graph.name)
+    model.trainable = graph.trainable
+    return model
+
+
+def _keras_layer(keras: Any, node: LayerNode) -> Any:
+    if node.model is not None:
+        return build_keras_model(node.model)
+    cls = getattr(keras.layers, node.class_name, None)
+    if cls is None:
+        raise SpecError(f"Layer '{node.name}': keras.layers has no class {node.class_name}.",
+                        layer=node.name)
     try:
-        return cls.from_config(dict(config))
-    except (ValueError, TypeError, KeyError) as err:
-        raise SpecError(f"Keras could not build model '{config.get('name')}': {err}") from err
+        layer = cls.from_config(dict(node.config))
+    except (ValueError, TypeError) as err:
+        raise SpecError(f"Layer '{node.name}' ({node.class_name}): Keras refuses its "
+                        f"arguments: {err}", layer=node.name) from err
+    layer.trainable = node.trainable
+    return layer

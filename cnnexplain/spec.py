@@ -56,6 +56,8 @@ __all__ = [
     "Conv2D",
     "Conv3D",
     "Dense",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
     "Dropout",
     "Flatten",
     "GlobalAveragePooling1D",
@@ -171,7 +173,8 @@ class Layer:
     def config(self, name: str) -> dict[str, Any]:
         """The Keras-format config of this layer under ``name``."""
         args = {k: v for k, v in self.arguments.items() if v is not None}
-        return {"name": name, "trainable": self.trainable, **args, **self.kwargs}
+        trainable = {} if self.trainable else {"trainable": False}
+        return {"name": name, **trainable, **args, **self.kwargs}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
@@ -214,11 +217,16 @@ def Input(  # noqa: N802 - Keras's name
 
 _CONV = {"strides": 1, "padding": "valid", "data_format": "channels_last", "dilation_rate": 1,
          "groups": 1, "use_bias": True}
+_CONV_NO_GROUPS = {k: v for k, v in _CONV.items() if k != "groups"}
 _POOL = {"strides": None, "padding": "valid", "data_format": "channels_last"}
 
 Conv1D = _define("Conv1D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
 Conv2D = _define("Conv2D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
 Conv3D = _define("Conv3D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
+DepthwiseConv1D = _define("DepthwiseConv1D", ("kernel_size",), kernel_size=None,
+                          depth_multiplier=1, **_CONV_NO_GROUPS)
+DepthwiseConv2D = _define("DepthwiseConv2D", ("kernel_size",), kernel_size=None,
+                          depth_multiplier=1, **_CONV_NO_GROUPS)
 Dense = _define("Dense", ("units",), units=None, use_bias=True, passive=("lora_rank",))
 MaxPooling1D = _define("MaxPooling1D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
 MaxPooling2D = _define("MaxPooling2D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
@@ -323,12 +331,11 @@ class Model(Layer):
         from cnnexplain._graph import parse_model  # noqa: PLC0415
         from cnnexplain._keras import build_keras_model, verify_against  # noqa: PLC0415
 
-        config = self.config()
-        graph = parse_model(self.class_name, config)
+        graph = parse_model(self.class_name, self.config())
         rows, inputs, outputs = evaluate(graph)
 
         def verifier(b: Breakdown) -> None:
-            verify_against(b, build_keras_model(self.class_name, config))
+            verify_against(b, build_keras_model(parse_model(self.class_name, self.config())))
 
         breakdown = Breakdown(graph.name, tuple(rows), tuple(inputs), tuple(outputs), expand,
                               source=self, _verifier=verifier)

@@ -11,7 +11,7 @@ from cnnexplain._formula import Formula, Quotient, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, channel_axis, fmt_shape, rule
 from cnnexplain._shapes import Shape, conv_length
 
-__all__ = ["conv", "spatial_names", "spatial_shape"]
+__all__ = ["conv", "depthwise_conv", "spatial_names", "spatial_shape"]
 
 _SPATIAL = {1: ("",), 2: ("_h", "_w"), 3: ("_d", "_h", "_w")}
 _AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -66,7 +66,56 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     f = Term(filters, "F")
     formula = (per_filter + 1) * f if use_bias else per_filter * f
 
-    dims = []
+    dims, steps = _lengths(args, rank, spatial, kernel, strides, dilation, padding)
+    steps.append(f"C: F = {filters}")
+    out = (shape[0], *dims, filters) if axis == -1 else (shape[0], filters, *dims)
+    weights = [Weight("kernel", (*kernel, c_in // groups, filters))]
+    if use_bias:
+        weights.append(Weight("bias", (filters,)))
+    return Explained(formula, tuple(weights), (out,), tuple(steps))
+
+
+@rule("DepthwiseConv1D", "DepthwiseConv2D")
+def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """``(k_h·k_w+1)·C_in·m``: one k_h×k_w filter per input channel and multiplier."""
+    rank = int(args.class_name[-2])
+    (shape,) = inputs
+    spatial, axis = spatial_shape(args, shape, rank)
+    multiplier = args.int("depth_multiplier", 1)
+    kernel = args.ints("kernel_size", rank)
+    strides = args.ints("strides", rank, 1)
+    dilation = args.ints("dilation_rate", rank, 1)
+    use_bias = args.bool("use_bias", default=True)
+    paddings = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+    padding = args.choice("padding", paddings, "valid")
+    c_in = args.known(shape, axis, "number of input channels")
+    per_channel: Formula = Term(kernel[-1], "k" + _SPATIAL[rank][-1])
+    for k, suffix in zip(reversed(kernel[:-1]), reversed(_SPATIAL[rank][:-1]), strict=True):
+        per_channel = Term(k, "k" + suffix) * per_channel
+    if use_bias:
+        per_channel = per_channel + 1
+    formula = per_channel * Term(c_in, "C_in") * Term(multiplier, "m")
+    dims, steps = _lengths(args, rank, spatial, kernel, strides, dilation, padding)
+    c_out = c_in * multiplier
+    steps.append(f"C: C_in·m = {c_in}·{multiplier} = {c_out}")
+    out = (shape[0], *dims, c_out) if axis == -1 else (shape[0], c_out, *dims)
+    weights = [Weight("kernel", (*kernel, c_in, multiplier))]
+    if use_bias:
+        weights.append(Weight("bias", (c_out,)))
+    return Explained(formula, tuple(weights), (out,), tuple(steps))
+
+
+def _lengths(
+    args: LayerArgs,
+    rank: int,
+    spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    strides: tuple[int, ...],
+    dilation: tuple[int, ...],
+    padding: str,
+) -> tuple[list[int | None], list[str]]:
+    """Each spatial output length with its arithmetic; a kernel larger than the input fails."""
+    dims: list[int | None] = []
     steps = []
     for name, n, k, s, d in zip(_AXES[rank], spatial, kernel, strides, dilation, strict=True):
         dim = conv_length(n, k, stride=s, padding=padding, dilation=d)
@@ -78,9 +127,4 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
             )
         dims.append(dim.value)
         steps.append(f"{name}: {dim.text}")
-    steps.append(f"C: F = {filters}")
-    out = (shape[0], *dims, filters) if axis == -1 else (shape[0], filters, *dims)
-    weights = [Weight("kernel", (*kernel, c_in // groups, filters))]
-    if use_bias:
-        weights.append(Weight("bias", (filters,)))
-    return Explained(formula, tuple(weights), (out,), tuple(steps))
+    return dims, steps

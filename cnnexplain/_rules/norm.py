@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
 from cnnexplain._shapes import Shape
@@ -16,13 +14,12 @@ def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``4·C``: gamma and beta (trainable, ``2·C``), moving mean and variance (``2·C``, never)."""
     (shape,) = inputs
     axis = args.get("axis", -1)
-    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
-        raise args.error("axis", "'axis' must be an integer or a list of integers", axis)
-    if any(not -len(shape) < a < len(shape) or a in (0, -len(shape)) for a in axes):
-        raise args.error("axis", f"'axis' must name non-batch axes of a rank-{len(shape)} input", axis)
-    sizes = [args.known(shape, a, "normalized axis") for a in axes]
-    c = math.prod(sizes)
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise args.error("axis", "'axis' must be an integer (Keras 3)", axis)
+    if not -len(shape) < axis < len(shape) or axis in (0, -len(shape)):
+        raise args.error("axis", f"'axis' must name a non-batch axis of a rank-{len(shape)} input",
+                         axis)
+    c = args.known(shape, axis, "normalized axis")
     center = args.bool("center", default=True)
     scale = args.bool("scale", default=True)
     per_channel = ([Weight("gamma", (c,))] if scale else []) + (

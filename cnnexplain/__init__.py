@@ -29,7 +29,15 @@ __all__ = [
     "spec",
 ]
 
-for _name in ("Breakdown", "CnnexplainError", "DiagnosisError", "Formula", "LayerRow",
-              "SpecError", "VerificationError", "explain"):
+for _name in (
+    "Breakdown",
+    "CnnexplainError",
+    "DiagnosisError",
+    "Formula",
+    "LayerRow",
+    "SpecError",
+    "VerificationError",
+    "explain",
+):
     globals()[_name].__module__ = "cnnexplain"
 del _name

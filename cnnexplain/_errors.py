@@ -29,7 +29,9 @@ class SpecError(CnnexplainError, ValueError):
         argument: the argument at fault, or ``None``.
     """
 
-    def __init__(self, message: str, *, layer: str | None = None, argument: str | None = None):
+    def __init__(
+        self, message: str, *, layer: str | None = None, argument: str | None = None
+    ) -> None:
         super().__init__(message)
         self.layer = layer
         self.argument = argument
@@ -45,10 +47,9 @@ class VerificationError(CnnexplainError, AssertionError):
         got: what cnnexplain computed.
     """
 
-    def __init__(self, layer: str, what: str, expected: object, got: object):
+    def __init__(self, layer: str, what: str, expected: object, got: object) -> None:
         super().__init__(
-            f"Layer '{layer}': cnnexplain computed {what} {got!r} but Keras reports "
-            f"{expected!r}."
+            f"Layer '{layer}': cnnexplain computed {what} {got!r} but Keras reports {expected!r}."
         )
         self.layer = layer
         self.what = what
@@ -63,6 +64,6 @@ class DiagnosisError(CnnexplainError, ValueError):
         argument: the argument at fault (``"running"`` or ``"per_layer"``).
     """
 
-    def __init__(self, message: str, *, argument: str | None = None):
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
         super().__init__(message)
         self.argument = argument

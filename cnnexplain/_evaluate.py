@@ -34,26 +34,36 @@ def _row_shape(shapes: tuple[Shape, ...] | list[Shape]) -> Shape | list[Shape]:
     return shapes[0] if len(shapes) == 1 else list(shapes)
 
 
+def _input_shapes(graph: ModelGraph, inputs: list[Shape] | None) -> dict[TensorRef, Shape]:
+    """The model's own input shapes, or those it is called with (nested model)."""
+    if inputs is not None and len(inputs) != len(graph.inputs):
+        raise SpecError(
+            f"Model '{graph.name}' takes {len(graph.inputs)} inputs but is called "
+            f"with {len(inputs)}."
+        )
+    shapes: dict[TensorRef, Shape] = {}
+    for i, ref in enumerate(graph.inputs):
+        if ref[0] not in graph.input_shapes:
+            raise SpecError(f"Model '{graph.name}': input '{ref[0]}' is not an Input layer.")
+        shapes[ref] = graph.input_shapes[ref[0]] if inputs is None else inputs[i]
+    return shapes
+
+
 class _Run:
-    def __init__(self, fallback: Fallback | None):
+    def __init__(self, fallback: Fallback | None) -> None:
         self.fallback = fallback
 
     def model(
         self, graph: ModelGraph, inputs: list[Shape] | None, path: tuple[str, ...]
     ) -> tuple[list[LayerRow], list[Shape]]:
-        shapes: dict[TensorRef, Shape] = {}
-        if inputs is not None and len(inputs) != len(graph.inputs):
-            raise SpecError(
-                f"Model '{graph.name}' takes {len(graph.inputs)} inputs but is called "
-                f"with {len(inputs)}."
-            )
-        for i, ref in enumerate(graph.inputs):
-            if ref[0] not in graph.input_shapes:
-                raise SpecError(f"Model '{graph.name}': input '{ref[0]}' is not an Input layer.")
-            shapes[ref] = graph.input_shapes[ref[0]] if inputs is None else inputs[i]
+        shapes = _input_shapes(graph, inputs)
         first: dict[str, tuple[Explained, list[Shape], list[LayerRow]]] = {}
-        pending = [(node, k) for node in graph.layers if node.class_name != "InputLayer"
-                   for k in range(len(node.calls))]
+        pending = [
+            (node, k)
+            for node in graph.layers
+            if node.class_name != "InputLayer"
+            for k in range(len(node.calls))
+        ]
         while pending:
             waiting = []
             for node, k in pending:
@@ -74,8 +84,11 @@ class _Run:
                     f"inputs that no layer produces: {', '.join(missing)}."
                 )
             pending = waiting
-        rows = [self.row(node, *first[node.name]) for node in graph.layers
-                if node.class_name != "InputLayer" and node.name in first]
+        rows = [
+            self.row(node, *first[node.name])
+            for node in graph.layers
+            if node.class_name != "InputLayer" and node.name in first
+        ]
         outputs = []
         for ref in graph.outputs:
             if ref not in shapes:
@@ -101,8 +114,14 @@ class _Run:
             )
         symbol = f"params({node.class_name})"
         note = f"no rule for {node.class_name}: count and shape taken from Keras"
-        result = Explained(Term(measured.params, symbol), measured.weights, measured.outputs,
-                           (), note, trainable=measured.trainable)
+        result = Explained(
+            Term(measured.params, symbol),
+            measured.weights,
+            measured.outputs,
+            (),
+            note,
+            trainable=measured.trainable,
+        )
         return result, []
 
     def row(
@@ -151,4 +170,3 @@ def evaluate(
     rows, outputs = run.model(graph, None, ())
     inputs = [graph.input_shapes[r[0]] for r in graph.inputs]
     return rows, inputs, outputs
-

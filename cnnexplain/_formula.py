@@ -37,7 +37,7 @@ _Operand = Union["Formula", int]
 
 
 def _latex_symbol(symbol: str) -> str:
-    """Turn ``C_in`` into ``C_{\\mathrm{in}}`` and ``k_h`` into ``k_{h}``."""
+    r"""Turn ``C_in`` into ``C_{\\mathrm{in}}`` and ``k_h`` into ``k_{h}``."""
     base, sep, sub = symbol.partition("_")
     if not sep:
         return symbol if len(symbol) == 1 else rf"\mathrm{{{symbol}}}"

@@ -108,7 +108,9 @@ def _io(value: Any) -> list[TensorRef]:
     return [(str(v[0]), int(v[1]), int(v[2])) for v in value]
 
 
-def parse_model(class_name: str, config: Mapping[str, Any], *, trainable: bool = True) -> ModelGraph:
+def parse_model(
+    class_name: str, config: Mapping[str, Any], *, trainable: bool = True
+) -> ModelGraph:
     """Parse a Sequential or Functional config (the ``config`` part of ``get_config``).
 
     Raises:
@@ -133,7 +135,14 @@ def parse_model(class_name: str, config: Mapping[str, Any], *, trainable: bool =
         node.calls = _calls(entry.get("inbound_nodes"))
         layers.append(node)
     if class_name == "Sequential":
-        return _sequential(name, trainable, layers, input_shapes, config, entries)
+        return _sequential(
+            name,
+            trainable=trainable,
+            layers=layers,
+            input_shapes=input_shapes,
+            config=config,
+            entries=entries,
+        )
     return ModelGraph(
         name,
         class_name,
@@ -147,7 +156,8 @@ def parse_model(class_name: str, config: Mapping[str, Any], *, trainable: bool =
 
 def _sequential(
     name: str,
-    trainable: bool,  # noqa: FBT001
+    *,
+    trainable: bool,
     layers: list[LayerNode],
     input_shapes: dict[str, Shape],
     config: Mapping[str, Any],
@@ -171,5 +181,6 @@ def _sequential(
     for node in layers[1:]:
         node.calls = [[previous]]
         previous = (node.name, 0, 0)
-    return ModelGraph(name, "Sequential", trainable, layers, [(layers[0].name, 0, 0)], [previous],
-                      input_shapes)
+    return ModelGraph(
+        name, "Sequential", trainable, layers, [(layers[0].name, 0, 0)], [previous], input_shapes
+    )

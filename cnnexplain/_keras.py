@@ -50,7 +50,7 @@ def _unique(weights: list[Any]) -> list[Any]:
 
 
 def _size(weights: list[Any]) -> int:
-    return sum(math.prod(_shape(w.shape)) for w in _unique(weights))  # type: ignore[misc]
+    return sum(math.prod(int(d) for d in w.shape) for w in _unique(weights))
 
 
 def _outputs(layer: Any, call: int = 0) -> tuple[Shape, ...] | None:
@@ -103,8 +103,15 @@ def explain_keras(model: Any, *, verify: bool = True, expand: bool = False) -> B
             return _measure(_lookup(model, path), call)
 
         rows, inputs, outputs = evaluate(graph, fallback)
-        breakdown = Breakdown(graph.name, tuple(rows), tuple(inputs), tuple(outputs), expand,
-                              source=model, _verifier=lambda b: verify_against(b, model))
+        breakdown = Breakdown(
+            graph.name,
+            tuple(rows),
+            tuple(inputs),
+            tuple(outputs),
+            expand,
+            source=model,
+            _verifier=lambda b: verify_against(b, model),
+        )
     if verify:
         breakdown.verify()
     return breakdown
@@ -115,16 +122,29 @@ def _subclassed(model: Any, *, expand: bool) -> Breakdown:
     rows = []
     for layer in model.layers:
         m = _measure(layer, 0)
-        rows.append(LayerRow(
-            name=layer.name, kind=type(layer).__name__, params=m.params, trainable=m.trainable,
-            non_trainable=m.params - m.trainable,
-            output_shape=m.outputs[0] if len(m.outputs) == 1 else list(m.outputs),
-            formula=_params_term(m.params, type(layer).__name__), weights=m.weights,
-            note=f"subclassed model {type(model).__name__}: no graph to read, count from Keras",
-            explained=False,
-        ))
-    return Breakdown(model.name, tuple(rows), (), (), expand, source=model,
-                     _verifier=lambda b: verify_against(b, model))
+        rows.append(
+            LayerRow(
+                name=layer.name,
+                kind=type(layer).__name__,
+                params=m.params,
+                trainable=m.trainable,
+                non_trainable=m.params - m.trainable,
+                output_shape=m.outputs[0] if len(m.outputs) == 1 else list(m.outputs),
+                formula=_params_term(m.params, type(layer).__name__),
+                weights=m.weights,
+                note=f"subclassed model {type(model).__name__}: no graph to read, count from Keras",
+                explained=False,
+            )
+        )
+    return Breakdown(
+        model.name,
+        tuple(rows),
+        (),
+        (),
+        expand,
+        source=model,
+        _verifier=lambda b: verify_against(b, model),
+    )
 
 
 def _params_term(params: int, kind: str) -> Any:
@@ -185,8 +205,7 @@ def build_keras_model(graph: ModelGraph) -> Any:
     while pending:
         waiting = []
         for node in pending:
-            ready = all(r in tensors for call in node.calls for r in call
-                        if r[0] != node.name)
+            ready = all(r in tensors for call in node.calls for r in call if r[0] != node.name)
             if not ready:
                 waiting.append(node)
                 continue
@@ -205,15 +224,21 @@ def build_keras_model(graph: ModelGraph) -> Any:
                 for j, o in enumerate(outs):
                     tensors[(node.name, k, j)] = o
         if len(waiting) == len(pending):
-            raise SpecError(f"Model '{graph.name}': layers {', '.join(n.name for n in waiting)} "
-                            "take inputs that no layer produces.")
+            raise SpecError(
+                f"Model '{graph.name}': layers {', '.join(n.name for n in waiting)} "
+                "take inputs that no layer produces."
+            )
         pending = waiting
     if graph.class_name == "Sequential":
         (ref,) = graph.inputs
-        return keras.Sequential([keras.Input(batch_shape=graph.input_shapes[ref[0]], name=ref[0]),
-                                 *built], name=graph.name, trainable=graph.trainable)
-    model = keras.Model([tensors[r] for r in graph.inputs], [tensors[r] for r in graph.outputs],
-                        name=graph.name)
+        return keras.Sequential(
+            [keras.Input(batch_shape=graph.input_shapes[ref[0]], name=ref[0]), *built],
+            name=graph.name,
+            trainable=graph.trainable,
+        )
+    model = keras.Model(
+        [tensors[r] for r in graph.inputs], [tensors[r] for r in graph.outputs], name=graph.name
+    )
     model.trainable = graph.trainable
     return model
 
@@ -223,12 +248,15 @@ def _keras_layer(keras: Any, node: LayerNode) -> Any:
         return build_keras_model(node.model)
     cls = getattr(keras.layers, node.class_name, None)
     if cls is None:
-        raise SpecError(f"Layer '{node.name}': keras.layers has no class {node.class_name}.",
-                        layer=node.name)
+        raise SpecError(
+            f"Layer '{node.name}': keras.layers has no class {node.class_name}.", layer=node.name
+        )
     try:
         layer = cls.from_config(dict(node.config))
     except (ValueError, TypeError) as err:
-        raise SpecError(f"Layer '{node.name}' ({node.class_name}): Keras refuses its "
-                        f"arguments: {err}", layer=node.name) from err
+        raise SpecError(
+            f"Layer '{node.name}' ({node.class_name}): Keras refuses its arguments: {err}",
+            layer=node.name,
+        ) from err
     layer.trainable = node.trainable
     return layer

@@ -71,8 +71,10 @@ def text(b: Breakdown, *, expand: bool = False) -> str:
     right = {2}
 
     def fmt(cells: tuple[str, ...]) -> str:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
-                 enumerate(zip(cells, widths, strict=True))]
+        parts = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
         return "  ".join(parts).rstrip()
 
     rule = "─" * len(fmt(tuple("x" * w for w in widths)))
@@ -92,13 +94,17 @@ def _md_escape(value: str) -> str:
 
 def markdown(b: Breakdown, *, expand: bool = False) -> str:
     """The table in Markdown, formulas as code, then the totals and notes."""
-    out = ["| " + " | ".join(HEADERS) + " |", "|" + "|".join(["---", "---", "---:", "---", "---"]) + "|"]
+    out = [
+        "| " + " | ".join(HEADERS) + " |",
+        "|---|---|---:|---|---|",
+    ]
     for depth, row in _lines(b, expand=expand):
         name, shape, params, formula, steps = _cells(depth, row)
         name = "&emsp;" * depth + f"`{row.name}` ({row.kind})"
         formula = f"`{formula}`" if formula and row.explained and not row.children else formula
-        out.append("| " + " | ".join(_md_escape(c) for c in (name, shape, params, formula, steps))
-                   + " |")
+        out.append(
+            "| " + " | ".join(_md_escape(c) for c in (name, shape, params, formula, steps)) + " |"
+        )
     out.append("")
     out += [f"**{label}:** {value}  " for label, value in _totals(b)]
     notes = _notes(b)
@@ -107,7 +113,15 @@ def markdown(b: Breakdown, *, expand: bool = False) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-_LATEX_SPECIAL = {"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}"}
+_LATEX_SPECIAL = {
+    "_": r"\_",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+}
 
 
 def _latex_escape(value: str) -> str:
@@ -116,8 +130,12 @@ def _latex_escape(value: str) -> str:
 
 def latex(b: Breakdown, *, expand: bool = False) -> str:
     """A LaTeX ``tabular`` (booktabs) with formulas in math mode, then the model formula."""
-    out = [r"\begin{tabular}{llrl}", r"\toprule",
-           r"Layer (type) & Output Shape & Param \# & Formula \\", r"\midrule"]
+    out = [
+        r"\begin{tabular}{llrl}",
+        r"\toprule",
+        r"Layer (type) & Output Shape & Param \# & Formula \\",
+        r"\midrule",
+    ]
     for depth, row in _lines(b, expand=expand):
         name = r"\quad " * depth + _latex_escape(f"{row.name} ({row.kind})")
         if row.explained and not row.children and row.params:
@@ -125,8 +143,12 @@ def latex(b: Breakdown, *, expand: bool = False) -> str:
         else:
             formula = _latex_escape(_formula_text(row))
         out.append(f"{name} & {_shape_text(row.output_shape)} & {row.params:,} & {formula} \\\\")
-    out += [r"\bottomrule", r"\end{tabular}", "",
-            rf"\[ {b.formula.latex()} = {b.total:,} \]".replace(",", "{,}")]
+    out += [
+        r"\bottomrule",
+        r"\end{tabular}",
+        "",
+        rf"\[ {b.formula.latex()} = {b.total:,} \]".replace(",", "{,}"),
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -138,15 +160,21 @@ def html(b: Breakdown, *, expand: bool = False) -> str:
     for depth, row in _lines(b, expand=expand):
         cells = _cells(depth, row)
         style = f' style="padding-left:{depth * 1.5}em"' if depth else ""
-        tds = [f"<td{style}>{esc(cells[0].strip())}</td>", f"<td>{esc(cells[1])}</td>",
-               f'<td style="text-align:right">{esc(cells[2])}</td>',
-               f"<td><code>{esc(cells[3])}</code></td>", f"<td>{esc(cells[4])}</td>"]
+        tds = [
+            f"<td{style}>{esc(cells[0].strip())}</td>",
+            f"<td>{esc(cells[1])}</td>",
+            f'<td style="text-align:right">{esc(cells[2])}</td>',
+            f"<td><code>{esc(cells[3])}</code></td>",
+            f"<td>{esc(cells[4])}</td>",
+        ]
         body.append("<tr>" + "".join(tds) + "</tr>")
     totals = "".join(f"<li><b>{esc(k)}:</b> {esc(v)}</li>" for k, v in _totals(b))
     notes = "".join(f"<li>{esc(n)}</li>" for n in _notes(b))
-    return (f"<p>Model: <b>{esc(b.name)}</b></p><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table><ul>{totals}</ul>"
-            + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else ""))
+    return (
+        f"<p>Model: <b>{esc(b.name)}</b></p><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table><ul>{totals}</ul>"
+        + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
+    )
 
 
 def _shape_json(shape: Shape | list[Shape]) -> list[Any]:
@@ -167,8 +195,9 @@ def _row_dict(row: LayerRow) -> dict[str, Any]:
         "formula_symbols": row.formula.symbols(),
         "formula_latex": row.formula.latex(),
         "shape_steps": list(row.shape_steps),
-        "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
-                    for w in row.weights],
+        "weights": [
+            {"name": w.name, "shape": list(w.shape), "trainable": w.trainable} for w in row.weights
+        ],
         "note": row.note,
         "explained": row.explained,
         "calls": row.calls,

@@ -37,9 +37,7 @@ def _unknown() -> Dim:
     return Dim(None, "? (unknown input length)")
 
 
-def conv_length(
-    n: int | None, kernel: int, *, stride: int, padding: str, dilation: int = 1
-) -> Dim:
+def conv_length(n: int | None, kernel: int, *, stride: int, padding: str, dilation: int = 1) -> Dim:
     """Output length of a convolution or pooling window along one axis (Keras rules).
 
     ``valid``: ``⌊(n−k_eff)/s⌋+1``; ``same`` and ``causal``: ``⌈n/s⌉``, where the

@@ -32,7 +32,9 @@ Examples:
     >>> spec.Conv2D(32, kernel=3)
     Traceback (most recent call last):
     ...
-    cnnexplain.SpecError: Layer 'conv2d' (Conv2D): unknown argument 'kernel'; expected one of filters, kernel_size, strides, padding, data_format, dilation_rate, groups, use_bias. Received: kernel=3.
+    cnnexplain.SpecError: Layer 'conv2d' (Conv2D): unknown argument 'kernel'; expected one of \
+filters, kernel_size, strides, padding, data_format, dilation_rate, groups, use_bias. Received: \
+kernel=3.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from cnnexplain._errors import SpecError
 __all__ = [
     "Activation",
     "Add",
+    "Average",
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",
@@ -84,7 +87,6 @@ __all__ = [
     "SpatialDropout2D",
     "SpatialDropout3D",
     "Subtract",
-    "Average",
     "Tensor",
     "ZeroPadding1D",
     "ZeroPadding2D",
@@ -103,7 +105,7 @@ def _snake(name: str) -> str:
 class Tensor:
     """The symbolic output of a spec layer's call (functional form)."""
 
-    def __init__(self, layer: Layer, call: int, index: int = 0):
+    def __init__(self, layer: Layer, call: int, index: int = 0) -> None:
         self.layer = layer
         self.call = call
         self.index = index
@@ -127,8 +129,9 @@ class Layer:
     arguments: ClassVar[dict[str, Any]] = {}
     passive: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, *args: Any, name: str | None = None, trainable: bool = True,
-                 **kwargs: Any):
+    def __init__(
+        self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs: Any
+    ) -> None:
         self.name = name
         self.trainable = trainable
         self.calls: list[list[Tensor]] = []
@@ -137,12 +140,16 @@ class Layer:
             raise SpecError(
                 f"{where}: takes at most {len(self.positional)} positional arguments "
                 f"({', '.join(self.positional) or 'none'}). Received: {len(args)}.",
-                layer=name, argument=None,
+                layer=name,
+                argument=None,
             )
         for key, value in zip(self.positional, args, strict=False):
             if key in kwargs:
-                raise SpecError(f"{where}: '{key}' is given twice. Received: {key}={value!r}.",
-                                layer=name, argument=key)
+                raise SpecError(
+                    f"{where}: '{key}' is given twice. Received: {key}={value!r}.",
+                    layer=name,
+                    argument=key,
+                )
             kwargs[key] = value
         for key, value in kwargs.items():
             known = key in self.arguments or key in self.passive or key in _IGNORED
@@ -151,12 +158,16 @@ class Layer:
                 raise SpecError(
                     f"{where}: unknown argument '{key}'; expected one of {expected}. "
                     f"Received: {key}={value!r}.",
-                    layer=name, argument=key,
+                    layer=name,
+                    argument=key,
                 )
         missing = [k for k in self.positional if k not in kwargs and k not in self.arguments]
         if missing:
-            raise SpecError(f"{where}: missing required argument '{missing[0]}'.",
-                            layer=name, argument=missing[0])
+            raise SpecError(
+                f"{where}: missing required argument '{missing[0]}'.",
+                layer=name,
+                argument=missing[0],
+            )
         self.kwargs = kwargs
 
     def __call__(self, inputs: Tensor | Sequence[Tensor]) -> Tensor:
@@ -182,13 +193,25 @@ class Layer:
         return f"spec.{type(self).__name__}({args}{name})"
 
 
-def _define(class_name: str, positional: tuple[str, ...] = (), *, passive: tuple[str, ...] = (),
-            **arguments: Any) -> type[Layer]:
-    return type(class_name, (Layer,), {
-        "class_name": class_name, "positional": positional, "arguments": arguments,
-        "passive": frozenset(passive), "__module__": __name__,
-        "__doc__": f"Spec of ``keras.layers.{class_name}``.",
-    })
+def _define(
+    class_name: str,
+    positional: tuple[str, ...] = (),
+    *,
+    passive: tuple[str, ...] = (),
+    **arguments: Any,
+) -> type[Layer]:
+    return type(
+        class_name,
+        (Layer,),
+        {
+            "class_name": class_name,
+            "positional": positional,
+            "arguments": arguments,
+            "passive": frozenset(passive),
+            "__module__": __name__,
+            "__doc__": f"Spec of ``keras.layers.{class_name}``.",
+        },
+    )
 
 
 class InputLayer(Layer):
@@ -209,35 +232,47 @@ def Input(  # noqa: N802 - Keras's name
     if isinstance(shape, int):
         shape = (shape,)
     if not isinstance(shape, Sequence) or isinstance(shape, str):
-        raise SpecError(f"Input: 'shape' must be a tuple of sizes. Received: shape={shape!r}.",
-                        argument="shape")
+        raise SpecError(
+            f"Input: 'shape' must be a tuple of sizes. Received: shape={shape!r}.", argument="shape"
+        )
     layer = InputLayer(name=name, batch_shape=(batch_size, *shape))
     return Tensor(layer, 0)
 
 
-_CONV = {"strides": 1, "padding": "valid", "data_format": "channels_last", "dilation_rate": 1,
-         "groups": 1, "use_bias": True}
-_CONV_NO_GROUPS = {k: v for k, v in _CONV.items() if k != "groups"}
-_POOL = {"strides": None, "padding": "valid", "data_format": "channels_last"}
+_CONV: dict[str, Any] = {
+    "strides": 1,
+    "padding": "valid",
+    "data_format": "channels_last",
+    "dilation_rate": 1,
+    "groups": 1,
+    "use_bias": True,
+}
+_CONV_NO_GROUPS: dict[str, Any] = {k: v for k, v in _CONV.items() if k != "groups"}
+_POOL: dict[str, Any] = {"strides": None, "padding": "valid", "data_format": "channels_last"}
 
 Conv1D = _define("Conv1D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
 Conv2D = _define("Conv2D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
 Conv3D = _define("Conv3D", ("filters", "kernel_size"), filters=None, kernel_size=None, **_CONV)
-DepthwiseConv1D = _define("DepthwiseConv1D", ("kernel_size",), kernel_size=None,
-                          depth_multiplier=1, **_CONV_NO_GROUPS)
-DepthwiseConv2D = _define("DepthwiseConv2D", ("kernel_size",), kernel_size=None,
-                          depth_multiplier=1, **_CONV_NO_GROUPS)
+DepthwiseConv1D = _define(
+    "DepthwiseConv1D", ("kernel_size",), kernel_size=None, depth_multiplier=1, **_CONV_NO_GROUPS
+)
+DepthwiseConv2D = _define(
+    "DepthwiseConv2D", ("kernel_size",), kernel_size=None, depth_multiplier=1, **_CONV_NO_GROUPS
+)
 Dense = _define("Dense", ("units",), units=None, use_bias=True, passive=("lora_rank",))
 MaxPooling1D = _define("MaxPooling1D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
 MaxPooling2D = _define("MaxPooling2D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
 MaxPooling3D = _define("MaxPooling3D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
-AveragePooling1D = _define("AveragePooling1D", ("pool_size", "strides", "padding"),
-                           pool_size=2, **_POOL)
-AveragePooling2D = _define("AveragePooling2D", ("pool_size", "strides", "padding"),
-                           pool_size=2, **_POOL)
-AveragePooling3D = _define("AveragePooling3D", ("pool_size", "strides", "padding"),
-                           pool_size=2, **_POOL)
-_GLOBAL = {"data_format": "channels_last", "keepdims": False}
+AveragePooling1D = _define(
+    "AveragePooling1D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL
+)
+AveragePooling2D = _define(
+    "AveragePooling2D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL
+)
+AveragePooling3D = _define(
+    "AveragePooling3D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL
+)
+_GLOBAL: dict[str, Any] = {"data_format": "channels_last", "keepdims": False}
 GlobalMaxPooling1D = _define("GlobalMaxPooling1D", **_GLOBAL)
 GlobalMaxPooling2D = _define("GlobalMaxPooling2D", **_GLOBAL)
 GlobalMaxPooling3D = _define("GlobalMaxPooling3D", **_GLOBAL)
@@ -254,8 +289,13 @@ Activation = _define("Activation", ("activation",))
 ReLU = _define("ReLU", passive=("max_value", "negative_slope", "threshold"))
 LeakyReLU = _define("LeakyReLU", passive=("negative_slope",))
 Softmax = _define("Softmax", passive=("axis",))
-BatchNormalization = _define("BatchNormalization", axis=-1, center=True, scale=True,
-                             passive=("momentum", "epsilon", "synchronized"))
+BatchNormalization = _define(
+    "BatchNormalization",
+    axis=-1,
+    center=True,
+    scale=True,
+    passive=("momentum", "epsilon", "synchronized"),
+)
 ZeroPadding1D = _define("ZeroPadding1D", ("padding",), padding=1, data_format=None)
 ZeroPadding2D = _define("ZeroPadding2D", ("padding",), padding=1, data_format=None)
 ZeroPadding3D = _define("ZeroPadding3D", ("padding",), padding=1, data_format=None)
@@ -273,8 +313,14 @@ class Model(Layer):
 
     class_name = "Functional"
 
-    def __init__(self, inputs: Tensor | Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
-                 name: str | None = None, trainable: bool = True):
+    def __init__(
+        self,
+        inputs: Tensor | Sequence[Tensor],
+        outputs: Tensor | Sequence[Tensor],
+        name: str | None = None,
+        *,
+        trainable: bool = True,
+    ) -> None:
         super().__init__(name=name, trainable=trainable)
         self.inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         self.outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -310,16 +356,30 @@ class Model(Layer):
 
         layers = []
         for layer in members:
-            inbound = [
-                {"args": [[_tensor(ref(t)) for t in call]] if len(call) > 1
-                 else [_tensor(ref(call[0]))], "kwargs": {}}
+            inbound: list[dict[str, Any]] = [
+                {
+                    "args": [[_tensor(ref(t)) for t in call]]
+                    if len(call) > 1
+                    else [_tensor(ref(call[0]))],
+                    "kwargs": {},
+                }
                 for call in (layer.calls[i] for i in calls[id(layer)])
             ]
-            layers.append({"class_name": layer.class_name, "name": names[id(layer)],
-                           "config": layer.config(names[id(layer)]), "inbound_nodes": inbound})
-        return {"name": name or self.name or "functional", "trainable": self.trainable,
-                "layers": layers, "input_layers": [ref(t) for t in self.inputs],
-                "output_layers": [ref(t) for t in self.outputs]}
+            layers.append(
+                {
+                    "class_name": layer.class_name,
+                    "name": names[id(layer)],
+                    "config": layer.config(names[id(layer)]),
+                    "inbound_nodes": inbound,
+                }
+            )
+        return {
+            "name": name or self.name or "functional",
+            "trainable": self.trainable,
+            "layers": layers,
+            "input_layers": [ref(t) for t in self.inputs],
+            "output_layers": [ref(t) for t in self.outputs],
+        }
 
     def get_config(self) -> dict[str, Any]:
         """Alias of `config` named as in Keras."""
@@ -337,8 +397,15 @@ class Model(Layer):
         def verifier(b: Breakdown) -> None:
             verify_against(b, build_keras_model(parse_model(self.class_name, self.config())))
 
-        breakdown = Breakdown(graph.name, tuple(rows), tuple(inputs), tuple(outputs), expand,
-                              source=self, _verifier=verifier)
+        breakdown = Breakdown(
+            graph.name,
+            tuple(rows),
+            tuple(inputs),
+            tuple(outputs),
+            expand,
+            source=self,
+            _verifier=verifier,
+        )
         if verify:
             breakdown.verify()
         return breakdown
@@ -349,8 +416,9 @@ class Sequential(Model):
 
     class_name = "Sequential"
 
-    def __init__(self, layers: Sequence[Layer | Tensor], name: str | None = None,
-                 trainable: bool = True):
+    def __init__(
+        self, layers: Sequence[Layer | Tensor], name: str | None = None, *, trainable: bool = True
+    ) -> None:
         Layer.__init__(self, name=name, trainable=trainable)
         self.layers: list[Layer] = []
         for item in layers:
@@ -368,13 +436,18 @@ class Sequential(Model):
         names = _names(self.layers)
         layers = []
         for layer in self.layers:
-            entry: dict[str, Any] = {"class_name": layer.class_name,
-                                     "config": layer.config(names[id(layer)])}
+            entry: dict[str, Any] = {
+                "class_name": layer.class_name,
+                "config": layer.config(names[id(layer)]),
+            }
             if isinstance(layer, Model):
                 entry["config"] = layer.config(names[id(layer)])
             layers.append(entry)
-        return {"name": name or self.name or "sequential", "trainable": self.trainable,
-                "layers": layers}
+        return {
+            "name": name or self.name or "sequential",
+            "trainable": self.trainable,
+            "layers": layers,
+        }
 
 
 def _tensor(ref: list[Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def keras() -> Any:
     """Keras, imported once (about 3 s)."""
-    import keras as _keras  # noqa: PLC0415
+    import keras as _keras
 
     return _keras
 
@@ -33,8 +33,9 @@ def build_seed(keras: Any) -> Any:
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform",
-                          name="conv"),
+            layers.Conv2D(
+                32, (3, 3), activation="relu", kernel_initializer="he_uniform", name="conv"
+            ),
             layers.MaxPooling2D((2, 2), name="pool"),
             layers.Flatten(name="flatten"),
             layers.Dense(100, activation="relu", kernel_initializer="he_uniform", name="hidden"),

@@ -42,9 +42,7 @@ def check_layer(
     assert row.output_shape == tuple(k_layer.output.shape), (config, row)
     assert int(row.formula) == row.params
     assert sum(w.size for w in row.weights) == row.params
-    assert sorted(w.shape for w in row.weights) == sorted(
-        tuple(v.shape) for v in k_layer.weights
-    )
+    assert sorted(w.shape for w in row.weights) == sorted(tuple(v.shape) for v in k_layer.weights)
     b.verify()
     return b
 

@@ -36,8 +36,14 @@ def test_conv2d(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    grid(filters=[3], kernel_size=[1, 4], strides=[1, 3], padding=["valid", "same", "causal"],
-         dilation_rate=[1, 2], use_bias=[True, False]),
+    grid(
+        filters=[3],
+        kernel_size=[1, 4],
+        strides=[1, 3],
+        padding=["valid", "same", "causal"],
+        dilation_rate=[1, 2],
+        use_bias=[True, False],
+    ),
     ids=kwargs_id,
 )
 def test_conv1d(kwargs: dict[str, Any]) -> None:
@@ -46,8 +52,13 @@ def test_conv1d(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    grid(filters=[2], kernel_size=[1, (2, 3, 1)], strides=[1, 2], padding=["valid", "same"],
-         use_bias=[True, False]),
+    grid(
+        filters=[2],
+        kernel_size=[1, (2, 3, 1)],
+        strides=[1, 2],
+        padding=["valid", "same"],
+        use_bias=[True, False],
+    ),
     ids=kwargs_id,
 )
 def test_conv3d(kwargs: dict[str, Any]) -> None:
@@ -63,8 +74,13 @@ def test_conv2d_data_format(data_format: str) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    grid(kernel_size=[1, 3], depth_multiplier=[1, 3], strides=[1, 2], padding=["valid", "same"],
-         use_bias=[True, False]),
+    grid(
+        kernel_size=[1, 3],
+        depth_multiplier=[1, 3],
+        strides=[1, 2],
+        padding=["valid", "same"],
+        use_bias=[True, False],
+    ),
     ids=kwargs_id,
 )
 def test_depthwise_conv2d(kwargs: dict[str, Any]) -> None:
@@ -76,13 +92,19 @@ POOLS = ["MaxPooling", "AveragePooling"]
 
 @pytest.mark.parametrize(
     ("kind", "kwargs"),
-    [(k, kw) for k in POOLS for kw in grid(pool_size=[2, 3], strides=[None, 1, 2],
-                                           padding=["valid", "same"])],
+    [
+        (k, kw)
+        for k in POOLS
+        for kw in grid(pool_size=[2, 3], strides=[None, 1, 2], padding=["valid", "same"])
+    ],
     ids=lambda v: v if isinstance(v, str) else kwargs_id(v),
 )
-@pytest.mark.parametrize(("rank", "shape"), [(1, (None, 9, 3)), (2, (None, 9, 7, 3)),
-                                             (3, (None, 5, 6, 7, 2))])
-def test_pooling(kind: str, kwargs: dict[str, Any], rank: int, shape: tuple[int | None, ...]) -> None:
+@pytest.mark.parametrize(
+    ("rank", "shape"), [(1, (None, 9, 3)), (2, (None, 9, 7, 3)), (3, (None, 5, 6, 7, 2))]
+)
+def test_pooling(
+    kind: str, kwargs: dict[str, Any], rank: int, shape: tuple[int | None, ...]
+) -> None:
     layer = getattr(spec, f"{kind}{rank}D")(name="l", **kwargs)
     b = check_layer(layer, shape, may_be_invalid=True)
     assert b is not None
@@ -91,9 +113,12 @@ def test_pooling(kind: str, kwargs: dict[str, Any], rank: int, shape: tuple[int 
 
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("kind", ["Max", "Average"])
-@pytest.mark.parametrize(("rank", "shape"), [(1, (None, 9, 3)), (2, (None, 9, 7, 3)),
-                                             (3, (None, 5, 6, 7, 2))])
-def test_global_pooling(kind: str, rank: int, shape: tuple[int | None, ...], keepdims: bool) -> None:
+@pytest.mark.parametrize(
+    ("rank", "shape"), [(1, (None, 9, 3)), (2, (None, 9, 7, 3)), (3, (None, 5, 6, 7, 2))]
+)
+def test_global_pooling(
+    kind: str, rank: int, shape: tuple[int | None, ...], keepdims: bool
+) -> None:
     check_layer(getattr(spec, f"Global{kind}Pooling{rank}D")(name="l", keepdims=keepdims), shape)
 
 
@@ -113,8 +138,14 @@ def test_flatten(shape: tuple[int | None, ...]) -> None:
 
 @pytest.mark.parametrize(
     "layer",
-    [spec.Dropout(0.5, name="l"), spec.Activation("relu", name="l"), spec.ReLU(name="l"),
-     spec.Softmax(name="l"), spec.LeakyReLU(name="l"), spec.SpatialDropout2D(0.1, name="l")],
+    [
+        spec.Dropout(0.5, name="l"),
+        spec.Activation("relu", name="l"),
+        spec.ReLU(name="l"),
+        spec.Softmax(name="l"),
+        spec.LeakyReLU(name="l"),
+        spec.SpatialDropout2D(0.1, name="l"),
+    ],
     ids=lambda layer: layer.class_name,
 )
 def test_identity_layers(layer: spec.Layer) -> None:
@@ -132,7 +163,7 @@ def test_batch_normalization(kwargs: dict[str, Any]) -> None:
     b = check_layer(spec.BatchNormalization(name="l", **kwargs), (None, 4, 5, 6))
     assert b is not None
     row = b.rows[0]
-    channels = (None, 4, 5, 6)[kwargs["axis"]]
+    channels = (4, 5, 6)[kwargs["axis"] - 1 if kwargs["axis"] > 0 else kwargs["axis"]]
     assert row.non_trainable == 2 * channels
     assert row.trainable == (kwargs["center"] + kwargs["scale"]) * channels
 

@@ -61,7 +61,7 @@ class Explained:
 class LayerArgs:
     """A layer's config, read with validation that names the layer and the argument."""
 
-    def __init__(self, name: str, class_name: str, config: Mapping[str, Any]):
+    def __init__(self, name: str, class_name: str, config: Mapping[str, Any]) -> None:
         self.name = name
         self.class_name = class_name
         self.config = config
@@ -76,7 +76,7 @@ class LayerArgs:
         """The raw value of ``key``, or ``default`` when the config lacks it."""
         return self.config.get(key, default)
 
-    def int(self, key: str, default: int | None = None, *, minimum: int = 1) -> int:
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 1) -> int:
         """An integer argument no smaller than ``minimum``."""
         value = self.config.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -85,7 +85,9 @@ class LayerArgs:
             raise self.error(key, f"'{key}' must be at least {minimum}", value)
         return value
 
-    def ints(self, key: str, rank: int, default: Any = None, *, minimum: int = 1) -> tuple[int, ...]:
+    def integers(
+        self, key: str, rank: int, default: Any = None, *, minimum: int = 1
+    ) -> tuple[int, ...]:
         """An int or a tuple of ``rank`` ints (Keras accepts both), each ``>= minimum``."""
         value = self.config.get(key, default)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -96,7 +98,7 @@ class LayerArgs:
             raise self.error(key, f"'{key}' must hold integers of at least {minimum}", value)
         return tuple(value)
 
-    def bool(self, key: str, default: bool) -> bool:  # noqa: FBT001
+    def boolean(self, key: str, *, default: bool) -> bool:
         """A boolean argument."""
         value = self.config.get(key, default)
         if not isinstance(value, bool):

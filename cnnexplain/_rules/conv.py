@@ -41,16 +41,18 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     rank = int(args.class_name[-2])
     (shape,) = inputs
     spatial, axis = spatial_shape(args, shape, rank)
-    filters = args.int("filters")
-    kernel = args.ints("kernel_size", rank)
-    strides = args.ints("strides", rank, 1)
-    dilation = args.ints("dilation_rate", rank, 1)
-    groups = args.int("groups", 1)
-    use_bias = args.bool("use_bias", default=True)
+    filters = args.integer("filters")
+    kernel = args.integers("kernel_size", rank)
+    strides = args.integers("strides", rank, 1)
+    dilation = args.integers("dilation_rate", rank, 1)
+    groups = args.integer("groups", 1)
+    use_bias = args.boolean("use_bias", default=True)
     paddings = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
     padding = args.choice("padding", paddings, "valid")
     if max(strides) > 1 and max(dilation) > 1:
-        raise args.error("strides", "strides > 1 cannot be combined with dilation_rate > 1", strides)
+        raise args.error(
+            "strides", "strides > 1 cannot be combined with dilation_rate > 1", strides
+        )
     c_in = args.known(shape, axis, "number of input channels")
     if filters % groups:
         raise args.error("groups", f"filters={filters} must be divisible by groups", groups)
@@ -66,7 +68,15 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     f = Term(filters, "F")
     formula = (per_filter + 1) * f if use_bias else per_filter * f
 
-    dims, steps = _lengths(args, rank, spatial, kernel, strides, dilation, padding)
+    dims, steps = _lengths(
+        args,
+        rank,
+        spatial=spatial,
+        kernel=kernel,
+        strides=strides,
+        dilation=dilation,
+        padding=padding,
+    )
     steps.append(f"C: F = {filters}")
     out = (shape[0], *dims, filters) if axis == -1 else (shape[0], filters, *dims)
     weights = [Weight("kernel", (*kernel, c_in // groups, filters))]
@@ -81,11 +91,11 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     rank = int(args.class_name[-2])
     (shape,) = inputs
     spatial, axis = spatial_shape(args, shape, rank)
-    multiplier = args.int("depth_multiplier", 1)
-    kernel = args.ints("kernel_size", rank)
-    strides = args.ints("strides", rank, 1)
-    dilation = args.ints("dilation_rate", rank, 1)
-    use_bias = args.bool("use_bias", default=True)
+    multiplier = args.integer("depth_multiplier", 1)
+    kernel = args.integers("kernel_size", rank)
+    strides = args.integers("strides", rank, 1)
+    dilation = args.integers("dilation_rate", rank, 1)
+    use_bias = args.boolean("use_bias", default=True)
     paddings = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
     padding = args.choice("padding", paddings, "valid")
     c_in = args.known(shape, axis, "number of input channels")
@@ -95,7 +105,15 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if use_bias:
         per_channel = per_channel + 1
     formula = per_channel * Term(c_in, "C_in") * Term(multiplier, "m")
-    dims, steps = _lengths(args, rank, spatial, kernel, strides, dilation, padding)
+    dims, steps = _lengths(
+        args,
+        rank,
+        spatial=spatial,
+        kernel=kernel,
+        strides=strides,
+        dilation=dilation,
+        padding=padding,
+    )
     c_out = c_in * multiplier
     steps.append(f"C: C_in·m = {c_in}·{multiplier} = {c_out}")
     out = (shape[0], *dims, c_out) if axis == -1 else (shape[0], c_out, *dims)
@@ -108,6 +126,7 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
 def _lengths(
     args: LayerArgs,
     rank: int,
+    *,
     spatial: tuple[int | None, ...],
     kernel: tuple[int, ...],
     strides: tuple[int, ...],

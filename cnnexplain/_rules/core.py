@@ -43,8 +43,8 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
     (shape,) = inputs
     if len(shape) < 2:  # noqa: PLR2004
         raise args.error(None, f"expects an input of rank 2 or more, got {fmt_shape(shape)}")
-    units = args.int("units")
-    use_bias = args.bool("use_bias", default=True)
+    units = args.integer("units")
+    use_bias = args.boolean("use_bias", default=True)
     n_in = args.known(shape, -1, "input size")
     x = Term(n_in, "n_in")
     u = Term(units, "units")
@@ -80,7 +80,8 @@ def reshape(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if list(target).count(-1) > 1:
         raise args.error("target_shape", "at most one size may be -1", target)
     known = math.prod(t for t in target if t != -1)
-    size = None if any(d is None for d in shape[1:]) else math.prod(shape[1:])  # type: ignore[misc]
+    dims = [d for d in shape[1:] if d is not None]
+    size = math.prod(dims) if len(dims) == len(shape) - 1 else None
     out = list(target)
     if size is not None:
         if -1 in out:

@@ -27,7 +27,9 @@ def elementwise(args: LayerArgs, inputs: list[Shape]) -> Explained:
             elif b not in (1, a):
                 raise _mismatch(args, inputs)
     result = tuple(out)
-    return zero((result,), (f"element-wise over {len(inputs)} inputs of shape {fmt_shape(result)}",))
+    return zero(
+        (result,), (f"element-wise over {len(inputs)} inputs of shape {fmt_shape(result)}",)
+    )
 
 
 def _mismatch(args: LayerArgs, inputs: list[Shape]) -> Exception:
@@ -42,9 +44,15 @@ def concatenate(args: LayerArgs, inputs: list[Shape]) -> Explained:
         raise args.error(None, f"needs at least 2 inputs, got {len(inputs)}")
     rank = len(inputs[0])
     axis = args.get("axis", -1)
-    if isinstance(axis, bool) or not isinstance(axis, int) or not -rank < axis < rank or axis in (
-        0,
-        -rank,
+    if (
+        isinstance(axis, bool)
+        or not isinstance(axis, int)
+        or not -rank < axis < rank
+        or axis
+        in (
+            0,
+            -rank,
+        )
     ):
         raise args.error("axis", f"'axis' must name a non-batch axis of rank-{rank} inputs", axis)
     axis %= rank

@@ -17,15 +17,19 @@ def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise args.error("axis", "'axis' must be an integer (Keras 3)", axis)
     if not -len(shape) < axis < len(shape) or axis in (0, -len(shape)):
-        raise args.error("axis", f"'axis' must name a non-batch axis of a rank-{len(shape)} input",
-                         axis)
+        raise args.error(
+            "axis", f"'axis' must name a non-batch axis of a rank-{len(shape)} input", axis
+        )
     c = args.known(shape, axis, "normalized axis")
-    center = args.bool("center", default=True)
-    scale = args.bool("scale", default=True)
+    center = args.boolean("center", default=True)
+    scale = args.boolean("scale", default=True)
     per_channel = ([Weight("gamma", (c,))] if scale else []) + (
         [Weight("beta", (c,))] if center else []
     )
-    stats = [Weight("moving_mean", (c,), trainable=False), Weight("moving_variance", (c,), False)]
+    stats = [
+        Weight("moving_mean", (c,), trainable=False),
+        Weight("moving_variance", (c,), trainable=False),
+    ]
     count = len(per_channel) + len(stats)
     formula: Formula = Term(count, "n_vectors") * Term(c, "C")
     note = (

@@ -18,8 +18,8 @@ def pooling(args: LayerArgs, inputs: list[Shape]) -> Explained:
     rank = int(args.class_name[-2])
     (shape,) = inputs
     spatial, axis = spatial_shape(args, shape, rank)
-    pool = args.ints("pool_size", rank, 2)
-    strides = args.ints("strides", rank, None) if args.get("strides") is not None else pool
+    pool = args.integers("pool_size", rank, 2)
+    strides = args.integers("strides", rank, None) if args.get("strides") is not None else pool
     padding = args.choice("padding", ("valid", "same"), "valid")
     dims = []
     steps = []
@@ -44,7 +44,7 @@ def global_pooling(args: LayerArgs, inputs: list[Shape]) -> Explained:
     rank = int(args.class_name[-2])
     (shape,) = inputs
     spatial, axis = spatial_shape(args, shape, rank)
-    keepdims = args.bool("keepdims", default=False)
+    keepdims = args.boolean("keepdims", default=False)
     channels = shape[axis]
     if keepdims:
         ones = (1,) * len(spatial)

@@ -9,8 +9,9 @@ def define_model() -> keras.Model:
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform",
-                          name="conv"),
+            layers.Conv2D(
+                32, (3, 3), activation="relu", kernel_initializer="he_uniform", name="conv"
+            ),
             layers.MaxPooling2D((2, 2), name="pool"),
             layers.Flatten(name="flatten"),
             layers.Dense(100, activation="relu", kernel_initializer="he_uniform", name="hidden"),

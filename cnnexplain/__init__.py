@@ -6,8 +6,6 @@ Examples:
     '0.1.0'
 """
 
-from __future__ import annotations
-
 from cnnexplain import spec
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CnnexplainError, DiagnosisError, SpecError, VerificationError

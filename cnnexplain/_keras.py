@@ -68,7 +68,7 @@ def _lookup(model: Any, path: tuple[str, ...]) -> Any:
     return layer
 
 
-def _measure(layer: Any, call: int) -> Measured:
+def _measure(layer: Any, call: int, *, need_shape: bool = True) -> Measured:
     try:
         params = int(layer.count_params())
     except ValueError as err:
@@ -77,6 +77,8 @@ def _measure(layer: Any, call: int) -> Measured:
             "count its parameters; build the model or call it on an input first."
         ) from err
     outputs = _outputs(layer, call)
+    if outputs is None and not need_shape:
+        outputs = ((),)
     if outputs is None:
         raise SpecError(
             f"Layer '{layer.name}' ({type(layer).__name__}) has never been called, so its "
@@ -121,7 +123,7 @@ def _subclassed(model: Any, *, expand: bool) -> Breakdown:
     """A subclassed model has no graph to read: each layer's row comes from Keras, flagged."""
     rows = []
     for layer in model.layers:
-        m = _measure(layer, 0)
+        m = _measure(layer, 0, need_shape=False)
         rows.append(
             LayerRow(
                 name=layer.name,

@@ -18,7 +18,7 @@ HEADERS = ("Layer (type)", "Output Shape", "Param #", "Formula", "Shape arithmet
 def _shape_text(shape: Shape | list[Shape]) -> str:
     if isinstance(shape, list):
         return ", ".join(fmt_shape(s) for s in shape)
-    return fmt_shape(shape)
+    return fmt_shape(shape) if shape else "?"
 
 
 def _formula_text(row: LayerRow) -> str:

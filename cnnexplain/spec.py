@@ -161,7 +161,7 @@ class Layer:
                     layer=name,
                     argument=key,
                 )
-        missing = [k for k in self.positional if k not in kwargs and k not in self.arguments]
+        missing = [k for k in self._required() if k not in kwargs]
         if missing:
             raise SpecError(
                 f"{where}: missing required argument '{missing[0]}'.",
@@ -169,6 +169,16 @@ class Layer:
                 argument=missing[0],
             )
         self.kwargs = kwargs
+
+    @classmethod
+    def _required(cls) -> list[str]:
+        """Positional arguments without a default: the leading ones whose default is None."""
+        required = []
+        for key in cls.positional:
+            if key in cls.arguments and cls.arguments[key] is not None:
+                break
+            required.append(key)
+        return required
 
     def __call__(self, inputs: Tensor | Sequence[Tensor]) -> Tensor:
         """Call the layer on spec tensors (functional form)."""

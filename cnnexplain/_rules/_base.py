@@ -89,13 +89,14 @@ class LayerArgs:
         self, key: str, rank: int, default: Any = None, *, minimum: int = 1
     ) -> tuple[int, ...]:
         """An int or a tuple of ``rank`` ints (Keras accepts both), each ``>= minimum``."""
-        value = self.config.get(key, default)
+        given = self.config.get(key, default)
+        value = given
         if isinstance(value, int) and not isinstance(value, bool):
             value = (value,) * rank
         if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != rank:
-            raise self.error(key, f"'{key}' must be an integer or {rank} integers", value)
+            raise self.error(key, f"'{key}' must be an integer or {rank} integers", given)
         if any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value):
-            raise self.error(key, f"'{key}' must hold integers of at least {minimum}", value)
+            raise self.error(key, f"'{key}' must hold integers of at least {minimum}", given)
         return tuple(value)
 
     def boolean(self, key: str, *, default: bool) -> bool:

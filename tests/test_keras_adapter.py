@@ -75,7 +75,7 @@ def test_batch_normalization_statistics_are_non_trainable(keras: Any) -> None:
 @pytest.fixture(scope="session")
 def with_unknown(keras: Any) -> Any:
     @keras.saving.register_keras_serializable(package="tests")
-    class Scale(keras.layers.Layer):
+    class Scale(keras.layers.Layer):  # type: ignore[misc]
         def build(self, input_shape: Any) -> None:
             self.w = self.add_weight(shape=(input_shape[-1],), name="w")
 
@@ -113,7 +113,7 @@ def test_verify_names_layer_and_figures(seed_model: Any) -> None:
 
 
 def test_subclassed_model_rows_come_from_keras(keras: Any) -> None:
-    class Net(keras.Model):
+    class Net(keras.Model):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(name="net")
             self.d1 = keras.layers.Dense(4, name="d1")

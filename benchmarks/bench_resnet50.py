@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
+import keras
 
-import cnnexplain  # noqa: E402
+import cnnexplain
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

@@ -24,6 +24,8 @@ class Measured:
     trainable: int
     outputs: tuple[Shape, ...]
     weights: tuple[Weight, ...] = ()
+    source: str = "Keras"
+    """Where the figures come from, for the row's note ("Keras", "the weights file")."""
 
 
 Fallback = Callable[[tuple[str, ...], int, list[Shape]], Measured | None]
@@ -113,7 +115,7 @@ class _Run:
                 "and no Keras model or weights to read its count from."
             )
         symbol = f"params({node.class_name})"
-        note = f"no rule for {node.class_name}: count and shape taken from Keras"
+        note = f"no rule for {node.class_name}: count and shape taken from {measured.source}"
         result = Explained(
             Term(measured.params, symbol),
             measured.weights,
@@ -121,13 +123,14 @@ class _Run:
             (),
             note,
             trainable=measured.trainable,
+            explained=False,
         )
         return result, []
 
     def row(
         self, node: LayerNode, result: Explained, ins: list[Shape], children: list[LayerRow]
     ) -> LayerRow:
-        explained = not result.note.startswith("no rule for")
+        explained = result.explained
         params = int(result.formula)
         if children:
             trainable = sum(c.trainable for c in children)

@@ -62,7 +62,7 @@ def test_batch_normalization_statistics_are_non_trainable(keras: Any) -> None:
     )
     (row,) = cnnexplain.explain(model).rows
     assert (row.params, row.trainable, row.non_trainable) == (24, 12, 12)
-    assert row.formula.symbols() == "n_vectors·C"
+    assert row.formula.symbols() == "4·C"
     assert "moving_mean and moving_variance" in row.note
     assert [(w.name, w.trainable) for w in row.weights] == [
         ("gamma", True),

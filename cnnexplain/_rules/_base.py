@@ -56,6 +56,8 @@ class Explained:
     note: str = ""
     trainable: int | None = None
     """Trainable count when known from outside (a layer without rule); else from weights."""
+    explained: bool = True
+    """False when no rule gave this result (the count was measured, not derived)."""
 
 
 class LayerArgs:

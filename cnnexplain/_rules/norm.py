@@ -31,7 +31,7 @@ def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
         Weight("moving_variance", (c,), trainable=False),
     ]
     count = len(per_channel) + len(stats)
-    formula: Formula = Term(count, "n_vectors") * Term(c, "C")
+    formula: Formula = Term(count) * Term(c, "C")
     note = (
         f"{', '.join(w.name for w in per_channel) or 'no weights'} trainable "
         f"({len(per_channel)}·C); moving_mean and moving_variance are updated during training "

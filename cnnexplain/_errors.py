@@ -4,7 +4,8 @@
 CnnexplainError
 ├── SpecError           an invalid model description (spec, config or file)
 ├── VerificationError   a computed figure disagrees with Keras
-└── DiagnosisError      a hand count that cannot be read
+├── DiagnosisError      a hand count that cannot be read
+└── ModelFileError      a saved model file that cannot be read
 ```
 
 Each carries the context it names (layer, argument, file) as attributes, and
@@ -14,7 +15,13 @@ its message is one sentence: what is wrong, where, what was expected, and
 
 from __future__ import annotations
 
-__all__ = ["CnnexplainError", "DiagnosisError", "SpecError", "VerificationError"]
+__all__ = [
+    "CnnexplainError",
+    "DiagnosisError",
+    "ModelFileError",
+    "SpecError",
+    "VerificationError",
+]
 
 
 class CnnexplainError(Exception):
@@ -67,3 +74,20 @@ class DiagnosisError(CnnexplainError, ValueError):
     def __init__(self, message: str, *, argument: str | None = None) -> None:
         super().__init__(message)
         self.argument = argument
+
+
+class ModelFileError(CnnexplainError, ValueError):
+    """A saved model file (``.keras`` archive or JSON config) cannot be read.
+
+    Missing, not a zip, truncated, without ``config.json``, too large to be a
+    config, or holding weights whose shapes disagree with the config.
+
+    Attributes:
+        path: the file, as given.
+        layer: the layer at fault, or ``None`` when the file as a whole is wrong.
+    """
+
+    def __init__(self, message: str, *, path: str, layer: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.layer = layer

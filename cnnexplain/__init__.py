@@ -27,15 +27,8 @@ __all__ = [
     "spec",
 ]
 
-for _name in (
-    "Breakdown",
-    "CnnexplainError",
-    "DiagnosisError",
-    "Formula",
-    "LayerRow",
-    "SpecError",
-    "VerificationError",
-    "explain",
-):
-    globals()[_name].__module__ = "cnnexplain"
-del _name
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type) or callable(_value):
+        _value.__module__ = "cnnexplain"
+del _name, _value

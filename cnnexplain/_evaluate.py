@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from cnnexplain._breakdown import LayerRow
+from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Term, total_of
 from cnnexplain._graph import LayerNode, ModelGraph, TensorRef
@@ -13,7 +14,7 @@ from cnnexplain._rules import LayerArgs, find_rule
 from cnnexplain._rules._base import Explained, Weight
 from cnnexplain._shapes import Shape
 
-__all__ = ["Fallback", "Measured", "evaluate"]
+__all__ = ["Fallback", "Measured", "evaluate", "explain_graph"]
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,24 @@ def evaluate(
     rows, outputs = run.model(graph, None, ())
     inputs = [graph.input_shapes[r[0]] for r in graph.inputs]
     return rows, inputs, outputs
+
+
+def explain_graph(
+    graph: ModelGraph,
+    fallback: Fallback | None = None,
+    *,
+    expand: bool = False,
+    source: Any = None,
+    verifier: Callable[[Breakdown], None] | None = None,
+) -> Breakdown:
+    """The `Breakdown` of a model graph, remembering its source and how to verify it."""
+    rows, inputs, outputs = evaluate(graph, fallback)
+    return Breakdown(
+        graph.name,
+        tuple(rows),
+        tuple(inputs),
+        tuple(outputs),
+        expand,
+        source=source,
+        _verifier=verifier,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError, VerificationError
-from cnnexplain._evaluate import Measured, evaluate
+from cnnexplain._evaluate import Measured, explain_graph
 from cnnexplain._graph import LayerNode, ModelGraph, TensorRef, parse_model
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
@@ -104,15 +104,12 @@ def explain_keras(model: Any, *, verify: bool = True, expand: bool = False) -> B
         def fallback(path: tuple[str, ...], call: int, _inputs: list[Shape]) -> Measured:
             return _measure(_lookup(model, path), call)
 
-        rows, inputs, outputs = evaluate(graph, fallback)
-        breakdown = Breakdown(
-            graph.name,
-            tuple(rows),
-            tuple(inputs),
-            tuple(outputs),
-            expand,
+        breakdown = explain_graph(
+            graph,
+            fallback,
+            expand=expand,
             source=model,
-            _verifier=lambda b: verify_against(b, model),
+            verifier=lambda b: verify_against(b, model),
         )
     if verify:
         breakdown.verify()

@@ -397,25 +397,16 @@ class Model(Layer):
 
     def explain(self, *, verify: bool = False, expand: bool = False) -> Breakdown:
         """The breakdown of this model; with ``verify`` it is built in Keras and compared."""
-        from cnnexplain._evaluate import evaluate  # noqa: PLC0415
+        from cnnexplain._evaluate import explain_graph  # noqa: PLC0415
         from cnnexplain._graph import parse_model  # noqa: PLC0415
         from cnnexplain._keras import build_keras_model, verify_against  # noqa: PLC0415
 
         graph = parse_model(self.class_name, self.config())
-        rows, inputs, outputs = evaluate(graph)
 
         def verifier(b: Breakdown) -> None:
-            verify_against(b, build_keras_model(parse_model(self.class_name, self.config())))
+            verify_against(b, build_keras_model(graph))
 
-        breakdown = Breakdown(
-            graph.name,
-            tuple(rows),
-            tuple(inputs),
-            tuple(outputs),
-            expand,
-            source=self,
-            _verifier=verifier,
-        )
+        breakdown = explain_graph(graph, expand=expand, source=self, verifier=verifier)
         if verify:
             breakdown.verify()
         return breakdown

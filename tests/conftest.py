@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,28 +29,22 @@ def keras() -> Any:
     return _keras
 
 
-def build_seed(keras: Any) -> Any:
-    """The question's model with its pooling and flatten, as the text describes it."""
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            layers.Conv2D(
-                32, (3, 3), activation="relu", kernel_initializer="he_uniform", name="conv"
-            ),
-            layers.MaxPooling2D((2, 2), name="pool"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(100, activation="relu", kernel_initializer="he_uniform", name="hidden"),
-            layers.Dense(10, activation="softmax", name="output"),
-        ],
-        name="mnist",
-    )
+def load_example(name: str) -> types.ModuleType:
+    """Import ``docs/examples/<name>.py``: tests run the code the docs show."""
+    path = Path(__file__).parent.parent / "docs" / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"docs_examples_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
 def seed_model(keras: Any) -> Any:
-    """The seed model, built in Keras."""
-    return build_seed(keras)
+    """The seed model as the docs show it (docs/examples/seed.py), built in Keras."""
+    del keras  # imported first, with the environment set above
+    return load_example("seed").define_model()
 
 
 _APPS: dict[str, Any] = {}

@@ -65,7 +65,7 @@ def explain_one(layer: spec.Layer, shape: tuple[int | None, ...]) -> cnnexplain.
             (3, 3, 1),
             (
                 "Layer 'p' (MaxPooling2D): the window is larger than the input along H (3) with "
-                "padding='valid'. Received: pool_size=(4, 4)."
+                "padding='valid'. Received: pool_size=4."
             ),
             "pool_size",
         ),

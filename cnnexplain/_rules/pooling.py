@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cnnexplain._rules._base import Explained, LayerArgs, rule, zero
-from cnnexplain._rules.conv import spatial_names, spatial_shape
-from cnnexplain._shapes import Shape, conv_length
+from cnnexplain._rules.conv import read_window, spatial_names, spatial_shape
+from cnnexplain._shapes import Shape
 
 __all__ = ["global_pooling", "pooling"]
 
@@ -15,27 +15,10 @@ _GLOBAL = [f"Global{kind}Pooling{rank}D" for kind in ("Max", "Average") for rank
 @rule(*_WINDOW)
 def pooling(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """No parameters; each length is ``⌊(n−p)/s⌋+1`` (valid) or ``⌈n/s⌉`` (same)."""
-    rank = int(args.class_name[-2])
-    (shape,) = inputs
-    spatial, axis = spatial_shape(args, shape, rank)
-    pool = args.integers("pool_size", rank, 2)
-    strides = args.integers("strides", rank, None) if args.get("strides") is not None else pool
-    padding = args.choice("padding", ("valid", "same"), "valid")
-    dims = []
-    steps = []
-    for name, n, p, s in zip(spatial_names(rank), spatial, pool, strides, strict=True):
-        dim = conv_length(n, p, stride=s, padding=padding)
-        if dim.value is not None and dim.value < 1:
-            raise args.error(
-                "pool_size",
-                f"the window is larger than the input along {name} ({n}) with padding='valid'",
-                pool,
-            )
-        dims.append(dim.value)
-        steps.append(f"{name}: {dim.text}")
-    channels = shape[axis]
-    out = (shape[0], *dims, channels) if axis == -1 else (shape[0], channels, *dims)
-    return zero((out,), tuple(steps))
+    w = read_window(
+        args, inputs, kernel_key="pool_size", kernel_default=2, strides_default_kernel=True
+    )
+    return zero((w.output(w.shape[w.axis]),), w.steps)
 
 
 @rule(*_GLOBAL)

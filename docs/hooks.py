@@ -1,10 +1,47 @@
-"""MkDocs hooks: make ``docs/examples`` importable by live blocks and quiet TensorFlow."""
+"""MkDocs hooks: live blocks, math and the environment the site is built in.
 
+- ``on_startup`` quiets TensorFlow and puts ``docs/`` on ``sys.path`` so live
+  blocks can ``from examples.seed import define_model``.
+- ``on_config`` wraps every markdown-exec block's output in
+  ``<div class="live" data-live="<id>">``, so a reader of the built HTML (the
+  prose-number guard, ``tests/test_prose_numbers.py``) knows which text was
+  computed at build time; a live block without ``id=`` is reported, which fails
+  a ``--strict`` build.
+- ``on_page_content`` turns math written as ``$...$`` / ``$$...$$``
+  (pymdownx.arithmatex, generic mode) into MathML with latex2mathml, so pages
+  need no math script and no raw TeX reaches the reader.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
 import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from latex2mathml import exceptions as latex_errors
+from latex2mathml.converter import convert
+from mkdocs.plugins import event_priority
 
 DOCS = Path(__file__).parent
+log = logging.getLogger("mkdocs.hooks.cnnexplain")
+
+_MATH = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">\\(?:\((?P<inline>.*?)\\\)|\[(?P<block>.*?)\\\])'
+    r"</(?P=tag)>",
+    re.DOTALL,
+)
+# latex2mathml raises one class per problem; its parser also lets these through.
+_MATH_ERRORS: tuple[type[Exception], ...] = (
+    *(v for v in vars(latex_errors).values() if isinstance(v, type) and issubclass(v, Exception)),
+    IndexError,
+    KeyError,
+    ValueError,
+)
 
 
 def on_startup(command: str, dirty: bool) -> None:  # noqa: ARG001, FBT001
@@ -13,3 +50,59 @@ def on_startup(command: str, dirty: bool) -> None:  # noqa: ARG001, FBT001
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if str(DOCS) not in sys.path:
         sys.path.insert(0, str(DOCS))
+
+
+def _live(fmt: Callable[..., str]) -> Callable[..., str]:
+    """Wrap a markdown-exec fence formatter so its output is marked as live."""
+
+    def live_format(
+        source: str, language: str, css_class: str, options: dict[str, Any], md: Any, **kw: Any
+    ) -> str:
+        block_id = options.get("id", "")
+        if not block_id:
+            first = source.strip().splitlines()[0] if source.strip() else ""
+            log.warning("A live %s block has no id= (it starts with %r).", language, first)
+        out = fmt(source, language, css_class, options, md, **kw)
+        return f'<div class="live" data-live="{html.escape(block_id)}">{out}</div>'
+
+    live_format.cnnexplain_live = True  # type: ignore[attr-defined]
+    return live_format
+
+
+@event_priority(-100)  # after markdown-exec has registered its fences
+def on_config(config: Any) -> Any:
+    """Mark the output of every live block (see the module docstring)."""
+    fences = config["mdx_configs"].get("pymdownx.superfences", {}).get("custom_fences", [])
+    for fence in fences:
+        fmt = fence.get("format")
+        module = getattr(fmt, "__module__", "") or ""
+        if module.startswith("markdown_exec") and not getattr(fmt, "cnnexplain_live", False):
+            fence["format"] = _live(fmt)
+    return config
+
+
+def latex_to_mathml(latex: str, *, block: bool = False) -> str:
+    r"""MathML for a LaTeX formula, as the pages show it.
+
+    Examples:
+        >>> latex_to_mathml(r"k_{h} \cdot F")  # doctest: +ELLIPSIS
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">...<mi>F</mi>...</math>'
+    """
+    return convert(latex.strip(), display="block" if block else "inline")
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:  # noqa: ARG001
+    """Render every ``$...$`` and ``$$...$$`` of the page as MathML."""
+
+    def replace(match: re.Match[str]) -> str:
+        block = match["block"] is not None
+        latex = html.unescape(match["block"] if block else match["inline"])
+        try:
+            mathml = latex_to_mathml(latex, block=block)
+        except _MATH_ERRORS as err:
+            log.warning("Cannot render math %r on %s: %s", latex, page.file.src_uri, err)
+            return match[0]
+        tag = "div" if block else "span"
+        return f'<{tag} class="math">{mathml}</{tag}>'
+
+    return _MATH.sub(replace, html_text)

@@ -8,6 +8,8 @@ Examples:
 
 from cnnexplain import spec
 from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
+from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
 from cnnexplain._errors import CnnexplainError, DiagnosisError, SpecError, VerificationError
 from cnnexplain._explain import explain
 from cnnexplain._formula import Formula
@@ -17,12 +19,20 @@ __version__ = "0.1.0"
 __all__ = [
     "Breakdown",
     "CnnexplainError",
+    "Costs",
+    "Diagnosis",
     "DiagnosisError",
+    "Finding",
+    "FindingKind",
     "Formula",
     "LayerRow",
+    "Optimizer",
+    "RowCost",
     "SpecError",
+    "TrainingMemory",
     "VerificationError",
     "__version__",
+    "diagnose",
     "explain",
     "spec",
 ]

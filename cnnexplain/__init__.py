@@ -8,6 +8,7 @@ Examples:
 
 from cnnexplain import spec
 from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
 from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
 from cnnexplain._errors import CnnexplainError, DiagnosisError, SpecError, VerificationError
 from cnnexplain._explain import explain
@@ -18,13 +19,17 @@ __version__ = "0.1.0"
 __all__ = [
     "Breakdown",
     "CnnexplainError",
+    "Costs",
     "Diagnosis",
     "DiagnosisError",
     "Finding",
     "FindingKind",
     "Formula",
     "LayerRow",
+    "Optimizer",
+    "RowCost",
     "SpecError",
+    "TrainingMemory",
     "VerificationError",
     "__version__",
     "diagnose",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnexplain._formula import Formula, Sum, total_of
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
+
+if TYPE_CHECKING:
+    from cnnexplain._costs import Costs
 
 __all__ = ["Breakdown", "LayerRow"]
 
@@ -33,6 +36,7 @@ class LayerRow:
         explained: False when no rule covers the layer and its count comes from Keras.
         calls: how many times the layer is called (a shared layer counts once).
         input_shape: the shape(s) the layer receives.
+        config: the layer's Keras-format config (arguments, dtype policy), as read.
     """
 
     name: str
@@ -49,6 +53,7 @@ class LayerRow:
     explained: bool = True
     calls: int = 1
     input_shape: Shape | list[Shape] = ()
+    config: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""
@@ -135,6 +140,20 @@ class Breakdown:
         from cnnexplain._render import latex  # noqa: PLC0415
 
         return latex(self, expand=self.expand if expand is None else expand)
+
+    def costs(self, dtype: str | None = None) -> Costs:
+        """MACs per example, FLOPs, parameter, activation and training bytes, per row.
+
+        Args:
+            dtype: a Keras dtype policy (``"float32"``, ``"mixed_float16"``...) to assume
+                for every layer; None reads each layer's own policy from its config.
+
+        Raises:
+            SpecError: if ``dtype`` is not a policy cnnexplain knows.
+        """
+        from cnnexplain._costs import costs_of  # noqa: PLC0415
+
+        return costs_of(self, dtype)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every row (nested rows under ``children``) and the totals."""

@@ -159,6 +159,7 @@ class _Run:
             explained=explained,
             calls=len(node.calls),
             input_shape=_row_shape(ins) if ins else (),
+            config=node.config,
         )
 
 

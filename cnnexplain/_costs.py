@@ -1,0 +1,1066 @@
+"""What a model costs: multiply-accumulates per example, and bytes to store, run and train it.
+
+Conventions (the docs page "Is the seed model's parameter count a lot?" explains them):
+
+- **MACs** are multiply-accumulates for **one example** (a batch of 1), at inference.
+  ``flops`` is ``2·macs``: one multiply plus one add per MAC. (Papers differ: the
+  ResNet paper's "FLOPs" are multiply-adds, i.e. MACs.)
+- Counted: the products of convolutions (out positions × ``k_h·k_w·C_in/g·F``),
+  transposed convolutions (in positions × ``k_h·k_w·C_in·F``), depthwise and
+  separable convolutions, Dense and EinsumDense (on every position of an N-D input),
+  recurrent layers (sequence length × gates × ``(m·n + n·n)``), attention
+  (projections, ``QKᵀ`` and ``A·V``) and Dot.
+- Normalizations at inference: BatchNormalization and Normalization count 1 MAC per
+  output element (``y = a·x + b`` with per-channel ``a`` and ``b`` fixed; 0 once folded
+  into the previous convolution, which deployment tools do); LayerNormalization,
+  GroupNormalization and UnitNormalization count 2 (accumulating the variance or the
+  sum of squares, then scaling), their statistics being computed per example.
+- Not counted (0 MACs): bias additions, activations and every other element-wise
+  layer (Add, Multiply, Rescaling, LayerScale, PReLU, dropout...), pooling
+  (comparisons and additions), reshapes, padding, cropping, nearest-neighbour
+  up-sampling and Embedding (a table lookup).
+- A layer kind without a cost function here gets ``None`` (unknown), never a guess;
+  totals add up the known rows and `Costs.unknown_macs` lists the others.
+- A layer called several times (shared) costs its MACs and activations once per call,
+  each call assumed to see the first call's shapes; its weights count once.
+
+Memory:
+
+- ``param_bytes``: every weight at the variable dtype of the layer's dtype policy
+  (``float32`` 4 bytes; ``mixed_float16`` and ``mixed_bfloat16`` keep float32
+  variables; ``float16``/``bfloat16`` 2; ``float64`` 8). A layer config without a
+  ``dtype`` (specs) has Keras's default policy, float32.
+- ``activation_bytes``: the elements of every layer output for one example, at the
+  policy's compute dtype (``mixed_float16`` computes in float16). Every output counts
+  as stored, even a Flatten that frameworks can keep as a view; the model's inputs don't.
+- ``training_bytes(optimizer, batch_size=...)``: weights, plus one gradient and the
+  optimizer's slots (`optimizer_slots`) per trainable weight at its variable dtype,
+  plus activations × batch size (what the backward pass keeps). The optimizer's scalars
+  (iteration count, learning rate) and framework workspace are left out.
+
+Examples:
+    >>> from cnnexplain import explain, spec
+    >>> model = spec.Sequential([
+    ...     spec.Input((28, 28, 1)),
+    ...     spec.Conv2D(32, (3, 3), name="conv"),
+    ...     spec.MaxPooling2D((2, 2), name="pool"),
+    ...     spec.Flatten(name="flatten"),
+    ...     spec.Dense(100, name="hidden"),
+    ...     spec.Dense(10, name="output"),
+    ... ], name="mnist")
+    >>> costs = explain(model).costs()
+    >>> [row.macs for row in costs.rows]
+    [194688, 0, 0, 540800, 1000]
+    >>> costs.rows[0].macs_formula.symbols()
+    'H_out·W_out·k_h·k_w·C_in·F'
+    >>> str(costs.rows[0].macs_formula)
+    '26·26·3·3·1·32'
+    >>> costs.macs, costs.flops
+    (736488, 1472976)
+    >>> costs.param_bytes, costs.activation_bytes
+    (2168920, 130232)
+    >>> costs.training_bytes("adam", batch_size=32)
+    12843104
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cnnexplain._errors import SpecError
+from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
+from cnnexplain._rules._base import LayerArgs, channel_axis
+from cnnexplain._shapes import Shape
+
+if TYPE_CHECKING:
+    from cnnexplain._breakdown import Breakdown, LayerRow
+
+__all__ = [
+    "COST_FUNCTIONS",
+    "DTYPE_POLICIES",
+    "Costs",
+    "Optimizer",
+    "RowCost",
+    "TrainingMemory",
+    "cost",
+    "costs_of",
+    "optimizer_slots",
+]
+
+# ---------------------------------------------------------------------------------------
+# Data types and optimizers
+# ---------------------------------------------------------------------------------------
+
+_DTYPE_BYTES = {
+    "float16": 2,
+    "bfloat16": 2,
+    "float32": 4,
+    "float64": 8,
+    "int8": 1,
+    "uint8": 1,
+    "int16": 2,
+    "int32": 4,
+    "int64": 8,
+}
+
+DTYPE_POLICIES: dict[str, tuple[str, str]] = {
+    **{name: (name, name) for name in ("float16", "bfloat16", "float32", "float64")},
+    "mixed_float16": ("float32", "float16"),
+    "mixed_bfloat16": ("float32", "bfloat16"),
+}
+"""Keras dtype policy name → (variable dtype, compute dtype)."""
+
+_WEIGHT_DTYPES = {("Normalization", "count"): "int64"}
+"""Weights whose dtype doesn't follow the layer's policy."""
+
+
+class Optimizer(str, Enum):
+    """The Keras optimizers whose memory cnnexplain knows, by their lowercased class names.
+
+    The values are the names ``keras.optimizers.get`` takes (``"sgd"``, ``"rmsprop"``...);
+    `slots` gives how many tensors the size of each trainable weight the optimizer keeps.
+
+    Examples:
+        >>> Optimizer("adam").slots()
+        2
+        >>> Optimizer.SGD.slots(momentum=0.9)
+        1
+        >>> Optimizer.RMSPROP.slots(momentum=0.9, centered=True)
+        3
+    """
+
+    ADADELTA = "adadelta"
+    ADAGRAD = "adagrad"
+    ADAM = "adam"
+    ADAMAX = "adamax"
+    ADAMW = "adamw"
+    FTRL = "ftrl"
+    LAMB = "lamb"
+    LION = "lion"
+    NADAM = "nadam"
+    RMSPROP = "rmsprop"
+    SGD = "sgd"
+
+    def slots(self, *, momentum: float = 0.0, centered: bool = False, amsgrad: bool = False) -> int:
+        """Tensors the optimizer keeps per trainable weight, each of the weight's size.
+
+        SGD keeps none (one ``momentum`` with ``momentum > 0``); Adam and AdamW keep
+        ``momentum`` and ``velocity`` (plus ``velocity_hat`` with ``amsgrad``); RMSprop
+        keeps ``velocity`` (plus ``momentum`` with ``momentum > 0`` and
+        ``average_gradient`` when ``centered``); Adagrad one accumulator; Lion one
+        momentum; Adadelta, Adamax, Nadam, Ftrl and Lamb two.
+        """
+        base = _SLOTS[self]
+        if self in (Optimizer.SGD, Optimizer.RMSPROP) and momentum:
+            base += 1
+        if self is Optimizer.RMSPROP and centered:
+            base += 1
+        if self in (Optimizer.ADAM, Optimizer.ADAMW) and amsgrad:
+            base += 1
+        return base
+
+
+_SLOTS = {
+    Optimizer.ADADELTA: 2,
+    Optimizer.ADAGRAD: 1,
+    Optimizer.ADAM: 2,
+    Optimizer.ADAMAX: 2,
+    Optimizer.ADAMW: 2,
+    Optimizer.FTRL: 2,
+    Optimizer.LAMB: 2,
+    Optimizer.LION: 1,
+    Optimizer.NADAM: 2,
+    Optimizer.RMSPROP: 1,
+    Optimizer.SGD: 0,
+}
+
+
+def _optimizer(name: object) -> Optimizer:
+    if isinstance(name, Optimizer):
+        return name
+    known = {o.value: o for o in Optimizer}
+    if isinstance(name, str) and name.lower() in known:
+        return known[name.lower()]
+    names = ", ".join(repr(o.value) for o in Optimizer)
+    raise SpecError(
+        f"Unknown optimizer: expected one of {names} or a Keras optimizer of those "
+        f"classes. Received: optimizer={name!r}.",
+        argument="optimizer",
+    )
+
+
+def optimizer_slots(
+    optimizer: object = "adam",
+    *,
+    momentum: float = 0.0,
+    centered: bool = False,
+    amsgrad: bool = False,
+) -> tuple[Optimizer, int]:
+    """The optimizer and its slots per trainable weight.
+
+    Args:
+        optimizer: a name as Keras spells it (``"sgd"``, ``"adam"``, ``"RMSprop"``...,
+            case-insensitive), an `Optimizer`, or a Keras optimizer object, whose own
+            ``momentum``, ``centered`` and ``amsgrad`` are then used.
+        momentum: SGD's or RMSprop's momentum; non-zero adds a slot.
+        centered: RMSprop's ``centered``; adds a slot.
+        amsgrad: Adam's or AdamW's ``amsgrad``; adds a slot.
+
+    Raises:
+        SpecError: naming the known optimizers when ``optimizer`` is not one of them.
+
+    Examples:
+        >>> optimizer_slots("sgd")
+        (<Optimizer.SGD: 'sgd'>, 0)
+        >>> optimizer_slots("SGD", momentum=0.9)
+        (<Optimizer.SGD: 'sgd'>, 1)
+        >>> optimizer_slots("adamw", amsgrad=True)
+        (<Optimizer.ADAMW: 'adamw'>, 3)
+        >>> optimizer_slots("adamm")
+        Traceback (most recent call last):
+        ...
+        cnnexplain.SpecError: Unknown optimizer: expected one of 'adadelta', 'adagrad', \
+'adam', 'adamax', 'adamw', 'ftrl', 'lamb', 'lion', 'nadam', 'rmsprop', 'sgd' or a \
+Keras optimizer of those classes. Received: optimizer='adamm'.
+    """
+    get_config = getattr(optimizer, "get_config", None)
+    if not isinstance(optimizer, str) and callable(get_config):
+        config = get_config()
+        momentum = float(config.get("momentum") or 0.0)
+        centered = bool(config.get("centered", False))
+        amsgrad = bool(config.get("amsgrad", False))
+        optimizer = type(optimizer).__name__
+    opt = _optimizer(optimizer)
+    return opt, opt.slots(momentum=momentum, centered=centered, amsgrad=amsgrad)
+
+
+# ---------------------------------------------------------------------------------------
+# Result objects
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowCost:
+    """The costs of one layer row; ``None`` where a figure is unknown.
+
+    Attributes:
+        name: the layer's name.
+        kind: its Keras class name.
+        macs: multiply-accumulates per example (all calls of a shared layer).
+        macs_formula: the formula giving ``macs`` (for one call), when natural.
+        param_bytes: bytes of all its weights at their variable dtype.
+        trainable_bytes: the part of ``param_bytes`` that gradients update.
+        activation_bytes: bytes of its outputs for one example (all calls).
+        dtype_policy: the Keras dtype policy the bytes assume.
+        calls: how many times the layer is called.
+        children: the costs of a nested model's layers.
+        note: why a figure is unknown, or what it assumes.
+    """
+
+    name: str
+    kind: str
+    macs: int | None
+    macs_formula: Formula | None
+    param_bytes: int | None
+    trainable_bytes: int | None
+    activation_bytes: int | None
+    dtype_policy: str | None
+    calls: int = 1
+    children: tuple[RowCost, ...] = ()
+    note: str = ""
+
+    @property
+    def flops(self) -> int | None:
+        """``2·macs`` (one multiply and one add per MAC), or None when unknown."""
+        return None if self.macs is None else 2 * self.macs
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, RowCost]]:
+        """This row and its descendants, each with its path (``outer/inner``)."""
+        path = f"{prefix}{self.name}"
+        yield path, self
+        for child in self.children:
+            yield from child.walk(f"{path}/")
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Bytes to train a model with one optimizer and batch size, by part.
+
+    Attributes:
+        optimizer: the optimizer.
+        slots: tensors it keeps per trainable weight.
+        batch_size: examples per step.
+        weights_bytes: every weight, trainable or not.
+        gradients_bytes: one gradient per trainable weight.
+        optimizer_bytes: the optimizer's slots.
+        activations_bytes: layer outputs for the whole batch, kept for the backward pass.
+        unknown: paths of rows whose bytes are unknown (left out of the figures).
+    """
+
+    optimizer: Optimizer
+    slots: int
+    batch_size: int
+    weights_bytes: int
+    gradients_bytes: int
+    optimizer_bytes: int
+    activations_bytes: int
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        """Weights + gradients + optimizer slots + activations."""
+        return (
+            self.weights_bytes
+            + self.gradients_bytes
+            + self.optimizer_bytes
+            + self.activations_bytes
+        )
+
+    def __int__(self) -> int:
+        return self.total
+
+
+def _known_sum(values: list[int | None]) -> int:
+    return sum(v for v in values if v is not None)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Per-row costs of a `Breakdown` and the model's totals.
+
+    Totals add up the rows whose figure is known; ``unknown_macs`` and
+    ``unknown_bytes`` name the rows left out, so a partial total never passes for
+    a complete one.
+    """
+
+    name: str
+    rows: tuple[RowCost, ...]
+    dtype_policy: str | None = None
+    """The policy forced on every layer by ``costs(dtype=...)``, or None (each layer's own)."""
+
+    def walk(self) -> Iterator[tuple[str, RowCost]]:
+        """Every row with its path, nested rows after their model's row."""
+        for row in self.rows:
+            yield from row.walk()
+
+    def _leaves(self) -> Iterator[tuple[str, RowCost]]:
+        return ((p, r) for p, r in self.walk() if not r.children)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per example, over the rows where it is known."""
+        return _known_sum([r.macs for r in self.rows])
+
+    @property
+    def flops(self) -> int:
+        """``2·macs``: floating-point operations per example (one multiply, one add per MAC)."""
+        return 2 * self.macs
+
+    @property
+    def param_bytes(self) -> int:
+        """Bytes of every weight at its variable dtype."""
+        return _known_sum([r.param_bytes for r in self.rows])
+
+    @property
+    def trainable_bytes(self) -> int:
+        """Bytes of the weights gradients update."""
+        return _known_sum([r.trainable_bytes for r in self.rows])
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of every layer's outputs for one example."""
+        return _known_sum([r.activation_bytes for r in self.rows])
+
+    @property
+    def unknown_macs(self) -> tuple[str, ...]:
+        """Paths of the rows whose MACs are unknown (no cost function, unknown length...)."""
+        return tuple(p for p, r in self._leaves() if r.macs is None)
+
+    @property
+    def unknown_bytes(self) -> tuple[str, ...]:
+        """Paths of the rows whose parameter or activation bytes are unknown."""
+        return tuple(
+            p
+            for p, r in self._leaves()
+            if r.param_bytes is None or r.trainable_bytes is None or r.activation_bytes is None
+        )
+
+    def training_memory(
+        self,
+        optimizer: object = "adam",
+        *,
+        batch_size: int = 32,
+        momentum: float = 0.0,
+        centered: bool = False,
+        amsgrad: bool = False,
+    ) -> TrainingMemory:
+        """Bytes to train the model, by part (see `training_bytes` for the arguments)."""
+        opt, slots = optimizer_slots(
+            optimizer, momentum=momentum, centered=centered, amsgrad=amsgrad
+        )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise SpecError(
+                f"batch_size must be a positive integer. Received: batch_size={batch_size!r}.",
+                argument="batch_size",
+            )
+        trainable = self.trainable_bytes
+        return TrainingMemory(
+            optimizer=opt,
+            slots=slots,
+            batch_size=batch_size,
+            weights_bytes=self.param_bytes,
+            gradients_bytes=trainable,
+            optimizer_bytes=slots * trainable,
+            activations_bytes=batch_size * self.activation_bytes,
+            unknown=self.unknown_bytes,
+        )
+
+    def training_bytes(
+        self,
+        optimizer: object = "adam",
+        *,
+        batch_size: int = 32,
+        momentum: float = 0.0,
+        centered: bool = False,
+        amsgrad: bool = False,
+    ) -> int:
+        """Bytes to train: weights + gradients + optimizer slots + activations × batch size.
+
+        Args:
+            optimizer: ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"``...
+                (an `Optimizer` name as Keras spells it), or a Keras optimizer object.
+            batch_size: examples per step (Keras's ``fit`` defaults to 32).
+            momentum: SGD's or RMSprop's momentum; non-zero adds a slot.
+            centered: RMSprop's ``centered``; adds a slot.
+            amsgrad: Adam's or AdamW's ``amsgrad``; adds a slot.
+
+        Raises:
+            SpecError: if the optimizer is unknown or ``batch_size`` is not a positive integer.
+        """
+        return self.training_memory(
+            optimizer,
+            batch_size=batch_size,
+            momentum=momentum,
+            centered=centered,
+            amsgrad=amsgrad,
+        ).total
+
+    def to_text(self) -> str:
+        """A table of the costs per layer, then the totals."""
+        from cnnexplain._render_costs import text  # noqa: PLC0415
+
+        return text(self)
+
+    def to_markdown(self) -> str:
+        """The table in Markdown."""
+        from cnnexplain._render_costs import markdown  # noqa: PLC0415
+
+        return markdown(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+# ---------------------------------------------------------------------------------------
+# Cost functions: one per layer kind
+# ---------------------------------------------------------------------------------------
+
+CostFunction = Callable[[LayerArgs, list[Shape], list[Shape]], Formula | None]
+"""Given a layer's arguments, input shapes and output shapes: its MACs per call, or None."""
+
+COST_FUNCTIONS: dict[str, CostFunction] = {}
+_C = TypeVar("_C", bound=CostFunction)
+
+
+def cost(*class_names: str) -> Callable[[_C], _C]:
+    """Register a cost function for the given Keras class names."""
+
+    def register(fn: _C) -> _C:
+        for name in class_names:
+            if name in COST_FUNCTIONS:
+                raise RuntimeError(f"two cost functions for {name}")
+            COST_FUNCTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def _prod_terms(dims: Sequence[tuple[int | None, str | None]]) -> Formula | None:
+    """The product of named lengths, or None when one is unknown."""
+    if any(v is None for v, _ in dims):
+        return None
+    terms = [Term(v, s) for v, s in dims if v is not None]
+    if not terms:
+        return Term(1)
+    return terms[0] if len(terms) == 1 else Product(tuple(terms))
+
+
+def _times(*factors: Formula | None) -> Formula | None:
+    if any(f is None for f in factors):
+        return None
+    flat: list[Formula] = []
+    for f in factors:
+        if isinstance(f, Product):
+            flat.extend(f.factors)
+        elif f is not None:
+            flat.append(f)
+    return Product(tuple(flat))
+
+
+_ELEMENTWISE = (
+    "Activation",
+    "ActivityRegularization",
+    "AlphaDropout",
+    "Dropout",
+    "ELU",
+    "GaussianDropout",
+    "GaussianNoise",
+    "Identity",
+    "LayerScale",
+    "LeakyReLU",
+    "Masking",
+    "PReLU",
+    "ReLU",
+    "Rescaling",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "StochasticDepth",
+    "Add",
+    "Average",
+    "Concatenate",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
+)
+_DATA_MOVEMENT = (
+    "CenterCrop",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "Flatten",
+    "Permute",
+    "RepeatVector",
+    "Reshape",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+)
+_POOLING = (
+    *(f"{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
+    *(f"Global{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
+)
+_LOOKUP = ("Embedding",)
+
+
+@cost(*_ELEMENTWISE, *_DATA_MOVEMENT, *_POOLING, *_LOOKUP)
+def zero_cost(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula:  # noqa: ARG001
+    """0 MACs by convention: element-wise, pooling, data movement, lookups."""
+    return Term(0)
+
+
+@cost("UpSampling1D", "UpSampling2D", "UpSampling3D")
+def up_sampling(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """0 for nearest-neighbour copies; unknown for interpolating modes."""
+    mode = args.get("interpolation", "nearest")
+    return Term(0) if mode == "nearest" else None
+
+
+_SPATIAL = {1: ("",), 2: ("_h", "_w"), 3: ("_d", "_h", "_w")}
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _rank(args: LayerArgs) -> int:
+    match = re.search(r"(\d)D", args.class_name)
+    if match is None:
+        raise args.error(None, "has no rank in its class name")
+    return int(match.group(1))
+
+
+def _spatial(shape: Shape, axis: int) -> Shape:
+    return shape[1:-1] if axis == -1 else shape[2:]
+
+
+def _positions(shape: Shape, axis: int, rank: int, suffix: str) -> Formula | None:
+    """``H_out·W_out``: the spatial lengths of a conv input or output, named."""
+    dims = _spatial(shape, axis)
+    if len(dims) != rank:
+        return None
+    return _prod_terms([(d, f"{a}_{suffix}") for d, a in zip(dims, _AXES[rank], strict=True)])
+
+
+def _kernel(args: LayerArgs, rank: int) -> Formula | None:
+    kernel = args.integers("kernel_size", rank)
+    return _prod_terms([(k, "k" + s) for k, s in zip(kernel, _SPATIAL[rank], strict=True)])
+
+
+def _only(shapes: list[Shape]) -> Shape | None:
+    return shapes[0] if len(shapes) == 1 else None
+
+
+@cost("Conv1D", "Conv2D", "Conv3D")
+def conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """``H_out·W_out·k_h·k_w·C_in/g·F``: each output value is a dot product."""
+    shape, out = _only(inputs), _only(outputs)
+    if shape is None or out is None:
+        return None
+    rank, axis = _rank(args), channel_axis(args)
+    groups = args.integer("groups", 1)
+    c_in = shape[axis]
+    if c_in is None:
+        return None
+    channels: Formula = Term(c_in, "C_in")
+    if groups > 1:
+        channels = Quotient(channels, Term(groups, "g"))
+    filters = Term(args.integer("filters"), "F")
+    return _times(_positions(out, axis, rank, "out"), _kernel(args, rank), channels, filters)
+
+
+@cost("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+def conv_transpose(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """``H_in·W_in·k_h·k_w·C_in·F``: each input value scatters a ``k_h·k_w·F`` patch."""
+    shape = _only(inputs)
+    if shape is None:
+        return None
+    rank, axis = _rank(args), channel_axis(args)
+    c_in = shape[axis]
+    if c_in is None:
+        return None
+    filters = Term(args.integer("filters"), "F")
+    positions = _positions(shape, axis, rank, "in")
+    return _times(positions, _kernel(args, rank), Term(c_in, "C_in"), filters)
+
+
+@cost("DepthwiseConv1D", "DepthwiseConv2D")
+def depthwise_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """``H_out·W_out·k_h·k_w·C_in·m``: one filter per input channel and multiplier."""
+    shape, out = _only(inputs), _only(outputs)
+    if shape is None or out is None:
+        return None
+    rank, axis = _rank(args), channel_axis(args)
+    c_in = shape[axis]
+    if c_in is None:
+        return None
+    multiplier = Term(args.integer("depth_multiplier", 1), "m")
+    positions = _positions(out, axis, rank, "out")
+    return _times(positions, _kernel(args, rank), Term(c_in, "C_in"), multiplier)
+
+
+@cost("SeparableConv1D", "SeparableConv2D")
+def separable_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """Depthwise ``H_out·W_out·k_h·k_w·C_in·m`` plus pointwise ``H_out·W_out·C_in·m·F``."""
+    shape, out = _only(inputs), _only(outputs)
+    if shape is None or out is None:
+        return None
+    rank, axis = _rank(args), channel_axis(args)
+    c_in = shape[axis]
+    positions = _positions(out, axis, rank, "out")
+    kernel = _kernel(args, rank)
+    if c_in is None or positions is None or kernel is None:
+        return None
+    c = Term(c_in, "C_in")
+    m = Term(args.integer("depth_multiplier", 1), "m")
+    f = Term(args.integer("filters"), "F")
+    depthwise = _times(positions, kernel, c, m)
+    pointwise = _times(positions, c, m, f)
+    if depthwise is None or pointwise is None:
+        return None
+    return Sum((depthwise, pointwise))
+
+
+@cost("Dense")
+def dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """``n_in·units``, at every position of an N-D input (``T·n_in·units`` on 3-D)."""
+    shape = _only(inputs)
+    if shape is None:
+        return None
+    units = Term(args.integer("units"), "units")
+    positions = [(d, f"d{i}") for i, d in enumerate(shape[1:-1], start=1)]
+    if len(positions) == 1:
+        positions = [(shape[1], "T")]
+    return _times(_prod_terms([*positions, (shape[-1], "n_in")]), units)
+
+
+_EINSUM = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
+
+
+def _letter_sizes(letters: str, shape: Shape) -> tuple[dict[str, int | None], list[int | None]]:
+    """Sizes of an einsum operand's letters and of the axes its ellipsis covers."""
+    if "..." in letters:
+        before, after = letters.split("...")
+        n_ell = len(shape) - len(before) - len(after)
+        ellipsis = list(shape[len(before) : len(before) + n_ell])
+        sizes = dict(zip(before, shape[: len(before)], strict=True))
+        sizes.update(zip(after, shape[len(shape) - len(after) :], strict=True))
+        return sizes, ellipsis
+    if len(letters) != len(shape):
+        raise ValueError(letters)
+    return dict(zip(letters, shape, strict=True)), []
+
+
+@cost("EinsumDense")
+def einsum_dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """The product of every index's length (the batch index counting 1): ``T·n_in·units``..."""
+    shape, out = _only(inputs), _only(outputs)
+    equation = args.get("equation")
+    if shape is None or out is None or not isinstance(equation, str):
+        return None
+    match = _EINSUM.match(equation.replace(" ", ""))
+    if match is None:
+        return None
+    lhs, kernel, rhs = match.groups()
+    try:
+        sizes, ellipsis = _letter_sizes(lhs, (1, *shape[1:]))
+        out_sizes, _ = _letter_sizes(rhs, (1, *out[1:]))
+    except ValueError:
+        return None
+    for letter, size in out_sizes.items():
+        sizes.setdefault(letter, size)
+    if any(letter not in sizes for letter in kernel):
+        return None
+    dims = [(d, None) for d in ellipsis if d != 1]
+    dims += [(sizes[x], x) for x in dict.fromkeys(lhs + kernel + rhs) if x != "." and sizes[x] != 1]
+    return _prod_terms(dims)
+
+
+_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+
+
+@cost("SimpleRNN", "GRU", "LSTM")
+def recurrent(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """``T·gates·(m·n + n·n)``: input and recurrent products per step (gates: 1, 3 or 4)."""
+    shape = inputs[0] if inputs else None
+    if shape is None or len(shape) != 3:  # noqa: PLR2004
+        return None
+    steps, m = shape[1], shape[2]
+    if steps is None or m is None:
+        return None
+    n = args.integer("units")
+    per_step = Term(m, "m") * Term(n, "n") + Term(n, "n") * Term(n, "n")
+    gates = _GATES[args.class_name]
+    return Term(steps, "T") * Term(gates, "gates") * per_step
+
+
+@cost("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+def conv_lstm(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """``T·H_out·W_out·k_h·k_w·4·F·(C_in+F)``: input and recurrent convolutions per step."""
+    shape, out = (inputs[0] if inputs else None), (outputs[0] if outputs else None)
+    rank = _rank(args)
+    if shape is None or out is None or len(shape) != rank + 3:
+        return None
+    axis = channel_axis(args)
+    steps, c_in = shape[1], shape[axis]
+    if steps is None or c_in is None:
+        return None
+    out_frame = (out[0], *out[2:]) if len(out) == rank + 3 else out
+    positions = _positions(out_frame, axis, rank, "out")
+    f = args.integer("filters")
+    channels = Term(c_in, "C_in") + Term(f, "F")
+    return _times(
+        Term(steps, "T"), positions, _kernel(args, rank), Term(4, "gates"), Term(f, "F"), channels
+    )
+
+
+def _inner(args: LayerArgs, key: str) -> LayerArgs | None:
+    inner = args.get(key)
+    if not isinstance(inner, Mapping) or not isinstance(inner.get("class_name"), str):
+        return None
+    config = inner.get("config") or {}
+    return LayerArgs(f"{args.name}/{config.get('name', key)}", inner["class_name"], config)
+
+
+@cost("Bidirectional")
+def bidirectional(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """The forward layer's MACs plus the backward layer's."""
+    forward = _inner(args, "layer")
+    backward = _inner(args, "backward_layer") or forward
+    if forward is None or backward is None:
+        return None
+    parts = []
+    for layer in (forward, backward):
+        fn = COST_FUNCTIONS.get(layer.class_name)
+        part = fn(layer, inputs, outputs[:1]) if fn else None
+        if part is None:
+            return None
+        parts.append(part)
+    return Sum(tuple(parts))
+
+
+@cost("TimeDistributed")
+def time_distributed(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """``T`` times the wrapped layer's MACs on one time step."""
+    inner = _inner(args, "layer")
+    shape, out = _only(inputs), _only(outputs)
+    if inner is None or shape is None or out is None or shape[1] is None:
+        return None
+    fn = COST_FUNCTIONS.get(inner.class_name)
+    part = fn(inner, [(shape[0], *shape[2:])], [(out[0], *out[2:])]) if fn else None
+    return None if part is None else Term(shape[1], "T") * part
+
+
+def _elements(outputs: list[Shape]) -> Formula | None:
+    out = _only(outputs)
+    if out is None:
+        return None
+    return _prod_terms([(d, None) for d in out[1:]])
+
+
+@cost("BatchNormalization", "Normalization")
+def normalization(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """1 per output element: ``a·x + b`` with per-channel ``a``, ``b`` fixed at inference."""
+    return _elements(outputs)
+
+
+@cost("LayerNormalization", "GroupNormalization", "UnitNormalization")
+def per_example_normalization(
+    args: LayerArgs,  # noqa: ARG001
+    inputs: list[Shape],  # noqa: ARG001
+    outputs: list[Shape],
+) -> Formula | None:
+    """2 per output element: statistics of each example (variance), then the scaling."""
+    elements = _elements(outputs)
+    return None if elements is None else Term(2) * elements
+
+
+def _head_dims(args: LayerArgs, query: Shape) -> tuple[int, int, int, int | None]:
+    heads = args.integer("num_heads")
+    key_dim = args.integer("key_dim")
+    value_dim = args.get("value_dim") or key_dim
+    output = args.get("output_shape")
+    if output is None:
+        out_dim = query[-1]
+    elif isinstance(output, int):
+        out_dim = output
+    else:
+        out_dim = math.prod(output)
+    return heads, key_dim, value_dim, out_dim
+
+
+def _length(shape: Shape, axes: list[int]) -> int | None:
+    dims = [shape[a] for a in axes]
+    return None if None in dims else math.prod(d for d in dims if d is not None)
+
+
+@cost("MultiHeadAttention")
+def multi_head_attention(
+    args: LayerArgs,
+    inputs: list[Shape],
+    outputs: list[Shape],  # noqa: ARG001
+) -> Formula | None:
+    """Projections ``T·E·h·d``, scores ``h·T_q·T_k·d_k``, ``A·V`` ``h·T_q·T_k·d_v``, output.
+
+    ``T`` is the product of the lengths between the batch and feature axes. With
+    ``attention_axes``, the other axes act as batch axes of the attention (``B_att``)
+    and ``A_q``, ``A_k`` are the lengths along the attention axes.
+    """
+    if len(inputs) < 2:  # noqa: PLR2004
+        return None
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value  # noqa: PLR2004
+    rank = len(query)
+    if len(key) != rank or len(value) != rank:
+        return None
+    heads, key_dim, value_dim, out_dim = _head_dims(args, query)
+    sequence = list(range(1, rank - 1))
+    axes = args.get("attention_axes")
+    attended = sequence if axes is None else sorted(a % rank for a in axes)
+    other = [a for a in sequence if a not in attended]
+    lengths = [_length(s, sequence) for s in (query, key, value)]
+    att = [_length(query, attended), _length(key, attended), _length(query, other)]
+    widths = [query[-1], key[-1], value[-1], out_dim]
+    if None in lengths or None in att or None in widths:
+        return None
+    t_q, t_k, t_v = (Term(n or 0, s) for n, s in zip(lengths, ("T_q", "T_k", "T_v"), strict=True))
+    e_q, e_k, e_v, e_o = (
+        Term(w or 0, s) for w, s in zip(widths, ("E_q", "E_k", "E_v", "E_o"), strict=True)
+    )
+    h, dk, dv = Term(heads, "h"), Term(key_dim, "d_k"), Term(value_dim, "d_v")
+    scores: list[Formula] = [h, t_q, t_k]
+    if other:
+        a_q, a_k, batch = (
+            Term(n or 0, s) for n, s in zip(att, ("A_q", "A_k", "B_att"), strict=True)
+        )
+        scores = [batch, h, a_q, a_k]
+    parts = [
+        Product((t_q, e_q, h, dk)),
+        Product((t_k, e_k, h, dk)),
+        Product((t_v, e_v, h, dv)),
+        Product((*scores, dk)),
+        Product((*scores, dv)),
+        Product((t_q, h, dv, e_o)),
+    ]
+    if args.boolean("use_gate", default=False):
+        parts.insert(3, Product((t_q, e_q, h, dv)))
+    return Sum(tuple(parts))
+
+
+@cost("Attention")
+def attention(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """Dot-product attention: scores ``T_q·T_v·d`` plus ``A·V`` ``T_q·T_v·d_v``."""
+    if args.get("score_mode", "dot") != "dot" or len(inputs) < 2:  # noqa: PLR2004
+        return None
+    query, value = inputs[0], inputs[1]
+    if len(query) != 3 or len(value) != 3:  # noqa: PLR2004
+        return None
+    t_q, t_v, d, d_v = query[1], value[1], query[2], value[2]
+    scores = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d, "d")])
+    mixed = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d_v, "d_v")])
+    if scores is None or mixed is None:
+        return None
+    return scores + mixed
+
+
+@cost("Dot")
+def dot(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """Output elements × the contracted length."""
+    out = _only(outputs)
+    axes = args.get("axes")
+    if len(inputs) != 2 or out is None:  # noqa: PLR2004
+        return None
+    first = axes[0] if isinstance(axes, (list, tuple)) else axes
+    if isinstance(first, bool) or not isinstance(first, int):
+        return None
+    contracted = inputs[0][first % len(inputs[0])]
+    return _prod_terms([*((d, None) for d in out[1:]), (contracted, "n")])
+
+
+# ---------------------------------------------------------------------------------------
+# From a breakdown to its costs
+# ---------------------------------------------------------------------------------------
+
+
+def _policy_name(config: Mapping[str, Any]) -> str | None:
+    """The dtype policy named in a Keras layer config; Keras's default when it names none."""
+    if not config:
+        return None
+    value = config.get("dtype")
+    if value is None:
+        return "float32"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        inner = value.get("config")
+        name = inner.get("name") if isinstance(inner, Mapping) else None
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _shapes(value: Shape | list[Shape]) -> list[Shape]:
+    if isinstance(value, list):
+        return value
+    return [value] if value else []
+
+
+def _activation_elements(outputs: list[Shape]) -> int | None:
+    total = 0
+    for shape in outputs:
+        dims = shape[1:]
+        if any(d is None for d in dims):
+            return None
+        total += math.prod(d for d in dims if d is not None)
+    return total
+
+
+def _macs(row: LayerRow) -> tuple[Formula | None, str]:
+    fn = COST_FUNCTIONS.get(row.kind)
+    if fn is None:
+        return None, f"no cost function for {row.kind}: MACs unknown"
+    args = LayerArgs(row.name, row.kind, row.config)
+    try:
+        formula = fn(args, _shapes(row.input_shape), _shapes(row.output_shape))
+    except SpecError as err:
+        return None, f"MACs unknown: {err}"
+    if formula is None:
+        return None, "MACs unknown: a length it needs is unknown"
+    return formula, ""
+
+
+def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:
+    if row.children:
+        children = tuple(_row_cost(c, dtype) for c in row.children)
+        macs = [c.macs for c in children]
+        return RowCost(
+            name=row.name,
+            kind=row.kind,
+            macs=None if None in macs else _known_sum(list(macs)) * row.calls,
+            macs_formula=None,
+            param_bytes=_sum_or_none([c.param_bytes for c in children]),
+            trainable_bytes=_sum_or_none([c.trainable_bytes for c in children]),
+            activation_bytes=_sum_or_none([c.activation_bytes for c in children]),
+            dtype_policy=dtype,
+            calls=row.calls,
+            children=children,
+        )
+    notes = []
+    formula, note = _macs(row)
+    if note:
+        notes.append(note)
+    policy = dtype or _policy_name(row.config)
+    variable, compute = DTYPE_POLICIES.get(policy or "", (policy, policy))
+    var_bytes = _DTYPE_BYTES.get(variable or "")
+    compute_bytes = _DTYPE_BYTES.get(compute or "")
+    if var_bytes is None or compute_bytes is None:
+        notes.append(f"bytes unknown: dtype policy {policy!r} is not one cnnexplain knows")
+    param_bytes = trainable_bytes = None
+    if var_bytes is not None:
+        param_bytes = sum(
+            w.size * _DTYPE_BYTES[_WEIGHT_DTYPES.get((row.kind, w.name), variable or "")]
+            for w in row.weights
+        )
+        if not row.weights and row.params:
+            param_bytes = row.params * var_bytes
+        trainable_bytes = row.trainable * var_bytes
+    elements = _activation_elements(_shapes(row.output_shape))
+    activation = None
+    if elements is not None and compute_bytes is not None:
+        activation = elements * compute_bytes * row.calls
+    elif elements is None:
+        notes.append("activation bytes unknown: an output length is unknown")
+    if row.calls > 1:
+        notes.append(f"called {row.calls} times: MACs and activations count every call")
+    return RowCost(
+        name=row.name,
+        kind=row.kind,
+        macs=None if formula is None else int(formula) * row.calls,
+        macs_formula=formula,
+        param_bytes=param_bytes,
+        trainable_bytes=trainable_bytes,
+        activation_bytes=activation,
+        dtype_policy=policy,
+        calls=row.calls,
+        note="; ".join(notes),
+    )
+
+
+def _sum_or_none(values: list[int | None]) -> int | None:
+    return None if None in values else _known_sum(values)
+
+
+def costs_of(breakdown: Breakdown, dtype: str | None = None) -> Costs:
+    """The costs of every row of ``breakdown`` and the totals.
+
+    Args:
+        breakdown: the model's breakdown.
+        dtype: a Keras dtype policy name (``"float32"``, ``"mixed_float16"``, ...)
+            to assume for every layer; None reads each layer's own policy.
+
+    Raises:
+        SpecError: if ``dtype`` is not a policy cnnexplain knows.
+    """
+    if dtype is not None and dtype not in DTYPE_POLICIES:
+        names = ", ".join(repr(n) for n in DTYPE_POLICIES)
+        raise SpecError(
+            f"Unknown dtype policy: expected one of {names}. Received: dtype={dtype!r}.",
+            argument="dtype",
+        )
+    return Costs(breakdown.name, tuple(_row_cost(r, dtype) for r in breakdown.rows), dtype)

@@ -1,0 +1,126 @@
+"""Renderers of `Costs`: a text table and a Markdown table. No arithmetic beyond formatting.
+
+Examples:
+    >>> size_text(2168920)
+    '2,168,920 B (2.07 MiB)'
+    >>> size_text(512)
+    '512 B'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cnnexplain._costs import Costs, RowCost
+
+__all__ = ["HEADERS", "markdown", "size_text", "text", "totals"]
+
+HEADERS = ("Layer (type)", "MACs", "MACs formula", "Param bytes", "Activation bytes")
+
+_UNITS = ("KiB", "MiB", "GiB", "TiB")
+
+
+def size_text(n: int) -> str:
+    """Bytes with thousands separators, and in binary units from 1 KiB on."""
+    if n < 1024:  # noqa: PLR2004
+        return f"{n:,} B"
+    value = float(n)
+    unit = "B"
+    for unit in _UNITS:  # noqa: B007
+        value /= 1024
+        if value < 1024:  # noqa: PLR2004
+            break
+    return f"{n:,} B ({value:.2f} {unit})"
+
+
+def _figure(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _formula(row: RowCost) -> str:
+    if row.macs_formula is None or row.macs == 0:
+        return ""
+    text = row.macs_formula.text()
+    return text if row.calls == 1 else f"{row.calls}·({text})"
+
+
+def _lines(costs: Costs) -> Iterator[tuple[int, RowCost]]:
+    def visit(row: RowCost, depth: int) -> Iterator[tuple[int, RowCost]]:
+        yield depth, row
+        for child in row.children:
+            yield from visit(child, depth + 1)
+
+    for row in costs.rows:
+        yield from visit(row, 0)
+
+
+def _cells(depth: int, row: RowCost) -> tuple[str, str, str, str, str]:
+    return (
+        "  " * depth + f"{row.name} ({row.kind})",
+        _figure(row.macs),
+        _formula(row),
+        _figure(row.param_bytes),
+        _figure(row.activation_bytes),
+    )
+
+
+def _unknown(paths: tuple[str, ...]) -> str:
+    if not paths:
+        return ""
+    rows = "row" if len(paths) == 1 else "rows"
+    return f"; unknown for {len(paths)} {rows} ({', '.join(paths)}), not included"
+
+
+def totals(costs: Costs) -> list[tuple[str, str]]:
+    """The labelled totals, with how many rows each one leaves out."""
+    bytes_unknown = _unknown(costs.unknown_bytes)
+    return [
+        ("MACs per example", f"{costs.macs:,}{_unknown(costs.unknown_macs)}"),
+        ("FLOPs per example (2·MACs)", f"{costs.flops:,}"),
+        ("Parameter memory", size_text(costs.param_bytes) + bytes_unknown),
+        ("Activation memory per example", size_text(costs.activation_bytes) + bytes_unknown),
+    ]
+
+
+def _notes(costs: Costs) -> list[str]:
+    return [f"{path}: {row.note}" for path, row in costs.walk() if row.note]
+
+
+def text(costs: Costs) -> str:
+    """The costs as a plain-text table, then the totals and notes."""
+    rows = [HEADERS] + [_cells(d, r) for d, r in _lines(costs)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
+    right = {1, 3, 4}
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        parts = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "─" * len(fmt(tuple("x" * w for w in widths)))
+    out = [f'Costs: "{costs.name}"', rule, fmt(rows[0]), rule]
+    out += [fmt(r) for r in rows[1:]]
+    out.append(rule)
+    out += [f"{label}: {value}" for label, value in totals(costs)]
+    notes = _notes(costs)
+    if notes:
+        out += ["", "Notes:"] + [f"  {n}" for n in notes]
+    return "\n".join(out)
+
+
+def markdown(costs: Costs) -> str:
+    """The costs as a Markdown table, formulas as code, then the totals and notes."""
+    out = ["| " + " | ".join(HEADERS) + " |", "|---|---:|---|---:|---:|"]
+    for depth, row in _lines(costs):
+        name, macs, formula, params, activations = _cells(depth, row)
+        name = "&emsp;" * depth + f"`{row.name}` ({row.kind})"
+        formula = f"`{formula}`" if formula else ""
+        out.append(f"| {name} | {macs} | {formula} | {params} | {activations} |")
+    out.append("")
+    out += [f"**{label}:** {value}  " for label, value in totals(costs)]
+    notes = _notes(costs)
+    if notes:
+        out += ["", *[f"- {n}" for n in notes]]
+    return "\n".join(out).rstrip() + "\n"

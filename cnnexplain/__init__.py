@@ -10,7 +10,13 @@ from cnnexplain import spec
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
 from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
-from cnnexplain._errors import CnnexplainError, DiagnosisError, SpecError, VerificationError
+from cnnexplain._errors import (
+    CnnexplainError,
+    DiagnosisError,
+    ModelFileError,
+    SpecError,
+    VerificationError,
+)
 from cnnexplain._explain import explain
 from cnnexplain._formula import Formula
 
@@ -26,6 +32,7 @@ __all__ = [
     "FindingKind",
     "Formula",
     "LayerRow",
+    "ModelFileError",
     "Optimizer",
     "RowCost",
     "SpecError",

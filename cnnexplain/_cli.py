@@ -1,0 +1,191 @@
+"""The ``cnnexplain`` command: explain a saved model file in a terminal or in CI.
+
+It reads the file with the standard library (and h5py for the weight shapes),
+never imports TensorFlow or Keras, and never runs code from the file. Bad input
+gets one line on stderr and exit status 2; so does a file with layers cnnexplain
+cannot explain when ``--strict`` is given.
+
+Examples:
+    >>> from cnnexplain._cli import get_parser
+    >>> get_parser().parse_args(["model.keras", "--format", "json"]).format
+    'json'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+__all__ = ["FORMATS", "get_parser", "main"]
+
+FORMATS = ("text", "markdown", "json", "latex")
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+PROG = "cnnexplain"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _counts(value: str) -> list[int]:
+    """``288,540988,541988`` (underscores and spaces allowed) as a list of integers."""
+    try:
+        counts = [int(part.strip()) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "--diagnose takes integers separated by commas, e.g. 288,540988,541988. "
+            f"Received: {value!r}"
+        ) from None
+    return counts
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """The command's argument parser (its ``--help`` is in the docs)."""
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Explain where every parameter of a saved Keras model comes from: one row per "
+            "layer with the formula of its count and the arithmetic of its output shape. "
+            "Reads a .keras file or a Keras model JSON config without TensorFlow and never "
+            "runs code from it; the weight shapes in the .keras file (read with h5py, when "
+            "installed) check every row."
+        ),
+        epilog=(
+            "Exit status: 0 on success; 2 on bad input (missing, corrupted or unreadable "
+            "file, invalid layer config, weights that disagree with the config), and with "
+            "--strict also when a layer has no rule or the Keras version is unknown."
+        ),
+    )
+    parser.add_argument("path", metavar="PATH", help="a .keras file or a model JSON config")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="output format (default: text, laid out like model.summary())",
+    )
+    parser.add_argument(
+        "--expand", action="store_true", help="list the layers of nested models under their row"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) when a layer has no rule or the Keras version is unknown",
+    )
+    parser.add_argument(
+        "--diagnose",
+        metavar="COUNTS",
+        type=_counts,
+        help=(
+            "compare a hand count, given as running totals after each layer with "
+            "parameters (e.g. 288,540988,541988), with the model and explain the gap"
+        ),
+    )
+    parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="add MACs, FLOPs and memory per layer and in total",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    return parser
+
+
+def _version() -> str:
+    from cnnexplain import __version__  # noqa: PLC0415
+
+    return __version__
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _unexplained_message(paths: list[tuple[str, str]]) -> str:
+    listed = ", ".join(f"{path} ({kind})" for path, kind in paths)
+    layers = "layer has" if len(paths) == 1 else "layers have"
+    return (
+        f"{len(paths)} {layers} no rule, so {'its' if len(paths) == 1 else 'their'} "
+        f"count and shape come from the file, unexplained: {listed}."
+    )
+
+
+def _render(breakdown: Any, args: argparse.Namespace, extras: dict[str, Any]) -> str:
+    fmt = args.format
+    if fmt == "json":
+        data = breakdown.to_dict()
+        data.update({key: value.to_dict() for key, value in extras.items()})
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        parts = [breakdown.to_markdown(expand=args.expand)]
+        parts += [value.to_markdown() for value in extras.values()]
+        return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
+    if fmt == "latex":
+        return str(breakdown.to_latex(expand=args.expand)).rstrip("\n")
+    parts = [breakdown.to_text(expand=args.expand), *(str(v) for v in extras.values())]
+    return "\n\n".join(parts)
+
+
+def _extras(breakdown: Any, args: argparse.Namespace) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if args.costs:
+        extras["costs"] = breakdown.costs()
+    if args.diagnose is not None:
+        from cnnexplain._diagnose import diagnose  # noqa: PLC0415
+
+        extras["diagnosis"] = diagnose(breakdown, running=args.diagnose)
+    return extras
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command on ``argv`` (default: ``sys.argv[1:]``) and return the exit status.
+
+    Examples:
+        >>> main(["no-such-model.keras"])
+        2
+    """
+    args = get_parser().parse_args(argv)
+    if args.format == "latex" and (args.costs or args.diagnose is not None):
+        return _fail(
+            "--costs and --diagnose have no LaTeX form; use --format text, markdown or json."
+        )
+
+    from cnnexplain._errors import CnnexplainError, ModelFileError  # noqa: PLC0415
+    from cnnexplain._file import explain_saved, read_model_file  # noqa: PLC0415
+
+    try:
+        saved = read_model_file(args.path)
+        for message in saved.warnings:
+            if args.strict:
+                return _fail(f"{message} (--strict)")
+            _warn(message)
+        breakdown = explain_saved(saved, expand=args.expand)
+        unexplained = [(path, row.kind) for path, row in breakdown.walk() if not row.explained]
+        if unexplained:
+            message = _unexplained_message(unexplained)
+            if args.strict:
+                return _fail(f"{args.path}: {message} (--strict)")
+            _warn(f"{args.path}: {message}")
+        output = _render(breakdown, args, _extras(breakdown, args))
+    except ModelFileError as err:
+        return _fail(str(err))
+    except CnnexplainError as err:
+        return _fail(f"{args.path}: {err}")
+    try:
+        print(output)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (head, less) closed the pipe: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK

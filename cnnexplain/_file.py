@@ -1,0 +1,814 @@
+"""Read a saved Keras model without Keras: a ``.keras`` archive or a JSON config.
+
+A ``.keras`` file is a zip holding ``metadata.json`` (the Keras version that
+saved it), ``config.json`` (the architecture, in the format of
+``model.get_config()``) and ``model.weights.h5`` (each layer's weights under
+``layers/<snake_case class>/vars/<i>``). The config goes through the same graph
+reader and evaluator as a live model, so a file and the model it was saved from
+give the same breakdown. The weights' shapes, read with h5py when it is
+installed, check every row.
+
+Nothing in the file is ever run: no unpickling, no ``keras.models.load_model``,
+no import of a module the config names. Layers without a rule (``Lambda``,
+custom classes) become flagged rows whose count comes from the stored weight
+shapes and whose output shape comes from the shapes the config records. Every
+read is bounded, so a zip bomb or an absurd size is reported, not allocated.
+
+Examples:
+    >>> import json, tempfile, pathlib
+    >>> from cnnexplain import explain, spec
+    >>> model = spec.Sequential([
+    ...     spec.Input((8,)), spec.Dense(4, name="hidden"), spec.Dense(2, name="out"),
+    ... ], name="tiny")
+    >>> config = {"class_name": "Sequential", "config": model.config()}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp, "tiny.json")
+    ...     _ = path.write_text(json.dumps(config))
+    ...     b = explain(path)
+    >>> b.total, str(b.formula)
+    (46, '(8+1)·4 + (4+1)·2')
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import mmap
+import os
+import struct
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
+from cnnexplain._evaluate import Measured, evaluate
+from cnnexplain._graph import MODEL_CLASSES, ModelGraph, parse_model
+from cnnexplain._hdf5 import Corrupt, Node, Unsupported, read_tree
+from cnnexplain._rules._base import Weight, fmt_shape
+from cnnexplain._shapes import Shape
+
+__all__ = [
+    "CONFIG_LIMIT",
+    "KNOWN_KERAS",
+    "SavedModel",
+    "WeightGroup",
+    "explain_file",
+    "explain_saved",
+    "read_model_file",
+]
+
+CONFIG_LIMIT = 64 * 2**20
+"""The most bytes read from ``config.json`` (or a JSON config file): 64 MiB."""
+
+KNOWN_KERAS = ("2", "3")
+"""Major versions of Keras whose saved configs cnnexplain reads."""
+
+_MAX_DEPTH = 200
+_MAX_NESTING = 50
+_MAX_INT = 2**63
+_INT_DIGITS = 19
+_SHOWN = 60
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_LAYER_GROUPS = ("layers", "_layer_checkpoint_dependencies")
+_SEQUENTIAL = "Sequential"
+
+
+@dataclass(frozen=True)
+class WeightGroup:
+    """One group of ``model.weights.h5``: its datasets' shapes and its subgroups.
+
+    Attributes:
+        name: the layer name Keras records on the group's ``vars``, if any.
+        shapes: ``(path, shape)`` of each dataset of ``vars``, in order.
+        groups: the subgroups (a nested model's ``layers``, a layer's sublayers).
+    """
+
+    name: str | None = None
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    groups: Mapping[str, WeightGroup] = field(default_factory=dict)
+
+    def all_shapes(self, prefix: str = "") -> Iterator[tuple[str, tuple[int, ...]]]:
+        """Every dataset's path and shape, this group's own first."""
+        for path, shape in self.shapes:
+            yield f"{prefix}{path}", shape
+        for key, group in self.groups.items():
+            yield from group.all_shapes(f"{prefix}{key}/")
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """What a model file holds, read without running any of it.
+
+    Attributes:
+        path: the file, as given.
+        class_name: the model's class (``Sequential``, ``Functional``...).
+        config: the model's config (the ``config`` part of ``config.json``).
+        keras_version: the Keras version that saved it, when recorded.
+        weights: the root group of ``model.weights.h5``, or ``None``.
+        no_weights: why ``weights`` is ``None`` (empty when it isn't).
+        warnings: one sentence per thing the reader should know (unknown Keras version).
+    """
+
+    path: str
+    class_name: str
+    config: Mapping[str, Any]
+    keras_version: str | None
+    weights: WeightGroup | None
+    no_weights: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+def _error(path: str, message: str, layer: str | None = None) -> ModelFileError:
+    return ModelFileError(f"Cannot read '{path}': {message}", path=path, layer=layer)
+
+
+# --- bounded reading -------------------------------------------------------------------------
+
+
+def _read_limited(stream: IO[bytes], path: str, member: str) -> bytes:
+    data = stream.read(CONFIG_LIMIT + 1)
+    if len(data) > CONFIG_LIMIT:
+        raise _error(
+            path,
+            f"{member} is larger than {CONFIG_LIMIT // 2**20} MiB, too large to be a Keras "
+            "model config (a zip bomb?); expected a config of a few MiB at most.",
+        )
+    return data
+
+
+class _HugeIntegerError(ValueError):
+    """A JSON integer too large to be a size."""
+
+
+def _parse_int(text: str) -> int:
+    """JSON integers, refusing those no Keras size can be (and never converting huge ones)."""
+    if len(text.lstrip("-")) > _INT_DIGITS or abs(value := int(text)) >= _MAX_INT:
+        raise _HugeIntegerError(text)
+    return value
+
+
+def _parse_json(data: bytes, path: str, member: str) -> Any:
+    try:
+        return json.loads(data, parse_int=_parse_int)
+    except RecursionError:
+        raise _error(path, f"{member} nests too deeply to be a Keras model config.") from None
+    except _HugeIntegerError as err:
+        digits = len(str(err).lstrip("-"))
+        raise _error(
+            path,
+            f"{member} holds an integer of {digits} digits, larger than any size Keras can "
+            f"hold (below 2**63). Received: {str(err)[:24]}...",
+        ) from None
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise _error(path, f"{member} is not valid JSON ({err}).") from err
+
+
+def _zip_member(archive: zipfile.ZipFile, path: str, member: str) -> bytes:
+    try:
+        with archive.open(member) as stream:
+            return _read_limited(stream, path, member)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        raise _error(path, f"the archive is truncated or corrupted ({member}: {err}).") from err
+    except (NotImplementedError, RuntimeError) as err:  # unknown compression, encrypted
+        raise _error(path, f"{member} cannot be extracted ({err}).") from err
+
+
+def _version_warning(path: str, version: object) -> tuple[str, ...]:
+    if version is None:
+        return ()
+    text = str(version)
+    if text.split(".", maxsplit=1)[0] in KNOWN_KERAS:
+        return ()
+    message = (
+        f"'{path}' was saved by Keras {text}, which cnnexplain does not know (it reads "
+        f"Keras {' and '.join(KNOWN_KERAS)} configs); the breakdown may be wrong."
+    )
+    return (message,)
+
+
+def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
+    """Read a ``.keras`` archive or a JSON config file, without running anything in it.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The `SavedModel`, with the weight shapes when h5py is installed.
+
+    Raises:
+        ModelFileError: if the file is missing, not a zip nor JSON, truncated or
+            corrupted, lacks ``config.json``, or its config is too large or not a
+            Sequential or Functional model.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as stream:  # noqa: PTH123 - path may be str or PathLike
+            head = stream.read(4)
+            if head in _ZIP_MAGIC:
+                return _read_archive(name, stream)
+            stream.seek(0)
+            data = _read_limited(stream, name, "the file")
+    except FileNotFoundError:
+        raise _error(name, "no such file.") from None
+    except IsADirectoryError:
+        raise _error(name, "it is a directory; expected a .keras file.") from None
+    except OSError as err:
+        raise _error(name, f"{err.strerror or err}.") from err
+    if not data.strip():
+        raise _error(name, "the file is empty; expected a .keras archive or a JSON config.")
+    if data.lstrip()[:1] != b"{":
+        raise _error(
+            name,
+            "it is neither a .keras archive (zip) nor a Keras model JSON config. "
+            f"Received: first bytes {data[:8]!r}.",
+        )
+    top = _parse_json(data, name, "the file")
+    class_name, config = _model_config(top, name, "the file")
+    version = top.get("keras_version") if isinstance(top, dict) else None
+    return SavedModel(
+        name,
+        class_name,
+        config,
+        None if version is None else str(version),
+        None,
+        "a JSON config holds no weights",
+        _version_warning(name, version),
+    )
+
+
+def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
+    stream.seek(0)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, EOFError, ValueError) as err:
+        raise _error(name, f"the archive is truncated or corrupted ({err}).") from err
+    with archive:
+        members = set(archive.namelist())
+        if "config.json" not in members:
+            raise _error(
+                name,
+                "the archive has no config.json; expected a .keras file saved by Keras "
+                f"(model.save). Received: members {sorted(members)[:5]!r}.",
+            )
+        top = _parse_json(_zip_member(archive, name, "config.json"), name, "config.json")
+        class_name, config = _model_config(top, name, "config.json")
+        version: object = None
+        found: tuple[str, ...] = ()
+        if "metadata.json" in members:
+            metadata = _parse_json(
+                _zip_member(archive, name, "metadata.json"), name, "metadata.json"
+            )
+            version = metadata.get("keras_version") if isinstance(metadata, dict) else None
+        if version is None:
+            found = (
+                (
+                    f"'{name}' does not record the Keras version that saved it (no "
+                    "keras_version in metadata.json); reading it as Keras 3."
+                ),
+            )
+        weights, no_weights = _weights(archive, stream, name, members)
+    return SavedModel(
+        name,
+        class_name,
+        config,
+        None if version is None else str(version),
+        weights,
+        no_weights,
+        found or _version_warning(name, version),
+    )
+
+
+def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, Any]]:
+    """The model class and config of a serialized model (or of a bare ``get_config()``)."""
+    if not isinstance(top, dict):
+        raise _error(path, f"{member} is not a JSON object. Received: {type(top).__name__}.")
+    class_name: Any
+    config: Any
+    if "class_name" not in top and isinstance(top.get("layers"), list):
+        class_name = "Functional" if "input_layers" in top else _SEQUENTIAL
+        config = top
+    else:
+        class_name = top.get("class_name")
+        config = top.get("config")
+    if class_name not in MODEL_CLASSES:
+        module = top.get("module")
+        where = f" (module {module})" if isinstance(module, str) else ""
+        raise _error(
+            path,
+            f"{member} describes a {class_name!s}{where}, not a Sequential or Functional model; "
+            "a subclassed model's architecture is Python code, which cnnexplain never runs.",
+        )
+    if not isinstance(config, dict):
+        raise _error(path, f"{member} has no model config. Received: config={config!r}.")
+    _check_model(config, path, f"model '{config.get('name', class_name)}'", 0)
+    return str(class_name), config
+
+
+# --- structure of a model config -------------------------------------------------------------
+
+
+def _fail(path: str, where: str, what: str, received: object) -> ModelFileError:
+    text = repr(received)
+    text = text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+    return _error(path, f"in config.json, {where}: {what}. Received: {text}.")
+
+
+def _check_ref(value: Any, path: str, where: str) -> None:
+    ok = (
+        isinstance(value, list)
+        and len(value) >= 3  # noqa: PLR2004 - Keras 2 adds a kwargs dict
+        and isinstance(value[0], str)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value[1:3])
+    )
+    if not ok:
+        raise _fail(path, where, "a tensor reference must be [layer name, node, index]", value)
+
+
+def _check_call_args(value: Any, path: str, where: str) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "__keras_tensor__":
+                tensor = item.get("config")
+                if not isinstance(tensor, dict):
+                    raise _fail(path, where, "a tensor must have a config", item)
+                _check_ref(tensor.get("keras_history"), path, where)
+                continue
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _check_model(config: Mapping[str, Any], path: str, where: str, depth: int) -> None:
+    """Check the types `parse_model` relies on, so a malformed file fails with its own words."""
+    if depth > _MAX_NESTING:
+        raise _error(path, f"config.json nests models more than {_MAX_NESTING} deep.")
+    layers = config.get("layers")
+    if not isinstance(layers, list):
+        raise _fail(path, where, "'layers' must be a list", layers)
+    for key in ("input_layers", "output_layers"):
+        value = config.get(key)
+        if value:
+            refs = [value] if isinstance(value, list) and isinstance(value[0], str) else value
+            if not isinstance(refs, list):
+                raise _fail(path, where, f"'{key}' must be a list", value)
+            for ref in refs:
+                _check_ref(ref, path, f"{where}, {key}")
+    for i, entry in enumerate(layers):
+        _check_entry(entry, path, f"{where}, layer {i}", depth)
+
+
+def _check_inbound(inbound: Any, path: str, where: str) -> None:
+    if not isinstance(inbound, (list, type(None))):
+        raise _fail(path, where, "'inbound_nodes' must be a list", inbound)
+    for node in inbound or []:
+        if isinstance(node, dict):
+            _check_call_args(node.get("args", []), path, where)
+        elif isinstance(node, list):
+            for ref in node:
+                _check_ref(ref, path, where)
+        else:
+            raise _fail(path, where, "a call in 'inbound_nodes' must be an object", node)
+
+
+def _check_entry(entry: Any, path: str, where: str, depth: int) -> None:
+    if not isinstance(entry, dict):
+        raise _fail(path, where, "a layer must be an object", entry)
+    config = entry.get("config")
+    if not isinstance(config, (dict, type(None))):
+        raise _fail(path, where, "'config' must be an object", config)
+    class_name = entry.get("class_name")
+    if not isinstance(class_name, str):
+        raise _fail(path, where, "'class_name' must be a string", class_name)
+    where = f"{where} ({class_name})"
+    build = entry.get("build_config")
+    if not isinstance(build, (dict, type(None))):
+        raise _fail(path, where, "'build_config' must be an object", build)
+    _check_inbound(entry.get("inbound_nodes"), path, where)
+    if class_name in MODEL_CLASSES and config is not None:
+        name = config.get("name", class_name)
+        _check_model(config, path, f"{where}, model '{name}'", depth + 1)
+
+
+# --- weights ---------------------------------------------------------------------------------
+
+
+class _Window(io.RawIOBase):
+    """A read-only view of ``size`` bytes of ``raw`` from ``start``: a stored zip member."""
+
+    def __init__(self, raw: IO[bytes], start: int, size: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._start = start
+        self._size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        count = max(0, min(len(view), self._size - self._pos))
+        self._raw.seek(self._start + self._pos)
+        data = self._raw.read(count)
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _stored_start(archive: zipfile.ZipFile, stream: IO[bytes], member: str) -> int | None:
+    """Where a stored (uncompressed) member's bytes start in the archive, else None."""
+    info = archive.getinfo(member)
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    stream.seek(info.header_offset)
+    header = stream.read(30)
+    if len(header) != 30 or header[:4] != _ZIP_MAGIC[0]:  # noqa: PLR2004 - header size
+        return None
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    return int(info.header_offset) + 30 + int(name_length) + int(extra_length)
+
+
+def _member_stream(archive: zipfile.ZipFile, stream: IO[bytes], member: str) -> IO[bytes]:
+    """A seekable stream of a member: a window on the file when stored, else zipfile's."""
+    start = _stored_start(archive, stream, member)
+    if start is None:
+        return archive.open(member)
+    return io.BufferedReader(_Window(stream, start, archive.getinfo(member).file_size))
+
+
+def _read_tree(archive: zipfile.ZipFile, stream: IO[bytes], member: str) -> Node:
+    """The HDF5 tree of a member, read in pure Python (through a memory map when stored)."""
+    size = archive.getinfo(member).file_size
+    start = _stored_start(archive, stream, member)
+    if start is not None and start + size <= os.fstat(stream.fileno()).st_size:
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return read_tree(lambda at, length: view[start + at : start + at + length], size)
+    with archive.open(member) as data:
+
+        def read(offset: int, length: int) -> bytes:
+            data.seek(offset)
+            return data.read(length)
+
+        return read_tree(read, size)
+
+
+def _weights(
+    archive: zipfile.ZipFile, stream: IO[bytes], path: str, members: set[str]
+) -> tuple[WeightGroup | None, str]:
+    """The weight groups: read in pure Python, or with h5py for layouts it alone reads."""
+    member = "model.weights.h5"
+    if member not in members:
+        return None, "the archive has no model.weights.h5"
+    try:
+        return _weight_group(_read_tree(archive, stream, member)), ""
+    except (Unsupported, Corrupt) as err:
+        try:
+            import h5py  # noqa: PLC0415 - optional extra, slow to import, rarely needed
+        except ImportError:
+            if isinstance(err, Corrupt):
+                raise _error(path, f"{member} is corrupted ({err}).") from err
+            return None, f"{member} uses an HDF5 layout ({err}) that only h5py reads"
+    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        raise _error(path, f"the archive is truncated or corrupted ({member}: {err}).") from err
+    try:
+        with _member_stream(archive, stream, member) as weights, h5py.File(weights, "r") as h5:
+            return _weight_group(_h5py_node(h5py, h5, 0)), ""
+    except (OSError, KeyError, RuntimeError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+        raise _error(path, f"{member} is corrupted ({err}).") from err
+
+
+def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"groups nest deeper than {_MAX_DEPTH} levels")
+    node = Node()
+    recorded = group.attrs.get("name")
+    recorded = recorded.decode() if isinstance(recorded, bytes) else recorded
+    node.name = recorded if isinstance(recorded, str) else None
+    for key, item in group.items():
+        if isinstance(item, h5py.Dataset):
+            node.datasets[key] = tuple(int(d) for d in item.shape)
+        elif isinstance(item, h5py.Group):
+            node.groups[key] = _h5py_node(h5py, item, depth + 1)
+    return node
+
+
+def _weight_group(node: Node) -> WeightGroup:
+    """A group as a layer sees it: its ``vars`` datasets and name folded into it."""
+    shapes = sorted(node.datasets.items(), key=lambda item: _var_order(item[0]))
+    groups = {key: _weight_group(child) for key, child in node.groups.items() if key != "vars"}
+    name = None
+    own = node.groups.get("vars")
+    if own is not None:
+        name = own.name
+        folded = _weight_group(own)
+        shapes = [(f"vars/{key}", shape) for key, shape in folded.shapes] + shapes
+        groups.update({f"vars/{key}": group for key, group in folded.groups.items()})
+    return WeightGroup(name, tuple(shapes), groups)
+
+
+def _var_order(key: str) -> tuple[int, str]:
+    tail = key.rsplit("/", 1)[-1]
+    return (int(tail), key) if tail.isdigit() else (2**63, key)
+
+
+def _entry_name(entry: Mapping[str, Any]) -> str:
+    """A layer entry's name (`parse_model` has checked it is a string)."""
+    return str(entry.get("name") or (entry.get("config") or {}).get("name"))
+
+
+def _snake_case(name: str) -> str:
+    """Keras's ``naming.to_snake_case``: how ``model.weights.h5`` names a layer's group."""
+    import re  # noqa: PLC0415
+
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _layer_groups(
+    group: WeightGroup | None, class_name: str, entries: list[Any]
+) -> dict[str, WeightGroup]:
+    """Each layer's weight group, by layer name: from recorded names, else Keras's counters."""
+    if group is None:
+        return {}
+    layers = next((group.groups[k] for k in _LAYER_GROUPS if k in group.groups), None)
+    if layers is None:
+        return {}
+    by_name = {g.name: g for g in layers.groups.values() if g.name is not None}
+    found: dict[str, WeightGroup] = {}
+    used: dict[str, int] = {}
+    for entry in entries:
+        lclass = entry["class_name"]
+        lname = _entry_name(entry)
+        if class_name == _SEQUENTIAL and lclass == "InputLayer":
+            continue  # Sequential.layers leaves its InputLayer out
+        key = _snake_case(lclass)
+        if key in used:
+            used[key] += 1
+            key = f"{key}_{used[key]}"
+        else:
+            used[key] = 0
+        if by_name:
+            if lname in by_name:
+                found[lname] = by_name[lname]
+        elif key in layers.groups:
+            found[lname] = layers.groups[key]
+    return found
+
+
+# --- explaining ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Index:
+    """Per layer path: its weight group, raw config entry and the shapes recorded for it."""
+
+    groups: dict[tuple[str, ...], WeightGroup] = field(default_factory=dict)
+    entries: dict[tuple[str, ...], Mapping[str, Any]] = field(default_factory=dict)
+    recorded: dict[tuple[tuple[str, ...], str, int, int], Shape] = field(default_factory=dict)
+    graphs: dict[tuple[str, ...], ModelGraph] = field(default_factory=dict)
+
+
+def _record(index: _Index, prefix: tuple[str, ...], value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "__keras_tensor__":
+                tensor = item["config"]
+                name, node, out = tensor["keras_history"][:3]
+                shape = tensor.get("shape")
+                if shape is not None:
+                    index.recorded[(prefix, name, node, out)] = _recorded_shape(shape)
+                continue
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _recorded_shape(value: Any) -> Shape:
+    if not isinstance(value, list) or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value
+    ):
+        return ()
+    return tuple(value)
+
+
+def _build_index(
+    index: _Index,
+    graph: ModelGraph,
+    config: Mapping[str, Any],
+    group: WeightGroup | None,
+    prefix: tuple[str, ...],
+) -> None:
+    index.graphs[prefix] = graph
+    entries = config["layers"]
+    groups = _layer_groups(group, graph.class_name, entries)
+    nodes = {node.name: node for node in graph.layers}
+    previous: str | None = None
+    for entry in entries:
+        name = _entry_name(entry)
+        path = (*prefix, name)
+        index.entries[path] = entry
+        if name in groups:
+            index.groups[path] = groups[name]
+        for call in entry.get("inbound_nodes") or []:
+            if isinstance(call, dict):
+                _record(index, prefix, call.get("args", []))
+        if graph.class_name == _SEQUENTIAL:
+            build = (entry.get("build_config") or {}).get("input_shape")
+            if previous is not None and build is not None:
+                index.recorded[(prefix, previous, 0, 0)] = _recorded_shape(build)
+            previous = name if entry["class_name"] != "InputLayer" else None
+        node = nodes.get(name)
+        if node is not None and node.model is not None:
+            _build_index(index, node.model, entry.get("config") or {}, groups.get(name), path)
+
+
+def _fallback(saved: SavedModel, index: _Index) -> Any:
+    """What the file says of a layer without rule: stored weight shapes, recorded shapes."""
+
+    def measure(path: tuple[str, ...], call: int, _inputs: list[Shape]) -> Measured:
+        entry = index.entries.get(path, {})
+        config = entry.get("config") or {}
+        outputs = _outputs(saved, index, path, call)
+        group = index.groups.get(path)
+        weights: tuple[Weight, ...] = ()
+        if group is not None:
+            weights = tuple(Weight(p, s) for p, s in group.all_shapes())
+        params = sum(w.size for w in weights)
+        trainable = params if config.get("trainable", True) is not False else 0
+        if saved.weights is not None:
+            count = "count from the weight shapes in model.weights.h5, all counted trainable"
+        else:
+            count = f"count unknown, shown as 0: {saved.no_weights}"
+        shape = "output shape as config.json records it"
+        if any(not s for s in outputs):
+            shape = "output shape not recorded in config.json"
+        described = "; ".join(
+            f"{key} {entry[key]}" for key in ("module", "registered_name") if entry.get(key)
+        )
+        source = f"the file ({count}; {shape}{'; config: ' + described if described else ''})"
+        return Measured(params, trainable, outputs, weights, source=source)
+
+    return measure
+
+
+def _outputs(
+    saved: SavedModel, index: _Index, path: tuple[str, ...], call: int
+) -> tuple[Shape, ...]:
+    """The output shapes of a layer without rule, as the config records its consumers' inputs."""
+    prefix, name = path[:-1], path[-1]
+    graph = index.graphs[prefix]
+    consumers = {
+        ref[2]: node.name
+        for node in graph.layers
+        for refs in node.calls
+        for ref in refs
+        if ref[:2] == (name, call)
+    }
+    model_outputs = {ref[2] for ref in graph.outputs if ref[:2] == (name, call)}
+    recorded = {
+        key[3]: shape
+        for key, shape in index.recorded.items()
+        if key[:3] == (prefix, name, call) and shape
+    }
+    count = max([*consumers, *model_outputs, *recorded, 0]) + 1
+    entry = index.entries.get(path, {})
+    declared = _recorded_shape((entry.get("config") or {}).get("output_shape"))
+    outputs: list[Shape] = []
+    for j in range(count):
+        if j in recorded:
+            outputs.append(recorded[j])
+        elif count == 1 and declared:
+            outputs.append((None, *declared))
+        elif j in consumers:
+            raise _error(
+                saved.path,
+                f"layer '{name}' ({entry.get('class_name')}) has no rule and config.json does "
+                f"not record its output shape, which layer '{consumers[j]}' needs; save the "
+                "model with Keras 3, which records it.",
+                layer=name,
+            )
+        else:
+            outputs.append(())
+    return tuple(outputs)
+
+
+def _shapes_text(shapes: list[tuple[int, ...]]) -> str:
+    return ", ".join(fmt_shape(s) for s in shapes) or "none"
+
+
+def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
+    """Compare each explained row's weight shapes with those stored in the file.
+
+    Raises:
+        ModelFileError: naming the first layer whose shapes differ.
+    """
+
+    def visit(row: LayerRow, path: tuple[str, ...]) -> None:
+        if row.children:
+            for child in row.children:
+                visit(child, (*path, child.name))
+            return
+        if not row.explained:
+            return
+        group = index.groups.get(path)
+        stored = sorted(s for _, s in group.all_shapes()) if group is not None else []
+        computed = sorted(w.shape for w in row.weights)
+        if stored != computed:
+            raise _error(
+                saved.path,
+                f"layer '{'/'.join(path)}' ({row.kind}) holds weights of shapes "
+                f"{_shapes_text(stored)} in model.weights.h5, but its config implies "
+                f"{_shapes_text(computed)}.",
+                layer=row.name,
+            )
+
+    for row in b.rows:
+        visit(row, (row.name,))
+
+
+def explain_saved(
+    saved: SavedModel, *, verify: bool | None = None, expand: bool = False
+) -> Breakdown:
+    """The breakdown of a read model file, checked against its weight shapes.
+
+    Args:
+        saved: what `read_model_file` read.
+        verify: compare every row with the weights file's shapes. ``None`` (the
+            default) does so when the shapes could be read; ``True`` requires them.
+        expand: render nested models' layers under their row.
+
+    Raises:
+        ModelFileError: if a layer's config is invalid, a row's weight shapes
+            differ from the file's, or ``verify`` is True and there are no weights.
+    """
+    try:
+        graph = parse_model(saved.class_name, saved.config)
+        index = _Index()
+        _build_index(index, graph, saved.config, saved.weights, ())
+        rows, inputs, outputs = evaluate(graph, _fallback(saved, index))
+    except ModelFileError:
+        raise
+    except SpecError as err:
+        raise ModelFileError(f"In '{saved.path}': {err}", path=saved.path, layer=err.layer) from err
+    except CnnexplainError:
+        raise
+    except (TypeError, KeyError, IndexError, AttributeError, ValueError) as err:
+        # A config value of a type no Keras version writes, found past the checks above.
+        raise _error(
+            saved.path, f"config.json holds a value cnnexplain cannot read ({err!r})."
+        ) from err
+    except RecursionError:
+        raise _error(saved.path, "config.json nests models too deeply.") from None
+
+    def verifier(b: Breakdown) -> None:
+        if saved.weights is None:
+            raise _error(saved.path, f"no weights to verify against: {saved.no_weights}.")
+        _check_weights(b, saved, index)
+
+    breakdown = Breakdown(
+        graph.name,
+        tuple(rows),
+        tuple(inputs),
+        tuple(outputs),
+        expand,
+        source=saved.path,
+        _verifier=verifier,
+    )
+    if verify or (verify is None and saved.weights is not None):
+        breakdown.verify()
+    return breakdown
+
+
+def explain_file(
+    path: str | os.PathLike[str], *, verify: bool | None = None, expand: bool = False
+) -> Breakdown:
+    """Explain a ``.keras`` archive or JSON config; warn (`UserWarning`) of an unknown version.
+
+    Raises:
+        ModelFileError: if the file cannot be read, a layer's config is invalid or the
+            weights disagree with the config.
+    """
+    saved = read_model_file(path)
+    for message in saved.warnings:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return explain_saved(saved, verify=verify, expand=expand)

@@ -96,7 +96,15 @@ class Breakdown:
 
     @property
     def formula(self) -> Sum:
-        """The compact model formula, e.g. ``(3·3+1)·32 + (5408+1)·100 + (100+1)·10``."""
+        """The compact model formula: one term per layer with parameters, factors of 1 dropped.
+
+        Examples:
+            >>> from cnnexplain import explain, spec
+            >>> model = spec.Sequential([spec.Input((8, 8, 1)), spec.Conv2D(4, 3, name="c"),
+            ...                          spec.Flatten(name="f"), spec.Dense(2, name="d")])
+            >>> print(explain(model).formula)
+            (3·3+1)·4 + (144+1)·2
+        """
         return total_of([r.formula for r in self.rows])
 
     @property

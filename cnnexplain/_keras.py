@@ -164,8 +164,19 @@ def _verify_row(row: LayerRow, layer: Any) -> None:
     if outputs is not None:
         expected = outputs[0] if len(outputs) == 1 else list(outputs)
         _check(row, "output_shape", expected, row.output_shape)
-    for child in row.children:
-        _verify_row(child, layer.get_layer(child.name))
+    if row.children:
+        _verify_rows(row.children, layer)
+
+
+def _verify_rows(rows: tuple[LayerRow, ...], model: Any) -> None:
+    # One dict of the layers by name: ``model.get_layer`` rebuilds and scans
+    # ``model.layers`` on every call, which made verification quadratic.
+    layers = {layer.name: layer for layer in model.layers}
+    for row in rows:
+        layer = layers.get(row.name)
+        if layer is None:
+            raise VerificationError(row.name, "presence", "no such layer", "a row")
+        _verify_row(row, layer)
 
 
 def verify_against(b: Breakdown, model: Any) -> None:
@@ -174,12 +185,7 @@ def verify_against(b: Breakdown, model: Any) -> None:
     Raises:
         VerificationError: at the first figure that differs.
     """
-    for row in b.rows:
-        try:
-            layer = model.get_layer(row.name)
-        except ValueError as err:
-            raise VerificationError(row.name, "presence", "no such layer", "a row") from err
-        _verify_row(row, layer)
+    _verify_rows(b.rows, model)
     if int(model.count_params()) != b.total:
         raise VerificationError(f"model {b.name}", "total params", model.count_params(), b.total)
     trainable = _size(model.trainable_weights)

@@ -337,7 +337,8 @@ SYSTEMATIC = (
 
 _CONV = ("Conv1D", "Conv2D", "Conv3D")
 _COST_HYPOTHESIS = 1  # per systematic mistake assumed for the whole model
-_COST_MISTAKE = 2  # per conceptual mistake off the hypothesis, and per slip or typo
+_COST_MISTAKE = 2  # per conceptual mistake off the hypothesis
+_COST_SLIP = 5  # per slip or typo: a figure that is exactly a known mistake is stronger evidence
 _COST_UNEXPLAINED = 20
 
 
@@ -643,7 +644,7 @@ def _moves(  # noqa: C901
             continue
         if cand.exact_only or cand.hand == 0:
             continue
-        cost += _COST_MISTAKE
+        cost += _COST_SLIP
         slip = written - target
         typo = _typo(target, written, substitution=not running)
         if typo is not None:
@@ -666,6 +667,10 @@ def _moves(  # noqa: C901
                 after,
                 [*concepts, _finding(step, FindingKind.ARITHMETIC_SLIP, -slip, detail)],
             )
+        elif running and (typo := _typo(cand.hand, claimed, substitution=False)) is not None:
+            detail = f"the layer's figure {cand.hand:,} was added as {claimed:,} ({typo})"
+            kind = FindingKind.DIGIT_TYPO
+            yield cost, 1, after, [*concepts, _finding(step, kind, -slip, detail)]
     if claimed != expected:
         counted = f"the step added {claimed:,}" if running else f"{claimed:,} was counted"
         detail = (
@@ -734,7 +739,8 @@ def diagnose(
     number for every layer.
 
     Args:
-        model_or_spec: a built Keras model, a `cnnexplain.spec` model, or a `Breakdown`.
+        model_or_spec: anything `explain` takes (a built Keras model, a
+            `cnnexplain.spec` model...), or its `Breakdown`.
         running: running totals, one per layer (with parameters).
         per_layer: parameter counts, one per layer (with parameters).
 

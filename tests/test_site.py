@@ -1,0 +1,226 @@
+"""The built site in a real browser: every page, offline, at desktop and phone widths.
+
+The site is built once (``built_site`` in conftest.py), served on 127.0.0.1 and
+opened in Debian's headless Chromium through Playwright (never a downloaded
+browser). Each page must load with no console error, no failed request and no
+request to any other host; math must be MathML, with no TeX left for a reader to
+see. Screenshots are kept in ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Route,
+    expect,
+    sync_playwright,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+# Pages whose formulas must come out as MathML.
+MATH_PAGES = {"", "tutorial/", "posted-code/", "fewer-parameters/"}
+TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\cdot|\\left|\\lfloor|\\mathrm")
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run installs Debian's chromium package.")
+    pytest.skip(
+        f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium) "
+        "to run the browser test; in CI it always runs.",
+        allow_module_level=True,
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Serve without logging each request."""
+
+
+@pytest.fixture(scope="module")
+def base_url(built_site: Path) -> Iterator[str]:
+    """The built site, served over HTTP on 127.0.0.1 (a free port)."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, started once for this module."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+def _pages(site: Path) -> list[str]:
+    """Every page of the site as a path relative to its root (``""`` is Home)."""
+    paths = [p.parent.relative_to(site).as_posix() for p in site.rglob("index.html")]
+    return [*sorted("" if p == "." else f"{p}/" for p in paths), "404.html"]
+
+
+def _slug(path: str) -> str:
+    return path.strip("/").replace("/", "-").removesuffix(".html") or "home"
+
+
+class Visit:
+    """One page load: everything that went wrong, recorded while it happened."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.problems: list[str] = []
+        self.host = urlparse(base_url).netloc
+        page.on("console", self.on_console)
+        page.on("pageerror", lambda err: self.problems.append(f"page error: {err}"))
+        page.on("requestfailed", self.on_failed)
+        page.on("response", self.on_response)
+        page.route("**/*", self.on_route)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def on_failed(self, request: Request) -> None:
+        if urlparse(request.url).netloc == self.host:
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def on_response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def on_route(self, route: Route) -> None:
+        url = urlparse(route.request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.netloc != self.host:
+            self.problems.append(f"request to another host: {route.request.url}")
+            route.abort()
+        else:
+            route.continue_()
+
+
+# The article's visible text, without code (where TeX may legitimately be shown as code).
+VISIBLE_PROSE = """() => {
+    const article = document.querySelector("article") || document.body;
+    const copy = article.cloneNode(true);
+    copy.querySelectorAll("pre, code, script, style").forEach((el) => el.remove());
+    return copy.textContent;
+}"""
+MATH_SIZES = """() => Array.from(document.querySelectorAll("article math"), (m) => {
+    const box = m.getBoundingClientRect();
+    return [box.width, box.height];
+})"""
+
+
+def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context: Any) -> list[str]:
+    ctx = browser.new_context(viewport=VIEWPORTS[viewport], **context)  # type: ignore[arg-type]
+    try:
+        page = ctx.new_page()
+        visit = Visit(page, base_url)
+        page.goto(base_url + path, wait_until="networkidle")
+        problems = list(visit.problems)
+        tex = TEX.findall(page.evaluate(VISIBLE_PROSE))
+        if tex:
+            problems.append(f"raw TeX visible: {sorted(set(tex))}")
+        sizes = page.evaluate(MATH_SIZES)
+        if path in MATH_PAGES and not sizes:
+            problems.append("no MathML element on a page with formulas")
+        if any(w <= 0 or h <= 0 for w, h in sizes):
+            problems.append(f"a MathML element renders with no size: {sizes}")
+        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+            problems.append("the page scrolls sideways (something is wider than the screen)")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        scheme = context.get("color_scheme", "light")
+        suffix = "" if scheme == "light" else f"-{scheme}"
+        page.screenshot(path=ARTIFACTS / f"{_slug(path)}-{viewport}{suffix}.png", full_page=True)
+        return [f"{path or '/'} ({viewport}{suffix}): {p}" for p in problems]
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_every_page_loads_offline_with_math(
+    browser: Browser, base_url: str, built_site: Path, viewport: str
+) -> None:
+    pages = _pages(built_site)
+    assert {"", "tutorial/", "posted-code/", "fewer-parameters/", "reference/api/"} <= set(pages)
+    problems = [p for path in pages for p in _visit(browser, base_url, path, viewport)]
+    assert problems == []
+
+
+def test_dark_palette(browser: Browser, base_url: str) -> None:
+    """The home page in the dark palette (the reader's system preference)."""
+    assert _visit(browser, base_url, "", "desktop", color_scheme="dark") == []
+    assert (ARTIFACTS / "home-desktop-dark.png").stat().st_size > 0
+
+
+def test_search_works_offline(browser: Browser, base_url: str) -> None:
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    try:
+        page = ctx.new_page()
+        visit = Visit(page, base_url)
+        page.goto(base_url, wait_until="networkidle")
+        page.keyboard.press("/")  # Material's shortcut to the search box
+        meta = page.locator(".md-search-result__meta")
+        expect(meta).to_have_text("Type to start searching", timeout=20_000)  # index loaded
+        page.locator(".md-search__input").press_sequentially("flatten")
+        expect(meta).to_have_text(re.compile(r"\d+ matching documents?"))
+        titles = page.locator(".md-search-result__item").all_inner_texts()
+        assert any("Count a CNN" in t for t in titles), titles
+        assert visit.problems == []
+    finally:
+        ctx.close()
+
+
+def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) -> None:
+    """A page with raw TeX, an off-site request and a missing file is reported on all three."""
+    bad = built_site / "bad-page"
+    bad.mkdir(exist_ok=True)
+    (bad / "index.html").write_text(
+        "<html><body><article><p>\\(\\frac{a}{b}\\)</p>"
+        '<img src="https://example.com/x.png"><img src="missing.png">'
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    try:
+        problems = "\n".join(_visit(browser, base_url, "bad-page/", "desktop"))
+    finally:
+        (bad / "index.html").unlink()
+        bad.rmdir()
+        (ARTIFACTS / "bad-page-desktop.png").unlink(missing_ok=True)
+    assert "raw TeX visible" in problems
+    assert "request to another host: https://example.com/x.png" in problems
+    assert "HTTP 404" in problems

@@ -234,10 +234,11 @@ def test_einsum_dense_with_ellipsis(keras: Any) -> None:
     assert row.macs == 3 * 5 * 4 * 6 == 3 * 5 * layer.kernel.numpy().size
 
 
-def test_mobilenet_v2_products_match_the_profiler(application: Any) -> None:
-    model = application("MobileNetV2")
+@pytest.mark.parametrize("name", ["MobileNetV2"])
+def test_application_products_match_the_profiler(application: Any, name: str) -> None:
+    model = application(name)
     costs = explain(model).costs()
-    products = {"Conv2D", "DepthwiseConv2D", "Dense"}
+    products = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
     assert sum(r.macs or 0 for r in costs.rows if r.kind in products) == profiled_macs(model)
     assert costs.unknown_macs == ()
     assert costs.param_bytes == keras_weight_bytes(model)

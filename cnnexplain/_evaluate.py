@@ -11,7 +11,8 @@ from cnnexplain._errors import SpecError
 from cnnexplain._formula import Term, total_of
 from cnnexplain._graph import LayerNode, ModelGraph, TensorRef
 from cnnexplain._rules import LayerArgs, find_rule
-from cnnexplain._rules._base import Explained, Weight
+from cnnexplain._rules._base import Explained, NoRule, Weight
+from cnnexplain._rules.operations import operation
 from cnnexplain._shapes import Shape
 
 __all__ = ["Fallback", "Measured", "evaluate", "explain_graph"]
@@ -90,7 +91,7 @@ class _Run:
         rows = [
             self.row(node, *first[node.name])
             for node in graph.layers
-            if node.class_name != "InputLayer" and node.name in first
+            if node.class_name != "InputLayer" and not node.operation and node.name in first
         ]
         outputs = []
         for ref in graph.outputs:
@@ -106,17 +107,23 @@ class _Run:
             children, outs = self.model(node.model, ins, path)
             formula = total_of([c.formula for c in children])
             return Explained(formula, (), tuple(outs), ()), children
+        if node.operation:
+            return operation(node, k, ins), []
         rule = find_rule(node.class_name)
+        what = node.class_name
         if rule is not None:
-            return rule(LayerArgs(node.name, node.class_name, node.config), ins), []
+            try:
+                return rule(LayerArgs(node.name, node.class_name, node.config), ins), []
+            except NoRule as missing:
+                what = missing.what
         measured = self.fallback(path, k, ins) if self.fallback else None
         if measured is None:
             raise SpecError(
-                f"Layer '{node.name}' ({node.class_name}): no rule for {node.class_name}, "
+                f"Layer '{node.name}' ({node.class_name}): no rule for {what}, "
                 "and no Keras model or weights to read its count from."
             )
         symbol = f"params({node.class_name})"
-        note = f"no rule for {node.class_name}: count and shape taken from {measured.source}"
+        note = f"no rule for {what}: count and shape taken from {measured.source}"
         result = Explained(
             Term(measured.params, symbol),
             measured.weights,

@@ -14,7 +14,17 @@ from typing import Any
 from cnnexplain._errors import SpecError
 from cnnexplain._shapes import Shape
 
-__all__ = ["MODEL_CLASSES", "LayerNode", "ModelGraph", "TensorRef", "parse_model"]
+__all__ = [
+    "DATA_KEYWORDS",
+    "MODEL_CLASSES",
+    "OPERATION_MODULES",
+    "LayerNode",
+    "ModelGraph",
+    "TensorRef",
+    "all_refs",
+    "call_refs",
+    "parse_model",
+]
 
 TensorRef = tuple[str, int, int]
 """``(layer name, call index, output index)``, as Keras's ``keras_history``."""
@@ -32,6 +42,12 @@ class LayerNode:
     trainable: bool
     calls: list[list[TensorRef]] = field(default_factory=list)
     model: ModelGraph | None = None
+    call_args: list[tuple[Any, Mapping[str, Any]]] = field(default_factory=list)
+    """Each call's ``(args, kwargs)`` as the config records them (Keras 3 configs only)."""
+    operation: bool = False
+    """A ``keras.ops`` operation (``x + 3``), not a layer: no weights, not in ``model.layers``."""
+    recorded: dict[tuple[int, int], Shape] = field(default_factory=dict)
+    """Output shapes by ``(call, index)`` as the layers that consume them record them."""
 
 
 @dataclass
@@ -90,14 +106,69 @@ def _refs(value: Any) -> list[TensorRef]:
     return []
 
 
-def _calls(inbound: Any) -> list[list[TensorRef]]:
+DATA_KEYWORDS = ("inputs", "sequences", "query", "value", "key")
+"""Keyword arguments that carry a layer's data (``mha(query=q, value=v)``), in call order.
+
+Other tensor keywords (``mask``, ``attention_mask``, ``initial_state``) never
+change a count or an output shape, so rules don't see them.
+"""
+
+
+def call_refs(args: Any, kwargs: Any) -> list[TensorRef]:
+    """The data tensors of one call: positional ones, then `DATA_KEYWORDS` in that order."""
+    refs = _refs(args)
+    if isinstance(kwargs, Mapping):
+        for key in DATA_KEYWORDS:
+            refs.extend(_refs(kwargs.get(key)))
+    return refs
+
+
+def all_refs(args: Any, kwargs: Any) -> list[TensorRef]:
+    """Every tensor a call needs, masks and states included."""
+    return _refs(args) + _refs(kwargs)
+
+
+def _calls(inbound: Any) -> tuple[list[list[TensorRef]], list[tuple[Any, Mapping[str, Any]]]]:
     calls = []
+    raw: list[tuple[Any, Mapping[str, Any]]] = []
     for node in inbound or []:
         if isinstance(node, Mapping):  # Keras 3: {"args": [...], "kwargs": {...}}
-            calls.append(_refs(node.get("args", [])))
+            args, kwargs = node.get("args", []), node.get("kwargs") or {}
+            calls.append(call_refs(args, kwargs))
+            raw.append((args, kwargs))
         else:  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
             calls.append([(str(t[0]), int(t[1]), int(t[2])) for t in node])
-    return calls
+    if len(raw) != len(calls):
+        raw = []
+    return calls, raw
+
+
+OPERATION_MODULES = ("keras.src.ops.", "keras.ops.")
+
+
+def _tensors(value: Any) -> list[Mapping[str, Any]]:
+    """Every keras-tensor config in a call's arguments."""
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "__keras_tensor__":
+            return [value.get("config") or {}]
+        return [t for v in value.values() for t in _tensors(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    return []
+
+
+def _record_shapes(layers: list[LayerNode]) -> None:
+    """Give each operation the output shapes its consumers record (Keras 3 configs)."""
+    operations = {node.name: node for node in layers if node.operation}
+    if not operations:
+        return
+    for node in layers:
+        for args, kwargs in node.call_args:
+            for tensor in _tensors([args, kwargs]):
+                name, call, index = tensor.get("keras_history") or (None, 0, 0)
+                if name in operations and tensor.get("shape") is not None:
+                    shape = _shape(tensor["shape"], f"Operation '{name}'")
+                    operations[name].recorded[(int(call), int(index))] = shape
 
 
 def _io(value: Any) -> list[TensorRef]:
@@ -132,8 +203,10 @@ def parse_model(
             input_shapes[lname] = _input_shape(lconfig, lname)
         elif lclass in MODEL_CLASSES:
             node.model = parse_model(lclass, lconfig, trainable=node.trainable)
-        node.calls = _calls(entry.get("inbound_nodes"))
+        node.calls, node.call_args = _calls(entry.get("inbound_nodes"))
+        node.operation = str(entry.get("module") or "").startswith(OPERATION_MODULES)
         layers.append(node)
+    _record_shapes(layers)
     if class_name == "Sequential":
         return _sequential(
             name,
@@ -180,6 +253,7 @@ def _sequential(
     previous = (layers[0].name, 0, 0)
     for node in layers[1:]:
         node.calls = [[previous]]
+        node.call_args = []
         previous = (node.name, 0, 0)
     return ModelGraph(
         name, "Sequential", trainable, layers, [(layers[0].name, 0, 0)], [previous], input_shapes

@@ -14,7 +14,7 @@ from typing import Any
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError, VerificationError
 from cnnexplain._evaluate import Measured, explain_graph
-from cnnexplain._graph import LayerNode, ModelGraph, TensorRef, parse_model
+from cnnexplain._graph import LayerNode, ModelGraph, TensorRef, all_refs, parse_model
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
 
@@ -210,16 +210,15 @@ def build_keras_model(graph: ModelGraph) -> Any:
     while pending:
         waiting = []
         for node in pending:
-            ready = all(r in tensors for call in node.calls for r in call if r[0] != node.name)
+            ready = all(r in tensors for r in _needs(node) if r[0] != node.name)
             if not ready:
                 waiting.append(node)
                 continue
             layer = _keras_layer(keras, node)
             built.append(layer)
-            for k, refs in enumerate(node.calls):
-                ins = [tensors[r] for r in refs]
+            for k in range(len(node.calls)):
                 try:
-                    out = layer(ins[0] if len(ins) == 1 else ins)
+                    out = _invoke(layer, node, k, tensors)
                 except (ValueError, TypeError) as err:
                     raise SpecError(
                         f"Layer '{node.name}' ({node.class_name}): Keras refuses it: {err}",
@@ -248,10 +247,42 @@ def build_keras_model(graph: ModelGraph) -> Any:
     return model
 
 
+def _needs(node: LayerNode) -> list[TensorRef]:
+    """Every tensor the layer's calls take, masks and states included."""
+    if len(node.call_args) == len(node.calls):
+        return [r for args, kwargs in node.call_args for r in all_refs(args, kwargs)]
+    return [r for call in node.calls for r in call]
+
+
+def _substitute(value: Any, tensors: dict[TensorRef, Any]) -> Any:
+    """The recorded call arguments with each tensor reference replaced by its Keras tensor."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            name, call, index = value["config"]["keras_history"]
+            return tensors[(str(name), int(call), int(index))]
+        return {k: _substitute(v, tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_substitute(v, tensors) for v in value)
+    return value
+
+
+def _invoke(layer: Any, node: LayerNode, k: int, tensors: dict[TensorRef, Any]) -> Any:
+    """Call ``layer`` as the config records its ``k``-th call (positional and keyword tensors)."""
+    if len(node.call_args) == len(node.calls):
+        args, kwargs = node.call_args[k]
+        return layer(*_substitute(list(args), tensors), **_substitute(dict(kwargs), tensors))
+    ins = [tensors[r] for r in node.calls[k]]
+    return layer(ins[0] if len(ins) == 1 else ins)
+
+
+_RENAMED = {"GroupedQueryAttention": "GroupQueryAttention"}
+"""Classes whose ``get_config`` name differs from their ``keras.layers`` name."""
+
+
 def _keras_layer(keras: Any, node: LayerNode) -> Any:
     if node.model is not None:
         return build_keras_model(node.model)
-    cls = getattr(keras.layers, node.class_name, None)
+    cls = getattr(keras.layers, _RENAMED.get(node.class_name, node.class_name), None)
     if cls is None:
         raise SpecError(
             f"Layer '{node.name}': keras.layers has no class {node.class_name}.", layer=node.name

@@ -46,31 +46,60 @@ from typing import Any, ClassVar
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._errors import SpecError
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), which tests/test_api.py checks
     "Activation",
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",
     "BatchNormalization",
+    "Bidirectional",
+    "CenterCrop",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
+    "Conv2DTranspose",
     "Conv3D",
+    "Conv3DTranspose",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
     "Dense",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
+    "Dot",
     "Dropout",
+    "EinsumDense",
+    "Embedding",
     "Flatten",
+    "GRU",
+    "GRUCell",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAveragePooling3D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
     "GlobalMaxPooling3D",
+    "GroupNormalization",
+    "GroupQueryAttention",
     "Input",
+    "LSTM",
+    "LSTMCell",
     "Layer",
+    "LayerNormalization",
     "LeakyReLU",
     "MaxPooling1D",
     "MaxPooling2D",
@@ -78,16 +107,43 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Model",
+    "MultiHeadAttention",
     "Multiply",
+    "Normalization",
+    "PReLU",
+    "Permute",
+    "RMSNormalization",
+    "RNN",
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
     "ReLU",
+    "RepeatVector",
+    "Rescaling",
     "Reshape",
+    "Resizing",
+    "SeparableConv1D",
+    "SeparableConv2D",
     "Sequential",
+    "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "SpectralNormalization",
+    "StackedRNNCells",
     "Subtract",
     "Tensor",
+    "TimeDistributed",
+    "UnitNormalization",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
     "ZeroPadding1D",
     "ZeroPadding2D",
     "ZeroPadding3D",
@@ -128,6 +184,8 @@ class Layer:
     positional: ClassVar[tuple[str, ...]] = ()
     arguments: ClassVar[dict[str, Any]] = {}
     passive: ClassVar[frozenset[str]] = frozenset()
+    spread: ClassVar[bool] = False
+    """Whether several inputs are separate positional arguments (``mha(q, v)``), not a list."""
 
     def __init__(
         self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs: Any
@@ -208,11 +266,12 @@ def _define(
     positional: tuple[str, ...] = (),
     *,
     passive: tuple[str, ...] = (),
+    base: type[Layer] | None = None,
     **arguments: Any,
 ) -> type[Layer]:
     return type(
         class_name,
-        (Layer,),
+        (base or Layer,),
         {
             "class_name": class_name,
             "positional": positional,
@@ -247,6 +306,62 @@ def Input(  # noqa: N802 - Keras's name
         )
     layer = InputLayer(name=name, batch_shape=(batch_size, *shape))
     return Tensor(layer, 0)
+
+
+class _Nesting(Layer):
+    """A layer whose arguments hold layers (wrappers, RNN cells), written as nested configs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        where = f"Layer '{self.name or _snake(self.class_name)}' ({self.class_name})"
+        for key in ("layer", "backward_layer", "cell"):
+            value = self.kwargs.get(key)
+            if value is not None and not isinstance(value, Layer):
+                raise SpecError(
+                    f"{where}: '{key}' must be a spec layer. Received: {key}={value!r}.",
+                    layer=self.name,
+                    argument=key,
+                )
+        cells = self.kwargs.get("cells")
+        if cells is not None and (
+            not isinstance(cells, (list, tuple)) or not all(isinstance(c, Layer) for c in cells)
+        ):
+            raise SpecError(
+                f"{where}: 'cells' must be a list of spec layers. Received: cells={cells!r}.",
+                layer=self.name,
+                argument="cells",
+            )
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The config, each spec layer in it written as Keras writes a nested layer."""
+        config = super().config(name)
+        for key, value in config.items():
+            if isinstance(value, Layer):
+                config[key] = _nested(value)
+            elif isinstance(value, (list, tuple)) and any(isinstance(v, Layer) for v in value):
+                config[key] = [_nested(v) for v in value]
+        return config
+
+
+def _nested(layer: Layer) -> dict[str, Any]:
+    return {
+        "module": "keras.layers",
+        "class_name": layer.class_name,
+        "config": layer.config(layer.name or _snake(layer.class_name)),
+        "registered_name": None,
+    }
+
+
+class _QueryValueKey(Layer):
+    """An attention layer, called as ``layer(query, value)`` or ``layer(query, value, key)``."""
+
+    spread = True
+
+    def __call__(  # type: ignore[override]
+        self, query: Tensor, value: Tensor, key: Tensor | None = None
+    ) -> Tensor:
+        """Call on query, value and optionally key (functional form)."""
+        return super().__call__([query, value] if key is None else [query, value, key])
 
 
 _CONV: dict[str, Any] = {
@@ -317,6 +432,211 @@ Maximum = _define("Maximum")
 Minimum = _define("Minimum")
 Concatenate = _define("Concatenate", ("axis",), axis=-1)
 
+# Issue 5: every Keras layer with weights or a new shape.
+_TRANSPOSE: dict[str, Any] = {**_CONV_NO_GROUPS, "output_padding": None}
+_RECURRENT: dict[str, Any] = {"use_bias": True, "return_sequences": False, "return_state": False}
+_RECURRENT_PASSIVE = (
+    "recurrent_activation",
+    "dropout",
+    "recurrent_dropout",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+    "unit_forget_bias",
+    "use_cudnn",
+)
+_CONV_LSTM: dict[str, Any] = {**_CONV_NO_GROUPS, **_RECURRENT}
+_SEPARABLE: dict[str, Any] = {**_CONV_NO_GROUPS, "depth_multiplier": 1}
+_FILTERS_KERNEL = ("filters", "kernel_size")
+
+Conv1DTranspose = _define(
+    "Conv1DTranspose", _FILTERS_KERNEL, filters=None, kernel_size=None, **_TRANSPOSE
+)
+Conv2DTranspose = _define(
+    "Conv2DTranspose", _FILTERS_KERNEL, filters=None, kernel_size=None, **_TRANSPOSE
+)
+Conv3DTranspose = _define(
+    "Conv3DTranspose", _FILTERS_KERNEL, filters=None, kernel_size=None, **_TRANSPOSE
+)
+SeparableConv1D = _define(
+    "SeparableConv1D", _FILTERS_KERNEL, filters=None, kernel_size=None, **_SEPARABLE
+)
+SeparableConv2D = _define(
+    "SeparableConv2D", _FILTERS_KERNEL, filters=None, kernel_size=None, **_SEPARABLE
+)
+EinsumDense = _define(
+    "EinsumDense", ("equation", "output_shape"), equation=None, output_shape=None, bias_axes=None
+)
+Embedding = _define(
+    "Embedding",
+    ("input_dim", "output_dim"),
+    input_dim=None,
+    output_dim=None,
+    lora_rank=None,
+    passive=("mask_zero", "lora_alpha"),
+)
+LayerNormalization = _define(
+    "LayerNormalization", axis=-1, center=True, scale=True, passive=("epsilon",)
+)
+RMSNormalization = _define("RMSNormalization", axis=-1, passive=("epsilon",))
+GroupNormalization = _define(
+    "GroupNormalization", groups=32, axis=-1, center=True, scale=True, passive=("epsilon",)
+)
+UnitNormalization = _define("UnitNormalization", axis=-1)
+SimpleRNN = _define("SimpleRNN", ("units",), units=None, **_RECURRENT, passive=_RECURRENT_PASSIVE)
+LSTM = _define("LSTM", ("units",), units=None, **_RECURRENT, passive=_RECURRENT_PASSIVE)
+GRU = _define(
+    "GRU", ("units",), units=None, reset_after=True, **_RECURRENT, passive=_RECURRENT_PASSIVE
+)
+SimpleRNNCell = _define(
+    "SimpleRNNCell", ("units",), units=None, use_bias=True, passive=_RECURRENT_PASSIVE
+)
+LSTMCell = _define("LSTMCell", ("units",), units=None, use_bias=True, passive=_RECURRENT_PASSIVE)
+GRUCell = _define(
+    "GRUCell", ("units",), units=None, use_bias=True, reset_after=True, passive=_RECURRENT_PASSIVE
+)
+StackedRNNCells = _define("StackedRNNCells", ("cells",), cells=None, base=_Nesting)
+RNN = _define(
+    "RNN",
+    ("cell",),
+    cell=None,
+    return_sequences=False,
+    return_state=False,
+    passive=_RECURRENT_PASSIVE,
+    base=_Nesting,
+)
+ConvLSTM1D = _define(
+    "ConvLSTM1D",
+    _FILTERS_KERNEL,
+    filters=None,
+    kernel_size=None,
+    **_CONV_LSTM,
+    passive=_RECURRENT_PASSIVE,
+)
+ConvLSTM2D = _define(
+    "ConvLSTM2D",
+    _FILTERS_KERNEL,
+    filters=None,
+    kernel_size=None,
+    **_CONV_LSTM,
+    passive=_RECURRENT_PASSIVE,
+)
+ConvLSTM3D = _define(
+    "ConvLSTM3D",
+    _FILTERS_KERNEL,
+    filters=None,
+    kernel_size=None,
+    **_CONV_LSTM,
+    passive=_RECURRENT_PASSIVE,
+)
+Bidirectional = _define(
+    "Bidirectional",
+    ("layer", "merge_mode"),
+    layer=None,
+    merge_mode="concat",
+    backward_layer=None,
+    base=_Nesting,
+)
+TimeDistributed = _define("TimeDistributed", ("layer",), layer=None, base=_Nesting)
+SpectralNormalization = _define(
+    "SpectralNormalization", ("layer",), layer=None, passive=("power_iterations",), base=_Nesting
+)
+MultiHeadAttention = _define(
+    "MultiHeadAttention",
+    ("num_heads", "key_dim"),
+    num_heads=None,
+    key_dim=None,
+    value_dim=None,
+    use_bias=True,
+    output_shape=None,
+    use_gate=None,
+    passive=("dropout", "attention_axes", "sliding_window"),
+    base=_QueryValueKey,
+)
+GroupQueryAttention = _define(
+    "GroupedQueryAttention",
+    ("head_dim", "num_query_heads", "num_key_value_heads"),
+    head_dim=None,
+    num_query_heads=None,
+    num_key_value_heads=None,
+    use_bias=True,
+    use_gate=None,
+    passive=("dropout", "sliding_window"),
+    base=_QueryValueKey,
+)
+Attention = _define("Attention", use_scale=False, score_mode="dot", passive=("dropout",))
+AdditiveAttention = _define("AdditiveAttention", use_scale=True, passive=("dropout",))
+PReLU = _define("PReLU", shared_axes=None)
+Normalization = _define(
+    "Normalization", ("axis",), axis=-1, mean=None, variance=None, passive=("invert",)
+)
+Rescaling = _define("Rescaling", ("scale", "offset"), offset=0.0, passive=("scale",))
+Resizing = _define(
+    "Resizing",
+    ("height", "width"),
+    height=None,
+    width=None,
+    data_format=None,
+    passive=(
+        "interpolation",
+        "crop_to_aspect_ratio",
+        "pad_to_aspect_ratio",
+        "fill_mode",
+        "fill_value",
+        "antialias",
+    ),
+)
+CenterCrop = _define("CenterCrop", ("height", "width"), height=None, width=None, data_format=None)
+RandomCrop = _define("RandomCrop", ("height", "width"), height=None, width=None, data_format=None)
+RandomFlip = _define("RandomFlip", ("mode",), mode="horizontal_and_vertical")
+RandomRotation = _define(
+    "RandomRotation", ("factor",), passive=("factor", "fill_mode", "interpolation", "fill_value")
+)
+RandomZoom = _define(
+    "RandomZoom",
+    ("height_factor",),
+    passive=("height_factor", "width_factor", "fill_mode", "interpolation", "fill_value"),
+)
+RandomTranslation = _define(
+    "RandomTranslation",
+    ("height_factor", "width_factor"),
+    passive=("height_factor", "width_factor", "fill_mode", "interpolation", "fill_value"),
+)
+RandomContrast = _define("RandomContrast", ("factor",), passive=("factor", "value_range"))
+RandomBrightness = _define("RandomBrightness", ("factor",), passive=("factor", "value_range"))
+Cropping1D = _define("Cropping1D", ("cropping",), cropping=(1, 1))
+Cropping2D = _define("Cropping2D", ("cropping",), cropping=((0, 0), (0, 0)), data_format=None)
+Cropping3D = _define(
+    "Cropping3D", ("cropping",), cropping=((1, 1), (1, 1), (1, 1)), data_format=None
+)
+UpSampling1D = _define("UpSampling1D", ("size",), size=2)
+UpSampling2D = _define(
+    "UpSampling2D", ("size",), size=(2, 2), data_format=None, passive=("interpolation",)
+)
+UpSampling3D = _define("UpSampling3D", ("size",), size=(2, 2, 2), data_format=None)
+Permute = _define("Permute", ("dims",), dims=None)
+RepeatVector = _define("RepeatVector", ("n",), n=None)
+Dot = _define("Dot", ("axes",), axes=None, passive=("normalize",))
+AdaptiveAveragePooling1D = _define(
+    "AdaptiveAveragePooling1D", ("output_size",), output_size=None, data_format=None
+)
+AdaptiveAveragePooling2D = _define(
+    "AdaptiveAveragePooling2D", ("output_size",), output_size=None, data_format=None
+)
+AdaptiveAveragePooling3D = _define(
+    "AdaptiveAveragePooling3D", ("output_size",), output_size=None, data_format=None
+)
+AdaptiveMaxPooling1D = _define(
+    "AdaptiveMaxPooling1D", ("output_size",), output_size=None, data_format=None
+)
+AdaptiveMaxPooling2D = _define(
+    "AdaptiveMaxPooling2D", ("output_size",), output_size=None, data_format=None
+)
+AdaptiveMaxPooling3D = _define(
+    "AdaptiveMaxPooling3D", ("output_size",), output_size=None, data_format=None
+)
+
 
 class Model(Layer):
     """A functional model: ``spec.Model(inputs, outputs, name=...)``, as ``keras.Model``."""
@@ -368,7 +688,9 @@ class Model(Layer):
         for layer in members:
             inbound: list[dict[str, Any]] = [
                 {
-                    "args": [[_tensor(ref(t)) for t in call]]
+                    "args": [_tensor(ref(t)) for t in call]
+                    if layer.spread
+                    else [[_tensor(ref(t)) for t in call]]
                     if len(call) > 1
                     else [_tensor(ref(call[0]))],
                     "kwargs": {},

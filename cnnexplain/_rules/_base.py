@@ -8,6 +8,7 @@ the arithmetic behind them.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ __all__ = [
     "RULES",
     "Explained",
     "LayerArgs",
+    "NoRule",
     "Rule",
     "Weight",
     "channel_axis",
     "find_rule",
     "fmt_shape",
     "rule",
+    "rule_doc",
     "zero",
 ]
 
@@ -146,6 +149,34 @@ def rule(*class_names: str) -> Callable[[_R], _R]:
 def find_rule(class_name: str) -> Rule | None:
     """The rule for a Keras class name, or ``None``."""
     return RULES.get(class_name)
+
+
+def rule_doc(class_name: str) -> str:
+    """The docstring of the rule for ``class_name``: its formula in symbols, then what they mean.
+
+    The first line starts with the formula in double backquotes, as in
+    ```(k_h·k_w·C_in/g+1)·F`` parameters`; the Layer reference page is built from it.
+
+    Examples:
+        >>> import cnnexplain._rules
+        >>> rule_doc("LSTM").splitlines()[0]
+        '``4·(n·(m+n)+n)``: four gates, each a Dense over [input, previous output].'
+    """
+    fn = RULES.get(class_name)
+    if fn is None:
+        raise KeyError(f"no rule for {class_name}")
+    return inspect.cleandoc(fn.__doc__ or "")
+
+
+class NoRule(Exception):  # noqa: N818 - it names a situation, not an error of the user
+    """Raised by a rule for a case it does not cover (a wrapped layer without rule...).
+
+    The layer is then counted like one without rule: from Keras, flagged unexplained.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no rule for {what}")
+        self.what = what
 
 
 def fmt_shape(shape: Shape) -> str:

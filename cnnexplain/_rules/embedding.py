@@ -1,0 +1,49 @@
+"""Embedding: a lookup table of vectors, one per token id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cnnexplain._formula import Formula, Term
+from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
+from cnnexplain._shapes import Shape
+
+__all__ = ["embedding", "refuse_quantized"]
+
+
+def refuse_quantized(args: LayerArgs) -> None:
+    """Quantized layers hold packed weights and scales: leave their count to Keras."""
+    dtype = args.get("dtype")
+    quantized = isinstance(dtype, Mapping) and "Quantized" in str(dtype.get("class_name", ""))
+    if quantized or args.get("quantization_config") is not None:
+        raise NoRule(f"quantized {args.class_name}")
+
+
+@rule("Embedding")
+def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """``input_dim·output_dim``: one vector of ``output_dim`` values per token id.
+
+    Symbols: ``input_dim`` the vocabulary size, ``output_dim`` the vector size.
+    The output adds an axis of ``output_dim`` to the input's shape. With
+    ``lora_rank=r`` the table is frozen and two trainable factors are added:
+    ``+ r·(input_dim+output_dim)``.
+    """
+    refuse_quantized(args)
+    (shape,) = inputs
+    v = Term(args.integer("input_dim"), "input_dim")
+    d = Term(args.integer("output_dim"), "output_dim")
+    formula: Formula = v * d
+    rank = args.get("lora_rank")
+    weights = [Weight("embeddings", (v.value, d.value), trainable=not rank)]
+    note = ""
+    if rank:
+        r = Term(args.integer("lora_rank"), "r")
+        formula = formula + r * (v + d)
+        weights += [
+            Weight("lora_embeddings_a", (v.value, r.value)),
+            Weight("lora_embeddings_b", (r.value, d.value)),
+        ]
+        note = "LoRA: the embeddings are frozen; only the two rank-r factors train"
+    out = (*shape, d.value)
+    step = f"{fmt_shape(shape)} + one axis of output_dim = {d.value}"
+    return Explained(formula, tuple(weights), (out,), (step,), note)

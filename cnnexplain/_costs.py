@@ -1,6 +1,6 @@
 """What a model costs: multiply-accumulates per example, and bytes to store, run and train it.
 
-Conventions (the docs page "Is the seed model's parameter count a lot?" explains them):
+Conventions (the docs page "Is that a lot of parameters?" explains them):
 
 - **MACs** are multiply-accumulates for **one example** (a batch of 1), at inference.
   ``flops`` is ``2·macs``: one multiply plus one add per MAC. (Papers differ: the
@@ -13,12 +13,15 @@ Conventions (the docs page "Is the seed model's parameter count a lot?" explains
 - Normalizations at inference: BatchNormalization and Normalization count 1 MAC per
   output element (``y = a·x + b`` with per-channel ``a`` and ``b`` fixed; 0 once folded
   into the previous convolution, which deployment tools do); LayerNormalization,
-  GroupNormalization and UnitNormalization count 2 (accumulating the variance or the
-  sum of squares, then scaling), their statistics being computed per example.
+  GroupNormalization, RMSNormalization and UnitNormalization count 2 (accumulating
+  the variance or the sum of squares, then scaling), their statistics being computed
+  per example.
 - Not counted (0 MACs): bias additions, activations and every other element-wise
   layer (Add, Multiply, Rescaling, LayerScale, PReLU, dropout...), pooling
   (comparisons and additions), reshapes, padding, cropping, nearest-neighbour
-  up-sampling and Embedding (a table lookup).
+  up-sampling and resizing, Embedding (a table lookup) and the random augmentation
+  layers (identity at inference). Interpolating resizes and RandomCrop (which
+  resizes at inference) are unknown.
 - A layer kind without a cost function here gets ``None`` (unknown), never a guess;
   totals add up the known rows and `Costs.unknown_macs` lists the others.
 - A layer called several times (shared) costs its MACs and activations once per call,
@@ -519,6 +522,7 @@ _ELEMENTWISE = (
     "Activation",
     "ActivityRegularization",
     "AlphaDropout",
+    "AutoContrast",
     "Dropout",
     "ELU",
     "GaussianDropout",
@@ -531,6 +535,7 @@ _ELEMENTWISE = (
     "ReLU",
     "Rescaling",
     "Softmax",
+    "Solarization",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
@@ -559,17 +564,39 @@ _DATA_MOVEMENT = (
 _POOLING = (
     *(f"{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
     *(f"Global{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
+    *(f"Adaptive{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
+)
+_AUGMENTATION = (  # identity at inference
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomContrast",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "RandomFlip",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
+    "RandomRotation",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
+    "RandomTranslation",
+    "RandomZoom",
 )
 _LOOKUP = ("Embedding",)
 
 
-@cost(*_ELEMENTWISE, *_DATA_MOVEMENT, *_POOLING, *_LOOKUP)
+@cost(*_ELEMENTWISE, *_DATA_MOVEMENT, *_POOLING, *_LOOKUP, *_AUGMENTATION)
 def zero_cost(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula:  # noqa: ARG001
-    """0 MACs by convention: element-wise, pooling, data movement, lookups."""
+    """0 MACs by convention: element-wise, pooling, data movement, lookups, augmentation."""
     return Term(0)
 
 
-@cost("UpSampling1D", "UpSampling2D", "UpSampling3D")
+@cost("UpSampling1D", "UpSampling2D", "UpSampling3D", "Resizing")
 def up_sampling(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
     """0 for nearest-neighbour copies; unknown for interpolating modes."""
     mode = args.get("interpolation", "nearest")
@@ -751,6 +778,19 @@ def recurrent(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> For
     return Term(steps, "T") * Term(gates, "gates") * per_step
 
 
+_CELLS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}
+
+
+@cost("RNN")
+def rnn(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """A generic ``RNN`` over one of Keras's cells counts as the matching layer."""
+    cell = _inner(args, "cell")
+    if cell is None or cell.class_name not in _CELLS:
+        return None
+    layer = LayerArgs(cell.name, _CELLS[cell.class_name], cell.config)
+    return recurrent(layer, inputs, outputs)
+
+
 @cost("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 def conv_lstm(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
     """``T·H_out·W_out·k_h·k_w·4·F·(C_in+F)``: input and recurrent convolutions per step."""
@@ -808,6 +848,16 @@ def time_distributed(args: LayerArgs, inputs: list[Shape], outputs: list[Shape])
     return None if part is None else Term(shape[1], "T") * part
 
 
+@cost("SpectralNormalization")
+def spectral_normalization(
+    args: LayerArgs, inputs: list[Shape], outputs: list[Shape]
+) -> Formula | None:
+    """The wrapped layer's MACs (at inference the normalized kernel is fixed)."""
+    inner = _inner(args, "layer")
+    fn = COST_FUNCTIONS.get(inner.class_name) if inner else None
+    return fn(inner, inputs, outputs) if fn and inner else None
+
+
 def _elements(outputs: list[Shape]) -> Formula | None:
     out = _only(outputs)
     if out is None:
@@ -821,7 +871,7 @@ def normalization(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) ->
     return _elements(outputs)
 
 
-@cost("LayerNormalization", "GroupNormalization", "UnitNormalization")
+@cost("LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization")
 def per_example_normalization(
     args: LayerArgs,  # noqa: ARG001
     inputs: list[Shape],  # noqa: ARG001
@@ -902,6 +952,59 @@ def multi_head_attention(
     if args.boolean("use_gate", default=False):
         parts.insert(3, Product((t_q, e_q, h, dv)))
     return Sum(tuple(parts))
+
+
+@cost("GroupedQueryAttention", "GroupQueryAttention")
+def grouped_query_attention(
+    args: LayerArgs,
+    inputs: list[Shape],
+    outputs: list[Shape],  # noqa: ARG001
+) -> Formula | None:
+    """Projections (``h_q`` query heads, ``h_kv`` key and value heads), scores, ``A·V``, output."""
+    if len(inputs) < 2:  # noqa: PLR2004
+        return None
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value  # noqa: PLR2004
+    if any(len(s) != 3 for s in (query, key, value)):  # noqa: PLR2004
+        return None
+    dims = [query[1], key[1], value[1], query[2], key[2], value[2]]
+    if None in dims:
+        return None
+    t_q, t_k, t_v, e_q, e_k, e_v = (
+        Term(d or 0, s)
+        for d, s in zip(dims, ("T_q", "T_k", "T_v", "E_q", "E_k", "E_v"), strict=True)
+    )
+    h_q = Term(args.integer("num_query_heads"), "h_q")
+    h_kv = Term(args.integer("num_key_value_heads"), "h_kv")
+    d = Term(args.integer("head_dim"), "d")
+    parts = [
+        Product((t_q, e_q, h_q, d)),
+        Product((t_k, e_k, h_kv, d)),
+        Product((t_v, e_v, h_kv, d)),
+        Product((h_q, t_q, t_k, d)),
+        Product((h_q, t_q, t_k, d)),
+        Product((t_q, h_q, d, e_q)),
+    ]
+    if args.boolean("use_gate", default=False):
+        parts.insert(3, Product((t_q, e_q, h_q, d)))
+    return Sum(tuple(parts))
+
+
+@cost("AdditiveAttention")
+def additive_attention(
+    args: LayerArgs,
+    inputs: list[Shape],
+    outputs: list[Shape],  # noqa: ARG001
+) -> Formula | None:
+    """Scores ``T_q·T_v·d`` (scaled sums of ``tanh(q+k)``, with ``use_scale``), ``A·V``."""
+    if len(inputs) < 2 or len(inputs[0]) != 3 or len(inputs[1]) != 3:  # noqa: PLR2004
+        return None
+    (_, t_q, d), (_, t_v, d_v) = inputs[0], inputs[1]
+    mixed = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d_v, "d_v")])
+    if not args.boolean("use_scale", default=True) or mixed is None:
+        return mixed
+    scores = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d, "d")])
+    return None if scores is None else scores + mixed
 
 
 @cost("Attention")

@@ -244,6 +244,54 @@ def test_application_products_match_the_profiler(application: Any, name: str) ->
     assert costs.param_bytes == keras_weight_bytes(model)
 
 
+def test_grouped_query_attention_hand_formula(keras: Any) -> None:
+    t_q, t_v, e, h_q, h_kv, d = 5, 7, 8, 4, 2, 3
+    query, value = keras.Input((t_q, e)), keras.Input((t_v, e))
+    layer = keras.layers.GroupQueryAttention(
+        head_dim=d, num_query_heads=h_q, num_key_value_heads=h_kv, name="gqa"
+    )
+    model = keras.Model([query, value], layer(query, value))
+    row = next(r for r in explain(model).costs().rows if r.name == "gqa")
+    projections = t_q * e * h_q * d + 2 * t_v * e * h_kv * d
+    attention = 2 * h_q * t_q * t_v * d
+    output = t_q * h_q * d * e
+    assert row.macs == projections + attention + output
+    sizes = {w.path.split("/")[-2]: w.numpy().size for w in layer.weights if w.name == "kernel"}
+    assert sizes["query"] * t_q + (sizes["key"] + sizes["value"]) * t_v == projections
+
+
+def test_generic_rnn_counts_as_its_cell(keras: Any) -> None:
+    layer = keras.layers.RNN(keras.layers.LSTMCell(6))
+    row = row_cost(single(keras, layer, (9, 4)))
+    assert row.macs == 9 * 4 * (4 * 6 + 6 * 6)
+
+
+@pytest.mark.parametrize(
+    ("layer", "expected"),
+    [
+        ("RMSNormalization()", 2 * 5 * 6),
+        ("UnitNormalization()", 2 * 5 * 6),
+        ("RandomFlip()", 0),
+        ("RandomZoom(0.1)", 0),
+        ("Rescaling(1 / 255)", 0),
+    ],
+)
+def test_per_element_conventions(keras: Any, layer: str, expected: int) -> None:
+    built = eval(f"keras.layers.{layer}", {"keras": keras})  # noqa: S307 - literal table above
+    row = row_cost(single(keras, built, (5, 6)))
+    assert row.macs == expected
+
+
+def test_interpolating_resize_is_unknown(keras: Any) -> None:
+    nearest = row_cost(single(keras, keras.layers.UpSampling2D(), (4, 4, 2)))
+    bilinear = row_cost(
+        single(keras, keras.layers.UpSampling2D(interpolation="bilinear"), (4, 4, 2))
+    )
+    assert nearest.macs == 0
+    assert bilinear.macs is None
+    assert bilinear.note == "MACs unknown: a length it needs is unknown"
+
+
 def test_unknown_kind_is_none_and_counted(keras: Any) -> None:
     inputs = keras.Input((4,))
     hidden = keras.layers.Dense(3, name="dense")(inputs)

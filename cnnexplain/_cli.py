@@ -112,6 +112,10 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _strict(message: str) -> str:
+    return f"{message.removesuffix('.')}; --strict makes this an error."
+
+
 def _unexplained_message(paths: list[tuple[str, str]]) -> str:
     listed = ", ".join(f"{path} ({kind})" for path, kind in paths)
     layers = "layer has" if len(paths) == 1 else "layers have"
@@ -168,14 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved = read_model_file(args.path)
         for message in saved.warnings:
             if args.strict:
-                return _fail(f"{message} (--strict)")
+                return _fail(_strict(message))
             _warn(message)
         breakdown = explain_saved(saved, expand=args.expand)
         unexplained = [(path, row.kind) for path, row in breakdown.walk() if not row.explained]
         if unexplained:
             message = _unexplained_message(unexplained)
             if args.strict:
-                return _fail(f"{args.path}: {message} (--strict)")
+                return _fail(_strict(f"{args.path}: {message}"))
             _warn(f"{args.path}: {message}")
         output = _render(breakdown, args, _extras(breakdown, args))
     except ModelFileError as err:

@@ -479,19 +479,21 @@ def _weights(
     try:
         return _weight_group(_read_tree(archive, stream, member)), ""
     except (Unsupported, Corrupt) as err:
-        try:
-            import h5py  # noqa: PLC0415 - optional extra, slow to import, rarely needed
-        except ImportError:
-            if isinstance(err, Corrupt):
-                raise _error(path, f"{member} is corrupted ({err}).") from err
-            return None, f"{member} uses an HDF5 layout ({err}) that only h5py reads"
+        first = err
     except (zipfile.BadZipFile, zlib.error, EOFError) as err:
         raise _error(path, f"the archive is truncated or corrupted ({member}: {err}).") from err
+    try:
+        import h5py  # noqa: PLC0415 - optional extra, slow to import, rarely needed
+    except ImportError:
+        if isinstance(first, Corrupt):
+            raise _error(path, f"{member} is corrupted ({first}).") from first
+        return None, f"{member} uses an HDF5 layout ({first}) that only h5py reads"
     try:
         with _member_stream(archive, stream, member) as weights, h5py.File(weights, "r") as h5:
             return _weight_group(_h5py_node(h5py, h5, 0)), ""
     except (OSError, KeyError, RuntimeError, ValueError, zipfile.BadZipFile, zlib.error) as err:
-        raise _error(path, f"{member} is corrupted ({err}).") from err
+        reason = first if isinstance(first, Corrupt) else err  # the more specific of the two
+        raise _error(path, f"{member} is corrupted ({reason}).") from err
 
 
 def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
@@ -731,9 +733,9 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
         if not row.explained:
             return
         group = index.groups.get(path)
-        stored = sorted(s for _, s in group.all_shapes()) if group is not None else []
-        computed = sorted(w.shape for w in row.weights)
-        if stored != computed:
+        stored = [s for _, s in group.all_shapes()] if group is not None else []
+        computed = [w.shape for w in row.weights]
+        if sorted(stored) != sorted(computed):
             raise _error(
                 saved.path,
                 f"layer '{'/'.join(path)}' ({row.kind}) holds weights of shapes "

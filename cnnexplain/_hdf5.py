@@ -33,6 +33,7 @@ _MAX_OBJECTS = 1_000_000
 _MAX_DEPTH = 200
 _MAX_CONTINUATIONS = 10_000
 _MAX_READ = 256 * 2**20
+_VALID_SIZES = {2, 4, 8, 16, 32}
 
 _DATASPACE = 0x0001
 _LAYOUT = 0x0008
@@ -118,8 +119,11 @@ def read_tree(read: Callable[[int, int], bytes], size: int) -> Node:
     if version not in (0, 1):
         raise Unsupported(f"superblock version {version}")
     offsets, lengths = _u(head, 13, 1), _u(head, 14, 1)
+    sizes = f"the superblock gives {offsets}-byte addresses and {lengths}-byte lengths"
+    if not {offsets, lengths} <= _VALID_SIZES:
+        raise Corrupt(sizes)
     if (offsets, lengths) != (8, 8):
-        raise Unsupported(f"{offsets}-byte addresses and {lengths}-byte lengths")
+        raise Unsupported(sizes)
     root_entry = 24 + (4 if version == 1 else 0) + 4 * 8
     header = _u(head, root_entry + 8, 8)
     return _group(f, _messages(f, header), 0)

@@ -1,0 +1,299 @@
+"""Saved models: a .keras file or a JSON config gives the breakdown of the live model."""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from saved_models import APPLICATIONS, Saved, member_bytes, member_json, rewrite, saved, write_json
+
+import cnnexplain
+from cnnexplain import ModelFileError, explain, spec
+from cnnexplain._file import _h5py_node, _member_stream, _read_tree, read_model_file
+from cnnexplain._hdf5 import Corrupt, Unsupported, read_tree
+
+__all__ = ["saved"]  # the fixture, imported for pytest
+
+
+# --- the same breakdown as the live model ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["seed", "nested"])
+def test_file_gives_the_live_breakdown(saved: Saved, name: str) -> None:
+    model, path = saved(name)
+    live = explain(model).to_dict()
+    assert explain(path).to_dict() == live
+    assert explain(str(path)).to_dict() == live
+
+
+def test_file_breakdown_renders_like_the_live_one(saved: Saved) -> None:
+    model, path = saved("nested")
+    b, live = explain(path, expand=True), explain(model, expand=True)
+    assert b.to_text() == live.to_text()
+    assert b.to_markdown() == live.to_markdown()
+    assert b.to_latex() == live.to_latex()
+    assert b.source == str(path)
+
+
+@pytest.mark.parametrize("name", ["seed", "nested", "ResNet50"])
+def test_json_config_gives_the_live_breakdown(saved: Saved, name: str, tmp_path: Path) -> None:
+    model, _ = saved(name)
+    path = tmp_path / f"{name}.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    assert explain(path).to_dict() == explain(model).to_dict()
+
+
+def test_bare_get_config_is_read_too(saved: Saved, tmp_path: Path) -> None:
+    model, _ = saved("nested")
+    path = write_json(tmp_path / "bare.json", model.get_config())
+    assert explain(path).to_dict() == explain(model).to_dict()
+
+
+def test_keras2_config_gives_the_keras3_breakdown(keras: Any, tmp_path: Path) -> None:
+    dense = {"name": "out", "trainable": True, "dtype": "float32", "units": 10, "use_bias": True}
+    conv = {
+        "name": "conv",
+        "trainable": True,
+        "dtype": "float32",
+        "filters": 32,
+        "kernel_size": [3, 3],
+        "strides": [1, 1],
+        "padding": "valid",
+        "data_format": "channels_last",
+        "dilation_rate": [1, 1],
+        "groups": 1,
+        "use_bias": True,
+    }
+    flatten = {"name": "flatten", "trainable": True, "dtype": "float32"}
+    image = {"batch_input_shape": [None, 28, 28, 1], "dtype": "float32", "name": "image"}
+    keras2 = {
+        "class_name": "Model",
+        "keras_version": "2.15.0",
+        "backend": "tensorflow",
+        "config": {
+            "name": "k2",
+            "layers": [
+                {"class_name": "InputLayer", "config": image, "name": "image"},
+                {
+                    "class_name": "Conv2D",
+                    "config": conv,
+                    "name": "conv",
+                    "inbound_nodes": [[["image", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "Flatten",
+                    "config": flatten,
+                    "name": "flatten",
+                    "inbound_nodes": [[["conv", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "Dense",
+                    "config": dense,
+                    "name": "out",
+                    "inbound_nodes": [[["flatten", 0, 0, {}]]],
+                },
+            ],
+            "input_layers": [["image", 0, 0]],
+            "output_layers": [["out", 0, 0]],
+        },
+    }
+    x = keras.Input((28, 28, 1), name="image")
+    y = keras.layers.Conv2D(32, 3, name="conv")(x)
+    y = keras.layers.Dense(10, name="out")(keras.layers.Flatten(name="flatten")(y))
+    model = keras.Model(x, y, name="k2")
+    b = explain(write_json(tmp_path / "k2.json", keras2))
+    assert b.to_dict() == explain(model).to_dict()
+
+
+# --- weights -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["seed", "nested", "unruled", *APPLICATIONS])
+def test_pure_python_hdf5_reader_agrees_with_h5py(saved: Saved, name: str) -> None:
+    import h5py
+
+    _, path = saved(name)
+    member = "model.weights.h5"
+    with path.open("rb") as stream, zipfile.ZipFile(stream) as archive:
+        mine = _read_tree(archive, stream, member)
+        with _member_stream(archive, stream, member) as data, h5py.File(data, "r") as h5:
+            assert mine == _h5py_node(h5py, h5, 0)
+
+
+def test_weight_shapes_are_read_for_every_layer(saved: Saved) -> None:
+    model, path = saved("nested")
+    weights = read_model_file(path).weights
+    assert weights is not None
+    layers = weights.groups["layers"]
+    assert {g.name for g in layers.groups.values()} == {layer.name for layer in model.layers}
+    dense = next(g for g in layers.groups.values() if g.name == "shared")
+    assert [shape for _, shape in dense.all_shapes()] == [(8, 8), (8,)]
+
+
+def test_weights_that_disagree_with_the_config_name_the_layer(saved: Saved, tmp_path: Path) -> None:
+    _, path = saved("seed")
+    config = member_json(path, "config.json")
+    hidden = next(e for e in config["config"]["layers"] if e["config"]["name"] == "hidden")
+    hidden["config"]["units"] = 50
+    bad = rewrite(path, tmp_path / "bad.keras", config=config)
+    with pytest.raises(ModelFileError) as caught:
+        explain(bad)
+    assert str(caught.value) == (
+        f"Cannot read '{bad}': layer 'hidden' (Dense) holds weights of shapes (5408, 100), "
+        "(100,) in model.weights.h5, but its config implies (5408, 50), (50,)."
+    )
+    assert (caught.value.path, caught.value.layer) == (str(bad), "hidden")
+    assert explain(bad, verify=False).total == 320 + 5409 * 50 + 51 * 10
+
+
+def _relayout(data: bytes) -> bytes:
+    """The same HDF5 tree written with h5py's newest file format."""
+    import h5py
+
+    out = io.BytesIO()
+    with h5py.File(io.BytesIO(data), "r") as src, h5py.File(out, "w", libver="latest") as dst:
+        for key in src:
+            src.copy(src[key], dst, name=key)
+    return out.getvalue()
+
+
+def test_newer_hdf5_layouts_are_read_with_h5py(
+    saved: Saved, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, path = saved("seed")
+    newer = _relayout(member_bytes(path, "model.weights.h5"))
+    with pytest.raises(Unsupported):
+        read_tree(lambda at, n: newer[at : at + n], len(newer))
+    archive = rewrite(path, tmp_path / "newer.keras", weights=newer)
+    live = explain(model).to_dict()
+    assert read_model_file(archive).weights == read_model_file(path).weights
+    assert explain(archive).to_dict() == live
+
+    monkeypatch.setitem(sys.modules, "h5py", None)  # as if h5py were not installed
+    saved_file = read_model_file(archive)
+    assert saved_file.weights is None
+    assert saved_file.no_weights == (
+        "model.weights.h5 uses an HDF5 layout (superblock version 3) that only h5py reads"
+    )
+    assert explain(archive).to_dict() == live  # explained, not checked
+    with pytest.raises(ModelFileError, match=r"no weights to verify against: model\.weights"):
+        explain(archive, verify=True)
+
+
+def test_hdf5_reader_refuses_damage_cleanly(saved: Saved) -> None:
+    _, path = saved("seed")
+    data = bytearray(member_bytes(path, "model.weights.h5"))
+    with pytest.raises(Corrupt, match="outside the file"):
+        read_tree(lambda at, n: bytes(data[at : at + n]), 200)
+    data[0x88:0x8C] = b"XXXX"  # the root group's B-tree signature
+    with pytest.raises(Corrupt, match="no group B-tree node at 136"):
+        read_tree(lambda at, n: bytes(data[at : at + n]), len(data))
+
+
+# --- layers without a rule ---------------------------------------------------------------------
+
+
+def test_layers_without_rule_take_their_figures_from_the_file(saved: Saved) -> None:
+    model, path = saved("unruled")
+    b, live = explain(path), explain(model)
+    assert [p for p, _ in b.walk() if not _.explained] == ["double", "scale"]
+    for row, expected in zip(b.rows, live.rows, strict=True):
+        layer = model.get_layer(row.name)
+        assert (row.params, row.trainable) == (layer.count_params(), expected.trainable)
+        assert row.output_shape == tuple(layer.output.shape)
+        if row.explained:
+            assert row == expected
+    scale = b.rows[2]
+    assert [(w.name, w.shape) for w in scale.weights] == [("vars/0", (5, 3)), ("vars/1", ())]
+    assert scale.note == (
+        "no rule for Scale: count and shape taken from the file (count from the weight shapes "
+        "in model.weights.h5, all counted trainable; output shape as config.json records it; "
+        "config: module saved_models; registered_name cnnexplain_tests>Scale)"
+    )
+    assert b.total == model.count_params()
+
+
+def test_layers_without_rule_and_without_weights_count_as_unknown(
+    saved: Saved, tmp_path: Path
+) -> None:
+    model, _ = saved("unruled")
+    path = tmp_path / "unruled.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    scale = next(r for r in explain(path).rows if r.name == "scale")
+    assert (scale.params, scale.explained, scale.output_shape) == (0, False, (None, 3))
+    assert "count unknown, shown as 0: a JSON config holds no weights" in scale.note
+
+
+def test_stored_weights_of_absurd_size_are_counted_not_allocated(
+    saved: Saved, tmp_path: Path
+) -> None:
+    import h5py
+
+    _, path = saved("unruled")
+    source = member_bytes(path, "model.weights.h5")
+    out = io.BytesIO()
+    with h5py.File(io.BytesIO(source), "r") as src, h5py.File(out, "w") as dst:
+        for key in src:
+            src.copy(src[key], dst, name=key)
+        group = next(g for g in dst["layers"].values() if g["vars"].attrs.get("name") == "scale")
+        del group["vars/0"]
+        group["vars"].create_dataset("0", shape=(10**8, 10**7), dtype="f4")  # never written
+    huge = rewrite(path, tmp_path / "huge.keras", weights=out.getvalue())
+    assert huge.stat().st_size < 10**6
+    scale = next(r for r in explain(huge).rows if r.name == "scale")
+    assert scale.params == 10**15 + 1
+
+
+# --- sizes, versions and the Python API --------------------------------------------------------
+
+
+def test_absurd_sizes_in_a_config_are_computed_as_integers(tmp_path: Path) -> None:
+    model = spec.Sequential([spec.Input((10**6,)), spec.Dense(10**15, name="huge")], name="absurd")
+    path = write_json(
+        tmp_path / "absurd.json", {"class_name": "Sequential", "config": model.config()}
+    )
+    b = explain(path)
+    assert b.total == (10**6 + 1) * 10**15
+    assert b.rows[0].output_shape == (None, 10**15)
+
+
+def test_unknown_keras_version_warns(saved: Saved, tmp_path: Path) -> None:
+    _, path = saved("seed")
+    future = rewrite(path, tmp_path / "future.keras", metadata={"keras_version": "9.1.0"})
+    message = (
+        f"'{future}' was saved by Keras 9.1.0, which cnnexplain does not know (it reads Keras "
+        "2 and 3 configs); the breakdown may be wrong."
+    )
+    with pytest.warns(UserWarning, match="was saved by Keras 9.1.0") as caught:
+        b = explain(future)
+    assert [str(w.message) for w in caught] == [message]
+    assert b.to_dict() == explain(path).to_dict()
+
+
+def test_verify_needs_weights(saved: Saved, tmp_path: Path) -> None:
+    model, path = saved("seed")
+    assert explain(path, verify=True).total == model.count_params()
+    config = write_json(tmp_path / "seed.json", member_json(path, "config.json"))
+    with pytest.raises(ModelFileError) as caught:
+        explain(config, verify=True)
+    assert str(caught.value) == (
+        f"Cannot read '{config}': no weights to verify against: a JSON config holds no weights."
+    )
+
+
+def test_invalid_layer_config_names_file_and_layer(saved: Saved, tmp_path: Path) -> None:
+    _, path = saved("seed")
+    config = member_json(path, "config.json")
+    config["config"]["layers"][1]["config"]["filters"] = -3
+    bad = rewrite(path, tmp_path / "bad.keras", config=config)
+    with pytest.raises(ModelFileError) as caught:
+        explain(bad)
+    assert str(caught.value) == (
+        f"In '{bad}': Layer 'conv' (Conv2D): 'filters' must be at least 1. Received: filters=-3."
+    )
+    assert caught.value.layer == "conv"
+    assert isinstance(caught.value, cnnexplain.CnnexplainError)

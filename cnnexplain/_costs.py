@@ -86,6 +86,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_FUNCTIONS",
     "DTYPE_POLICIES",
+    "UNCOSTED",
     "Costs",
     "Optimizer",
     "RowCost",
@@ -480,6 +481,10 @@ CostFunction = Callable[[LayerArgs, list[Shape], list[Shape]], Formula | None]
 """Given a layer's arguments, input shapes and output shapes: its MACs per call, or None."""
 
 COST_FUNCTIONS: dict[str, CostFunction] = {}
+
+UNCOSTED = frozenset({"RandomCrop"})
+"""Kinds with a parameter rule but deliberately no cost function (their MACs stay unknown):
+RandomCrop resizes at inference, an interpolation this module doesn't count."""
 _C = TypeVar("_C", bound=CostFunction)
 
 

@@ -11,7 +11,8 @@ import pytest
 
 import cnnexplain
 from cnnexplain import Costs, Optimizer, SpecError, explain, spec
-from cnnexplain._costs import COST_FUNCTIONS, optimizer_slots
+from cnnexplain._costs import COST_FUNCTIONS, UNCOSTED, optimizer_slots
+from cnnexplain._rules import RULES
 
 # ---------------------------------------------------------------------------------------
 # Independent counts
@@ -290,6 +291,12 @@ def test_interpolating_resize_is_unknown(keras: Any) -> None:
     assert nearest.macs == 0
     assert bilinear.macs is None
     assert bilinear.note == "MACs unknown: a length it needs is unknown"
+
+
+def test_every_kind_with_a_rule_has_a_cost_function() -> None:
+    missing = set(RULES) - set(COST_FUNCTIONS) - UNCOSTED
+    assert not missing, f"add a cost function (or list in UNCOSTED) for {sorted(missing)}"
+    assert not UNCOSTED & set(COST_FUNCTIONS)
 
 
 def test_unknown_kind_is_none_and_counted(keras: Any) -> None:

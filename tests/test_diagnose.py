@@ -11,9 +11,11 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import load_example
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +23,7 @@ import cnnexplain
 from cnnexplain import DiagnosisError, FindingKind, spec
 
 K = FindingKind
+DOCS = Path(__file__).parent.parent / "docs"
 
 # ---------------------------------------------------------------------------
 # Keras models and their figures
@@ -656,6 +659,81 @@ def test_property_random_mistakes_are_explained_and_add_up(
     assert d.explained, str(d)
     injected = sum(p.params for p in layers) - (totals[-1] if as_running else sum(totals))
     assert d.gap == injected
+
+
+# ---------------------------------------------------------------------------
+# The docs pages print their figures with docs/examples/diagnose_*.py: check those
+
+
+def test_seed_page_shows_what_diagnose_finds(seed_model: Any) -> None:
+    page = load_example("diagnose_seed")
+    assert tuple(SEED_RUNNING) == page.RUNNING_TOTALS
+    d = page.diagnosis(seed_model)
+    assert triples(d) == triples(cnnexplain.diagnose(seed_model, running=SEED_RUNNING))
+    text = (DOCS / "diagnose.md").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == f"# Where did {d.gap} parameters go?"
+    for i, name in enumerate(d.layers):
+        assert f'page.step_report(d, "{name}")' in text
+        report = page.step_report(d, name)
+        names = [layer.name for layer in seed_model.layers]
+        upto = seed_model.layers[: names.index(name) + 1]
+        keras_total = sum(layer.count_params() for layer in upto)
+        layer = seed_model.get_layer(name)
+        row = f"| running total after `{name}` | {d.given[i]:,} | {keras_total:,} |"
+        assert row in report
+        row = f"| added by `{name}` | {d.claimed_counts[i]:,} | {layer.count_params():,} |"
+        assert row in report
+        assert f"`kernel` {'×'.join(str(n) for n in layer.kernel.shape)} = " in report
+        for f in d.findings:
+            if f.layer == name:
+                assert f"- **{f.kind.label}** ({f.amount:+,}): {f.detail}." in report
+    flatten = seed_model.get_layer("flatten")
+    zero = page.zero_report(d, ("pool", "flatten"))
+    assert f"= {flatten.output.shape[-1]} | 0 |" in zero
+    totals = page.totals_report(d, seed_model)
+    assert f"| Keras, `model.count_params()` | {seed_model.count_params():,} |" in totals
+    assert f"| **gap** | **{d.gap:,}** |" in totals
+    assert d.breakdown.formula.latex() in page.formula_math(d)
+
+
+def test_seed_page_refuses_a_disagreement(seed_model: Any) -> None:
+    page = load_example("diagnose_seed")
+    d = page.diagnosis(seed_model)
+
+    class Miscounted:
+        def count_params(self) -> int:
+            return int(d.expected) + 1
+
+    with pytest.raises(ValueError, match="Keras counts 542,231 but cnnexplain 542,230"):
+        page.totals_report(d, Miscounted())
+
+
+def test_mistakes_page_has_one_verified_section_per_kind(keras: Any) -> None:
+    del keras  # imported before the page module imports it
+    page = load_example("diagnose_mistakes")
+    text = (DOCS / "mistakes.md").read_text(encoding="utf-8")
+    kinds = []
+    for name, make in page.CASES.items():
+        case = make()
+        kinds.append(case.kind)
+        d = cnnexplain.diagnose(case.model, running=case.running, per_layer=case.per_layer)
+        assert {f.kind for f in d.findings} == {case.kind}, name
+        assert d.expected == case.model.count_params()
+        check_invariants(d)
+        assert f'print(show("{name}"))' in text
+        shown = page.show(name)
+        assert d.to_markdown() in shown
+        assert f"{d.breakdown.formula.latex()} = {f'{d.expected:,}'.replace(',', '{,}')}" in shown
+    assert sorted(kinds) == sorted(FindingKind)
+
+
+def test_mistakes_page_stops_on_a_wrong_diagnosis(keras: Any) -> None:
+    del keras
+    page = load_example("diagnose_mistakes")
+    case = page.missing_bias()
+    wrong = page.Case(K.DIGIT_TYPO, case.model, per_layer=case.per_layer)
+    with pytest.raises(ValueError, match=r"expected digit_typo, found \[<FindingKind.MISSING_BIAS"):
+        page.check(wrong, wrong.diagnose())
 
 
 # ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ Examples:
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -328,7 +329,7 @@ def _align(breakdown: Breakdown, given: tuple[int, ...], argument: str) -> tuple
 # Candidate hand figures for one layer
 
 
-SYSTEMATIC = (
+_SYSTEMATIC = (
     FindingKind.MISSING_BIAS,
     FindingKind.FORGOTTEN_INPUT_CHANNELS,
     FindingKind.BATCHNORM_STATISTICS,
@@ -359,11 +360,11 @@ class _Candidate:
 
     @property
     def systematic(self) -> frozenset[FindingKind]:
-        return frozenset(c.kind for c in self.concepts if c.kind in SYSTEMATIC)
+        return frozenset(c.kind for c in self.concepts if c.kind in _SYSTEMATIC)
 
     @property
     def others(self) -> int:
-        return sum(c.kind not in SYSTEMATIC for c in self.concepts)
+        return sum(c.kind not in _SYSTEMATIC for c in self.concepts)
 
 
 def _dims(shape: Sequence[int]) -> str:
@@ -384,13 +385,10 @@ def _earlier_sizes(rows: Sequence[LayerRow], index: int) -> list[tuple[int, str,
         if prev.params or prev.output_shape != current or isinstance(prev.input_shape, list):
             break
         current = prev.input_shape
-        dims = current[1:]
-        if not dims or any(d is None for d in dims):
+        dims = [d for d in current[1:] if d is not None]
+        if not dims or len(dims) != len(current) - 1:
             break
-        size = 1
-        for d in dims:
-            size *= d or 1
-        found.append((size, "×".join(str(d) for d in dims), prev.name))
+        found.append((math.prod(dims), "×".join(str(d) for d in dims), prev.name))
     return found
 
 
@@ -701,7 +699,7 @@ def _search(steps: Sequence[_Step], hypothesis: frozenset[FindingKind], mode: Mo
 
 
 def _subsets(kinds: Iterable[FindingKind]) -> Iterator[frozenset[FindingKind]]:
-    items = [k for k in SYSTEMATIC if k in set(kinds)]
+    items = [k for k in _SYSTEMATIC if k in set(kinds)]
     for n in range(len(items) + 1):
         for combo in itertools.combinations(items, n):
             yield frozenset(combo)

@@ -542,7 +542,7 @@ TimeDistributed = _define("TimeDistributed", ("layer",), layer=None, base=_Nesti
 SpectralNormalization = _define(
     "SpectralNormalization", ("layer",), layer=None, passive=("power_iterations",), base=_Nesting
 )
-MultiHeadAttention = _define(
+MultiHeadAttention: type[_QueryValueKey] = _define(  # type: ignore[assignment]
     "MultiHeadAttention",
     ("num_heads", "key_dim"),
     num_heads=None,
@@ -554,7 +554,7 @@ MultiHeadAttention = _define(
     passive=("dropout", "attention_axes", "sliding_window"),
     base=_QueryValueKey,
 )
-GroupQueryAttention = _define(
+GroupQueryAttention: type[_QueryValueKey] = _define(  # type: ignore[assignment]
     "GroupedQueryAttention",
     ("head_dim", "num_query_heads", "num_key_value_heads"),
     head_dim=None,

@@ -81,14 +81,28 @@ def on_config(config: Any) -> Any:
     return config
 
 
+# latex2mathml reads the thousands separator ``542{,}230`` as three tokens.
+_GROUPED = re.compile(r"<mn>([\d,]+)</mn><mrow><mo>&#x0002C;</mo></mrow><mn>(\d{3})</mn>")
+
+
 def latex_to_mathml(latex: str, *, block: bool = False) -> str:
     r"""MathML for a LaTeX formula, as the pages show it.
+
+    A number grouped with ``{,}`` stays one number (``<mn>542,230</mn>``), not a
+    list with a space after each comma.
 
     Examples:
         >>> latex_to_mathml(r"k_{h} \cdot F")  # doctest: +ELLIPSIS
         '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">...<mi>F</mi>...</math>'
+        >>> latex_to_mathml("x = 1{,}234{,}567")  # doctest: +ELLIPSIS
+        '...<mo>&#x0003D;</mo><mn>1,234,567</mn>...'
     """
-    return convert(latex.strip(), display="block" if block else "inline")
+    mathml = convert(latex.strip(), display="block" if block else "inline")
+    while True:
+        grouped = _GROUPED.sub(r"<mn>\1,\2</mn>", mathml)
+        if grouped == mathml:
+            return mathml
+        mathml = grouped
 
 
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:  # noqa: ARG001

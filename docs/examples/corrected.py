@@ -1,10 +1,12 @@
-"""The posted code, corrected for Keras 3 and with the layers its text describes.
+"""The posted code, fixed for Keras 3, with the layers its text describes.
 
 Changes from the post, each marked ``# fixed`` or ``# added``:
 
-- ``keras.Input`` declares the input (Keras 3 warns about ``input_shape=`` on a layer);
-- ``MaxPooling2D`` and ``Flatten``, which the question's text describes, are added;
-- ``SGD(learning_rate=...)`` instead of ``lr=``, ``compile(metrics=...)`` instead of ``metric=``;
+- ``keras.Input`` declares the input (Keras 3 warns about
+  ``input_shape=`` on a layer);
+- ``MaxPooling2D`` and ``Flatten``, described in the question's text;
+- ``SGD(learning_rate=...)`` instead of ``lr=``;
+- ``compile(metrics=...)`` instead of ``metric=``;
 - every layer is named, so the breakdown reads the same on every run.
 """
 
@@ -15,7 +17,7 @@ from keras.optimizers import SGD
 
 
 def define_model() -> keras.Model:
-    """The question's model, as its text describes it, compiled as the post intended."""
+    """The question's model as its text describes it, compiled."""
     model = Sequential(name="mnist")
     model.add(keras.Input((28, 28, 1)))  # fixed: Keras 3 takes the input shape here
     model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform", name="conv"))

@@ -92,10 +92,10 @@ def global_pooling() -> keras.Model:
 
 VARIANTS = (
     Variant("asked", "As asked", asked),
-    Variant("one_more_pair", "One more Conv2D + MaxPooling2D pair", one_more_pair),
-    Variant("answer_example", "5×5 convolutions, 8 then 16 filters", answer_example),
-    Variant("strided", "Stride 2 in the convolution", strided),
-    Variant("global_pooling", "Global average pooling instead of Flatten", global_pooling),
+    Variant("one_more_pair", "One more conv + pool pair", one_more_pair),
+    Variant("answer_example", "5×5 convs, 8 then 16 filters", answer_example),
+    Variant("strided", "Stride 2", strided),
+    Variant("global_pooling", "Global average pooling", global_pooling),
 )
 
 

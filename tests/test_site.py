@@ -26,6 +26,7 @@ from playwright.sync_api import (
     Page,
     Request,
     Route,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -42,7 +43,7 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
-VIEWPORTS = {
+VIEWPORTS: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
@@ -146,7 +147,7 @@ MATH_SIZES = """() => Array.from(document.querySelectorAll("article math"), (m) 
 
 
 def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context: Any) -> list[str]:
-    ctx = browser.new_context(viewport=VIEWPORTS[viewport], **context)  # type: ignore[arg-type]
+    ctx = browser.new_context(viewport=VIEWPORTS[viewport], **context)
     try:
         page = ctx.new_page()
         visit = Visit(page, base_url)

@@ -294,7 +294,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
     else:
         class_name = top.get("class_name")
         config = top.get("config")
-    if class_name not in MODEL_CLASSES:
+    if not isinstance(class_name, str) or class_name not in MODEL_CLASSES:
         module = top.get("module")
         where = f" (module {module})" if isinstance(module, str) else ""
         raise _error(
@@ -328,8 +328,10 @@ def _check_ref(value: Any, path: str, where: str) -> None:
         raise _fail(path, where, "a tensor reference must be [layer name, node, index]", value)
 
 
-def _check_call_args(value: Any, path: str, where: str) -> None:
+def _check_call_args(value: Any, path: str, where: str) -> int:
+    """Check every tensor reference in a call's arguments; return how many there are."""
     stack = [value]
+    count = 0
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -338,10 +340,12 @@ def _check_call_args(value: Any, path: str, where: str) -> None:
                 if not isinstance(tensor, dict):
                     raise _fail(path, where, "a tensor must have a config", item)
                 _check_ref(tensor.get("keras_history"), path, where)
+                count += 1
                 continue
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+    return count
 
 
 def _check_model(config: Mapping[str, Any], path: str, where: str, depth: int) -> None:
@@ -368,8 +372,9 @@ def _check_inbound(inbound: Any, path: str, where: str) -> None:
         raise _fail(path, where, "'inbound_nodes' must be a list", inbound)
     for node in inbound or []:
         if isinstance(node, dict):
-            _check_call_args(node.get("args", []), path, where)
-        elif isinstance(node, list):
+            if not _check_call_args(node.get("args", []), path, where):
+                raise _fail(path, where, "a call must take at least one tensor", node)
+        elif isinstance(node, list) and node:
             for ref in node:
                 _check_ref(ref, path, where)
         else:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from saved_models import APPLICATIONS, Saved, member_bytes, member_json, rewrite, saved, write_json
 
 import cnnexplain
@@ -297,3 +300,53 @@ def test_invalid_layer_config_names_file_and_layer(saved: Saved, tmp_path: Path)
     )
     assert caught.value.layer == "conv"
     assert isinstance(caught.value, cnnexplain.CnnexplainError)
+
+
+# --- whatever a file says, the answer is a breakdown or one CnnexplainError --------------------
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.sampled_from(["", "same", "valid", "channels_first", "relu", "x", "__keras_tensor__"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _paths(item, (*path, i))
+    return found
+
+
+@pytest.mark.parametrize("name", ["seed", "nested", "unruled"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_corrupted_config_is_explained_or_refused_in_one_sentence(
+    saved: Saved, name: str, data: st.DataObject
+) -> None:
+    _, path = saved(name)
+    top = member_json(path, "config.json")
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.sampled_from(_paths(top)[1:]))
+        parent = top
+        for key in where[:-1]:
+            parent = parent[key]
+        parent[where[-1]] = data.draw(JSON_VALUES)
+    config = path.with_name(f"fuzzed-{name}.json")
+    config.write_bytes(json.dumps(top).encode())
+    try:
+        b = explain(config)
+    except cnnexplain.CnnexplainError as err:
+        message = str(err)  # the command prints it as one line
+        assert message.endswith("."), message
+    else:
+        assert b.total == sum(row.params for row in b.rows)
+        assert json.loads(json.dumps(b.to_dict()))["total"] == b.total

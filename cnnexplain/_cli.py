@@ -1,9 +1,10 @@
 """The ``cnnexplain`` command: explain a saved model file in a terminal or in CI.
 
-It reads the file with the standard library (and h5py for the weight shapes),
-never imports TensorFlow or Keras, and never runs code from the file. Bad input
-gets one line on stderr and exit status 2; so does a file with layers cnnexplain
-cannot explain when ``--strict`` is given.
+It reads the file with the standard library (the weight shapes with a small
+HDF5 reader, or h5py for layouts it doesn't know), never imports TensorFlow or
+Keras, and never runs code from the file. Bad input gets one line on stderr and
+exit status 2; so does a file with layers cnnexplain cannot explain when
+``--strict`` is given.
 
 Examples:
     >>> from cnnexplain._cli import get_parser
@@ -19,6 +20,8 @@ import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
+
+from cnnexplain._breakdown import Breakdown
 
 __all__ = ["FORMATS", "get_parser", "main"]
 
@@ -55,8 +58,7 @@ def get_parser() -> argparse.ArgumentParser:
             "Explain where every parameter of a saved Keras model comes from: one row per "
             "layer with the formula of its count and the arithmetic of its output shape. "
             "Reads a .keras file or a Keras model JSON config without TensorFlow and never "
-            "runs code from it; the weight shapes in the .keras file (read with h5py, when "
-            "installed) check every row."
+            "runs code from it; the weight shapes stored in a .keras file check every row."
         ),
         epilog=(
             "Exit status: 0 on success; 2 on bad input (missing, corrupted or unreadable "
@@ -125,7 +127,7 @@ def _unexplained_message(paths: list[tuple[str, str]]) -> str:
     )
 
 
-def _render(breakdown: Any, args: argparse.Namespace, extras: dict[str, Any]) -> str:
+def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, Any]) -> str:
     fmt = args.format
     if fmt == "json":
         data = breakdown.to_dict()
@@ -136,12 +138,12 @@ def _render(breakdown: Any, args: argparse.Namespace, extras: dict[str, Any]) ->
         parts += [value.to_markdown() for value in extras.values()]
         return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
     if fmt == "latex":
-        return str(breakdown.to_latex(expand=args.expand)).rstrip("\n")
+        return breakdown.to_latex(expand=args.expand).rstrip("\n")
     parts = [breakdown.to_text(expand=args.expand), *(str(v) for v in extras.values())]
     return "\n\n".join(parts)
 
 
-def _extras(breakdown: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _extras(breakdown: Breakdown, args: argparse.Namespace) -> dict[str, Any]:
     extras: dict[str, Any] = {}
     if args.costs:
         extras["costs"] = breakdown.costs()
@@ -170,22 +172,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         saved = read_model_file(args.path)
-        for message in saved.warnings:
-            if args.strict:
-                return _fail(_strict(message))
-            _warn(message)
+        warnings = list(saved.warnings)
+        if args.strict and warnings:
+            return _fail(_strict(warnings[0]))
         breakdown = explain_saved(saved, expand=args.expand)
         unexplained = [(path, row.kind) for path, row in breakdown.walk() if not row.explained]
         if unexplained:
-            message = _unexplained_message(unexplained)
+            warnings.append(f"{args.path}: {_unexplained_message(unexplained)}")
             if args.strict:
-                return _fail(_strict(f"{args.path}: {message}"))
-            _warn(f"{args.path}: {message}")
+                return _fail(_strict(warnings[-1]))
         output = _render(breakdown, args, _extras(breakdown, args))
     except ModelFileError as err:
         return _fail(str(err))
     except CnnexplainError as err:
         return _fail(f"{args.path}: {err}")
+    for message in warnings:  # only once the file is explained: bad input gets one line
+        _warn(message)
     try:
         print(output)
         sys.stdout.flush()

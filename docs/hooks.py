@@ -63,7 +63,14 @@ def _live(fmt: Callable[..., str]) -> Callable[..., str]:
             first = source.strip().splitlines()[0] if source.strip() else ""
             log.warning("A live %s block has no id= (it starts with %r).", language, first)
         out = fmt(source, language, css_class, options, md, **kw)
-        return f'<div class="live" data-live="{html.escape(block_id)}">{out}</div>'
+        wrapped = f'<div class="live" data-live="{html.escape(block_id)}">{out}</div>'
+        # markdown-exec finds a block's generated headings (for the table of contents)
+        # by its exact output: file them under the wrapped output too.
+        if "markdown_exec_insert_headings" in md.treeprocessors:
+            inserter = md.treeprocessors["markdown_exec_insert_headings"]
+            if out in inserter.headings:
+                inserter.headings[wrapped] = inserter.headings.pop(out)
+        return wrapped
 
     live_format.cnnexplain_live = True  # type: ignore[attr-defined]
     return live_format

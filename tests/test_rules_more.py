@@ -668,3 +668,20 @@ def test_every_rule_documents_its_formula(class_name: str) -> None:
     """The Layer reference is built from the rules' docstrings: each starts with its formula."""
     first = rule_doc(class_name).splitlines()[0]
     assert first.startswith(("``", "No parameters")), first
+
+
+def test_layer_reference_covers_every_rule() -> None:
+    """docs/layers.md: every rule has an entry and a verified example."""
+    from conftest import load_example
+
+    layers = load_example("layers")
+    assert layers.rules_without_example() == []
+    page = layers.page_markdown()  # builds every example in Keras and verifies it
+    listed = set()
+    for line in page.splitlines():
+        if line.startswith("### "):
+            listed.update(line.removeprefix("### ").split(" · "))
+        elif line.startswith("Layers: "):
+            listed.update(k.strip("`.") for k in line.removeprefix("Layers: ").split(", "))
+    assert sorted(set(RULES) - listed) == []
+    assert "shared: called" not in page

@@ -21,17 +21,16 @@ def refuse_quantized(args: LayerArgs) -> None:
 
 @rule("Embedding")
 def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``input_dim·output_dim``: one vector of ``output_dim`` values per token id.
+    """``V·d``: one vector of ``d`` values per token id.
 
-    Symbols: ``input_dim`` the vocabulary size, ``output_dim`` the vector size.
-    The output adds an axis of ``output_dim`` to the input's shape. With
-    ``lora_rank=r`` the table is frozen and two trainable factors are added:
-    ``+ r·(input_dim+output_dim)``.
+    Symbols: ``V`` the ``input_dim`` (vocabulary size), ``d`` the ``output_dim``.
+    The output adds an axis of ``d`` to the input's shape. With ``lora_rank=r``
+    the table is frozen and two trainable factors are added: ``+ r·(V+d)``.
     """
     refuse_quantized(args)
     (shape,) = inputs
-    v = Term(args.integer("input_dim"), "input_dim")
-    d = Term(args.integer("output_dim"), "output_dim")
+    v = Term(args.integer("input_dim"), "V")
+    d = Term(args.integer("output_dim"), "d")
     formula: Formula = v * d
     rank = args.get("lora_rank")
     weights = [Weight("embeddings", (v.value, d.value), trainable=not rank)]

@@ -5,8 +5,8 @@ saved it), ``config.json`` (the architecture, in the format of
 ``model.get_config()``) and ``model.weights.h5`` (each layer's weights under
 ``layers/<snake_case class>/vars/<i>``). The config goes through the same graph
 reader and evaluator as a live model, so a file and the model it was saved from
-give the same breakdown. The weights' shapes, read with h5py when it is
-installed, check every row.
+give the same breakdown. The weights' shapes check every row: `cnnexplain._hdf5`
+reads them from the layout Keras writes, h5py (when installed) from any other.
 
 Nothing in the file is ever run: no unpickling, no ``keras.models.load_model``,
 no import of a module the config names. Layers without a rule (``Lambda``,
@@ -197,7 +197,7 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
         path: the file.
 
     Returns:
-        The `SavedModel`, with the weight shapes when h5py is installed.
+        The `SavedModel`, with the weight shapes when the archive holds weights.
 
     Raises:
         ModelFileError: if the file is missing, not a zip nor JSON, truncated or
@@ -294,18 +294,20 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
     else:
         class_name = top.get("class_name")
         config = top.get("config")
-    if not isinstance(class_name, str) or class_name not in MODEL_CLASSES:
+    if not isinstance(class_name, str):
+        raise _fail(path, member, "'class_name' must name the model's class", class_name)
+    if class_name not in MODEL_CLASSES:
         module = top.get("module")
         where = f" (module {module})" if isinstance(module, str) else ""
         raise _error(
             path,
-            f"{member} describes a {class_name!s}{where}, not a Sequential or Functional model; "
+            f"{member} describes a {class_name}{where}, not a Sequential or Functional model; "
             "a subclassed model's architecture is Python code, which cnnexplain never runs.",
         )
     if not isinstance(config, dict):
-        raise _error(path, f"{member} has no model config. Received: config={config!r}.")
-    _check_model(config, path, f"model '{config.get('name', class_name)}'", 0)
-    return str(class_name), config
+        raise _fail(path, member, "'config' must be the model's config", config)
+    _check_model(config, path, f"{member}, model '{config.get('name', class_name)}'", 0)
+    return class_name, config
 
 
 # --- structure of a model config -------------------------------------------------------------
@@ -314,7 +316,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
 def _fail(path: str, where: str, what: str, received: object) -> ModelFileError:
     text = repr(received)
     text = text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
-    return _error(path, f"in config.json, {where}: {what}. Received: {text}.")
+    return _error(path, f"in {where}: {what}. Received: {text}.")
 
 
 def _check_ref(value: Any, path: str, where: str) -> None:
@@ -351,7 +353,8 @@ def _check_call_args(value: Any, path: str, where: str) -> int:
 def _check_model(config: Mapping[str, Any], path: str, where: str, depth: int) -> None:
     """Check the types `parse_model` relies on, so a malformed file fails with its own words."""
     if depth > _MAX_NESTING:
-        raise _error(path, f"config.json nests models more than {_MAX_NESTING} deep.")
+        member = where.partition(",")[0]
+        raise _error(path, f"{member} nests models more than {_MAX_NESTING} deep.")
     layers = config.get("layers")
     if not isinstance(layers, list):
         raise _fail(path, where, "'layers' must be a list", layers)
@@ -666,9 +669,9 @@ def _fallback(saved: SavedModel, index: _Index) -> Any:
             count = "count from the weight shapes in model.weights.h5, all counted trainable"
         else:
             count = f"count unknown, shown as 0: {saved.no_weights}"
-        shape = "output shape as config.json records it"
+        shape = "output shape as the config records it"
         if any(not s for s in outputs):
-            shape = "output shape not recorded in config.json"
+            shape = "output shape not recorded in the config"
         described = "; ".join(
             f"{key} {entry[key]}" for key in ("module", "registered_name") if entry.get(key)
         )
@@ -709,7 +712,7 @@ def _outputs(
         elif j in consumers:
             raise _error(
                 saved.path,
-                f"layer '{name}' ({entry.get('class_name')}) has no rule and config.json does "
+                f"layer '{name}' ({entry.get('class_name')}) has no rule and the config does "
                 f"not record its output shape, which layer '{consumers[j]}' needs; save the "
                 "model with Keras 3, which records it.",
                 layer=name,

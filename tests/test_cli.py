@@ -228,6 +228,13 @@ def _args(*argv: str) -> Builder:
     return build
 
 
+def _nested_deep(tmp: Path, seed: Path) -> list[str]:  # noqa: ARG001
+    config: dict[str, Any] = {"name": "m60", "layers": []}
+    for depth in range(60):
+        config = {"name": f"m{depth}", "layers": [{"class_name": "Sequential", "config": config}]}
+    return [str(write_json(tmp / "m.json", {"class_name": "Sequential", "config": config}))]
+
+
 def _subclassed(tmp: Path, seed: Path) -> list[str]:  # noqa: ARG001
     top = {"module": "my_models", "class_name": "MyModel", "config": {}}
     return [str(write_json(tmp / "m.json", top))]
@@ -314,6 +321,16 @@ BAD_INPUT = [
         "Cannot read '{0}': the file describes a MyModel (module my_models), not a Sequential "
         "or Functional model; a subclassed model's architecture is Python code, which "
         "cnnexplain never runs.",
+    ),
+    case(
+        "no class_name",
+        _file("m.json", b'{"config": {"layers": 3}}'),
+        "Cannot read '{0}': in the file: 'class_name' must name the model's class. Received: None.",
+    ),
+    case(
+        "models nested too deep",
+        _nested_deep,
+        "Cannot read '{0}': the file nests models more than 50 deep.",
     ),
     case(
         "malformed layers",

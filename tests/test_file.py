@@ -214,7 +214,7 @@ def test_layers_without_rule_take_their_figures_from_the_file(saved: Saved) -> N
     assert [(w.name, w.shape) for w in scale.weights] == [("vars/0", (5, 3)), ("vars/1", ())]
     assert scale.note == (
         "no rule for Scale: count and shape taken from the file (count from the weight shapes "
-        "in model.weights.h5, all counted trainable; output shape as config.json records it; "
+        "in model.weights.h5, all counted trainable; output shape as the config records it; "
         "config: module saved_models; registered_name cnnexplain_tests>Scale)"
     )
     assert b.total == model.count_params()

@@ -101,6 +101,22 @@ def test_costs_adds_the_costs(saved: Saved, capsys: pytest.CaptureFixture[str]) 
     assert out == f"{explain(model).to_text()}\n\n{costs.to_text()}\n"
     code, out, _ = run(capsys, path, "--costs", "--format", "markdown")
     assert out == f"{explain(model).to_markdown()}\n{costs.to_markdown()}"
+    code, out, _ = run(capsys, path, "--costs", "--format", "json")
+    data = json.loads(out)
+    assert {k: v for k, v in data.items() if k != "costs"} == explain(model).to_dict()
+    got = data["costs"]
+    assert (got["macs"], got["flops"], got["param_bytes"], got["activation_bytes"]) == (
+        costs.macs,
+        costs.flops,
+        costs.param_bytes,
+        costs.activation_bytes,
+    )
+    assert [(r["name"], r["macs"], r["param_bytes"]) for r in got["rows"]] == [
+        (r.name, r.macs, r.param_bytes) for r in costs.rows
+    ]
+    formula = costs.rows[0].macs_formula
+    assert formula is not None
+    assert got["rows"][0]["macs_formula"] == formula.text()
 
 
 def test_layers_without_rule_warn_unless_strict(

@@ -350,3 +350,31 @@ def test_any_corrupted_config_is_explained_or_refused_in_one_sentence(
     else:
         assert b.total == sum(row.params for row in b.rows)
         assert json.loads(json.dumps(b.to_dict()))["total"] == b.total
+
+
+def _without_names(data: bytes) -> bytes:
+    """The same weights without the layer names Keras 3.9+ records (as older Keras wrote)."""
+    import h5py
+
+    out = io.BytesIO()
+    with h5py.File(io.BytesIO(data), "r") as src, h5py.File(out, "w") as dst:
+        for key in src:
+            src.copy(src[key], dst, name=key)
+        groups = [dst]
+        dst.visititems(lambda _, item: groups.append(item) if "name" in item.attrs else None)
+        for group in groups:
+            group.attrs.pop("name", None)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", ["seed", "nested", "unruled", "MobileNetV2"])
+def test_weights_without_recorded_names_are_matched_as_keras_names_them(
+    saved: Saved, tmp_path: Path, name: str
+) -> None:
+    _, path = saved(name)
+    bare = _without_names(member_bytes(path, "model.weights.h5"))
+    archive = rewrite(path, tmp_path / "bare.keras", weights=bare)
+    weights = read_model_file(archive).weights
+    assert weights is not None
+    assert all(group.name is None for _, group in weights.groups["layers"].groups.items())
+    assert explain(archive, verify=True).to_dict() == explain(path).to_dict()

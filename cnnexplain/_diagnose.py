@@ -845,12 +845,3 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
     if sum(f.amount for f in findings) != diagnosis.gap:  # pragma: no cover - an invariant
         raise AssertionError(f"findings {findings} do not add up to the gap {diagnosis.gap}")
     return diagnosis
-
-
-# `cnnexplain/__init__.py` sets these objects' ``__module__`` to "cnnexplain", which
-# hides them from doctest's search of this module; list them so their examples run.
-__test__ = {
-    "diagnose": diagnose,
-    "Diagnosis": Diagnosis,
-    "FindingKind": FindingKind,
-}

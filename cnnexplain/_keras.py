@@ -219,7 +219,7 @@ def build_keras_model(graph: ModelGraph) -> Any:
             for k in range(len(node.calls)):
                 try:
                     out = _invoke(layer, node, k, tensors)
-                except (ValueError, TypeError) as err:
+                except (ValueError, TypeError, KeyError) as err:
                     raise SpecError(
                         f"Layer '{node.name}' ({node.class_name}): Keras refuses it: {err}",
                         layer=node.name,

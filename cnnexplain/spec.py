@@ -384,7 +384,9 @@ DepthwiseConv1D = _define(
 DepthwiseConv2D = _define(
     "DepthwiseConv2D", ("kernel_size",), kernel_size=None, depth_multiplier=1, **_CONV_NO_GROUPS
 )
-Dense = _define("Dense", ("units",), units=None, use_bias=True, passive=("lora_rank",))
+Dense = _define(
+    "Dense", ("units",), units=None, use_bias=True, lora_rank=None, passive=("lora_alpha",)
+)
 MaxPooling1D = _define("MaxPooling1D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
 MaxPooling2D = _define("MaxPooling2D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)
 MaxPooling3D = _define("MaxPooling3D", ("pool_size", "strides", "padding"), pool_size=2, **_POOL)

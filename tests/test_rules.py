@@ -210,3 +210,24 @@ def test_concatenate(axis: int) -> None:
     expected = [None, 3, 4]
     expected[axis] = 2 * expected[axis]  # type: ignore[operator]
     assert b.rows[0].output_shape == tuple(expected)
+
+
+@pytest.mark.parametrize("lora_rank", [1, 3])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_dense_lora(lora_rank: int, use_bias: bool) -> None:
+    b = check_layer(spec.Dense(4, lora_rank=lora_rank, use_bias=use_bias, name="l"), (None, 8))
+    assert b is not None
+    row = b.rows[0]
+    assert row.params == (8 + use_bias) * 4 + lora_rank * (8 + 4)
+    assert row.non_trainable == 8 * 4  # the frozen kernel
+
+
+def test_depthwise_conv1d_refuses_causal_like_keras() -> None:
+    layer = spec.DepthwiseConv1D(3, padding="causal", name="l")
+    assert check_layer(layer, (None, 9, 2), may_be_invalid=True) is None
+
+
+def test_depthwise_symbols_name_both_kernel_axes() -> None:
+    b = check_layer(spec.DepthwiseConv2D(3, depth_multiplier=2, name="l"), (None, 8, 8, 5))
+    assert b is not None
+    assert b.rows[0].formula.symbols() == "(k_h·k_w+1)·C_in·m"

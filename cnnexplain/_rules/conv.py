@@ -89,7 +89,7 @@ def read_window(
     else:
         strides = args.integers("strides", rank, 1)
     dilation = args.integers("dilation_rate", rank, 1)
-    causal = rank == 1 and kernel_key == "kernel_size"
+    causal = args.class_name == "Conv1D"  # Keras allows 'causal' for Conv1D only
     padding = args.choice(
         "padding", ("valid", "same", "causal") if causal else ("valid", "same"), "valid"
     )
@@ -113,11 +113,12 @@ def read_window(
     return Window(rank, shape, axis, kernel, strides, dilation, padding, tuple(dims), tuple(steps))
 
 
-def kernel_product(kernel: tuple[int, ...], tail: Formula) -> Formula:
-    """``k_h·k_w·tail`` with each kernel length named by its axis."""
-    product = tail
-    for k, suffix in zip(reversed(kernel), reversed(_SPATIAL[len(kernel)]), strict=True):
-        product = Term(k, "k" + suffix) * product
+def kernel_product(kernel: tuple[int, ...], tail: Formula | None = None) -> Formula:
+    """``k_h·k_w·tail`` (or ``k_h·k_w``) with each kernel length named by its axis."""
+    terms = [Term(k, "k" + s) for k, s in zip(kernel, _SPATIAL[len(kernel)], strict=True)]
+    product: Formula = terms[0]
+    for term in [*terms[1:], *([tail] if tail is not None else [])]:
+        product = product * term
     return product
 
 
@@ -153,7 +154,7 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     multiplier = args.integer("depth_multiplier", 1)
     use_bias = args.boolean("use_bias", default=True)
     c_in = args.known(w.shape, w.axis, "number of input channels")
-    per_channel = kernel_product(w.kernel[:-1], Term(w.kernel[-1], "k" + _SPATIAL[w.rank][-1]))
+    per_channel = kernel_product(w.kernel)
     if use_bias:
         per_channel = per_channel + 1
     formula = per_channel * Term(c_in, "C_in") * Term(multiplier, "m")

@@ -39,7 +39,11 @@ def identity(args: LayerArgs, inputs: list[Shape]) -> Explained:  # noqa: ARG001
 
 @rule("Dense")
 def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``(n_in+1)·units``; on 3-D+ input it acts on the last axis only."""
+    """``(n_in+1)·units``; on 3-D+ input it acts on the last axis only.
+
+    With ``lora_rank`` r, Keras freezes the kernel and adds two trainable low-rank
+    factors: ``(n_in+1)·units + r·(n_in+units)``.
+    """
     (shape,) = inputs
     if len(shape) < 2:  # noqa: PLR2004
         raise args.error(None, f"expects an input of rank 2 or more, got {fmt_shape(shape)}")
@@ -49,13 +53,26 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
     x = Term(n_in, "n_in")
     u = Term(units, "units")
     formula = (x + 1) * u if use_bias else x * u
-    weights = [Weight("kernel", (n_in, units))]
+    lora = args.get("lora_rank")
+    weights = [Weight("kernel", (n_in, units), trainable=not lora)]
     if use_bias:
         weights.append(Weight("bias", (units,)))
     steps = [f"last axis: units = {units}"]
     note = ""
+    if lora:
+        r = Term(args.integer("lora_rank"), "r")
+        formula = formula + r * (x + u)
+        weights += [
+            Weight("lora_kernel_a", (n_in, r.value)),
+            Weight("lora_kernel_b", (r.value, units)),
+        ]
+        note = (
+            "LoRA: the kernel is frozen (non-trainable); the low-rank factors lora_kernel_a "
+            "and lora_kernel_b are trained"
+        )
     if len(shape) > 2:  # noqa: PLR2004
-        note = "acts on the last axis only: the same weights are applied at every position"
+        position = "acts on the last axis only: the same weights are applied at every position"
+        note = f"{note}; {position}" if note else position
         steps.insert(0, f"other axes kept: {fmt_shape(shape[:-1])}")
     return Explained(formula, tuple(weights), ((*shape[:-1], units),), tuple(steps), note)
 

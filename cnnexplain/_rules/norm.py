@@ -11,7 +11,11 @@ __all__ = ["batch_normalization"]
 
 @rule("BatchNormalization")
 def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``4·C``: gamma and beta (trainable, ``2·C``), moving mean and variance (``2·C``, never)."""
+    """``4·C``: gamma and beta (trainable, ``2·C``), moving mean and variance (``2·C``, never).
+
+    ``C`` is the length of the normalized axis (``axis``, the channels by default);
+    without ``center`` or ``scale`` the matching vector is absent (``3·C`` or ``2·C``).
+    """
     (shape,) = inputs
     axis = args.get("axis", -1)
     if isinstance(axis, bool) or not isinstance(axis, int):

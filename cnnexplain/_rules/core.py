@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from cnnexplain._formula import Term
+from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._rules.conv import spatial_names, spatial_shape
 from cnnexplain._shapes import Shape, flatten_size
@@ -52,7 +52,7 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
     n_in = args.known(shape, -1, "input size")
     x = Term(n_in, "n_in")
     u = Term(units, "units")
-    formula = (x + 1) * u if use_bias else x * u
+    formula: Formula = (x + 1) * u if use_bias else x * u
     lora = args.get("lora_rank")
     weights = [Weight("kernel", (n_in, units), trainable=not lora)]
     if use_bias:

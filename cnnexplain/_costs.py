@@ -78,6 +78,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
 from cnnexplain._rules._base import LayerArgs, channel_axis
+from cnnexplain._rules.preprocessing import AUGMENTATION
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -527,7 +528,6 @@ _ELEMENTWISE = (
     "Activation",
     "ActivityRegularization",
     "AlphaDropout",
-    "AutoContrast",
     "Dropout",
     "ELU",
     "GaussianDropout",
@@ -540,7 +540,6 @@ _ELEMENTWISE = (
     "ReLU",
     "Rescaling",
     "Softmax",
-    "Solarization",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
@@ -571,31 +570,12 @@ _POOLING = (
     *(f"Global{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
     *(f"Adaptive{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
 )
-_AUGMENTATION = (  # identity at inference
-    "RandomBrightness",
-    "RandomColorDegeneration",
-    "RandomColorJitter",
-    "RandomContrast",
-    "RandomElasticTransform",
-    "RandomErasing",
-    "RandomFlip",
-    "RandomGaussianBlur",
-    "RandomGrayscale",
-    "RandomHue",
-    "RandomInvert",
-    "RandomPerspective",
-    "RandomPosterization",
-    "RandomRotation",
-    "RandomSaturation",
-    "RandomSharpness",
-    "RandomShear",
-    "RandomTranslation",
-    "RandomZoom",
-)
 _LOOKUP = ("Embedding",)
 
 
-@cost(*_ELEMENTWISE, *_DATA_MOVEMENT, *_POOLING, *_LOOKUP, *_AUGMENTATION)
+@cost(
+    *_ELEMENTWISE, *_DATA_MOVEMENT, *_POOLING, *_LOOKUP, *AUGMENTATION
+)  # augmentation: identity at inference
 def zero_cost(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula:  # noqa: ARG001
     """0 MACs by convention: element-wise, pooling, data movement, lookups, augmentation."""
     return Term(0)

@@ -10,7 +10,7 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._rules._base import fmt_shape
 from cnnexplain._shapes import Shape
 
-__all__ = ["html", "latex", "markdown", "text", "to_dict"]
+__all__ = ["html", "latex", "markdown", "text", "text_table", "to_dict"]
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Formula", "Shape arithmetic")
 
@@ -64,11 +64,16 @@ def _totals(b: Breakdown) -> list[tuple[str, str]]:
     ]
 
 
-def text(b: Breakdown, *, expand: bool = False) -> str:
-    """The table as plain text, laid out like ``model.summary()``."""
-    rows = [HEADERS] + [_cells(d, r) for d, r in _lines(b, expand=expand)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
-    right = {2}
+def text_table(
+    title: str,
+    rows: list[tuple[str, ...]],
+    *,
+    right: set[int],
+    totals: list[tuple[str, str]],
+    notes: list[str],
+) -> str:
+    """A plain-text table (first row: headers) between rules, then totals and notes."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
 
     def fmt(cells: tuple[str, ...]) -> str:
         parts = [
@@ -78,14 +83,19 @@ def text(b: Breakdown, *, expand: bool = False) -> str:
         return "  ".join(parts).rstrip()
 
     rule = "─" * len(fmt(tuple("x" * w for w in widths)))
-    out = [f'Model: "{b.name}"', rule, fmt(rows[0]), rule]
+    out = [title, rule, fmt(rows[0]), rule]
     out += [fmt(r) for r in rows[1:]]
     out.append(rule)
-    out += [f"{label}: {value}" for label, value in _totals(b)]
-    notes = _notes(b)
+    out += [f"{label}: {value}" for label, value in totals]
     if notes:
         out += ["", "Notes:"] + [f"  {n}" for n in notes]
     return "\n".join(out)
+
+
+def text(b: Breakdown, *, expand: bool = False) -> str:
+    """The table as plain text, laid out like ``model.summary()``."""
+    rows: list[tuple[str, ...]] = [HEADERS, *(_cells(d, r) for d, r in _lines(b, expand=expand))]
+    return text_table(f'Model: "{b.name}"', rows, right={2}, totals=_totals(b), notes=_notes(b))
 
 
 def _md_escape(value: str) -> str:

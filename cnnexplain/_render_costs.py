@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnnexplain._costs import Costs, RowCost
+from cnnexplain._render import text_table
 
 __all__ = ["HEADERS", "markdown", "size_text", "text", "totals"]
 
@@ -88,26 +89,10 @@ def _notes(costs: Costs) -> list[str]:
 
 def text(costs: Costs) -> str:
     """The costs as a plain-text table, then the totals and notes."""
-    rows = [HEADERS] + [_cells(d, r) for d, r in _lines(costs)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
-    right = {1, 3, 4}
-
-    def fmt(cells: tuple[str, ...]) -> str:
-        parts = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "─" * len(fmt(tuple("x" * w for w in widths)))
-    out = [f'Costs: "{costs.name}"', rule, fmt(rows[0]), rule]
-    out += [fmt(r) for r in rows[1:]]
-    out.append(rule)
-    out += [f"{label}: {value}" for label, value in totals(costs)]
-    notes = _notes(costs)
-    if notes:
-        out += ["", "Notes:"] + [f"  {n}" for n in notes]
-    return "\n".join(out)
+    rows: list[tuple[str, ...]] = [HEADERS, *(_cells(d, r) for d, r in _lines(costs))]
+    return text_table(
+        f'Costs: "{costs.name}"', rows, right={1, 3, 4}, totals=totals(costs), notes=_notes(costs)
+    )
 
 
 def markdown(costs: Costs) -> str:

@@ -8,7 +8,7 @@ from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._shapes import Shape
 
-__all__ = ["augmentation", "normalization", "rescaling", "resizing"]
+__all__ = ["AUGMENTATION", "augmentation", "normalization", "rescaling", "resizing"]
 
 
 @rule("Normalization")
@@ -65,7 +65,7 @@ def resizing(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return zero((tuple(out),), (step,))
 
 
-_AUGMENTATION = (
+AUGMENTATION = (
     "AutoContrast",
     "RandomBrightness",
     "RandomColorDegeneration",
@@ -90,7 +90,7 @@ _AUGMENTATION = (
 )
 
 
-@rule(*_AUGMENTATION)
+@rule(*AUGMENTATION)
 def augmentation(args: LayerArgs, inputs: list[Shape]) -> Explained:  # noqa: ARG001
     """``0``: random image augmentation, active in training only; the shape is kept."""
     (shape,) = inputs

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from cnnexplain._breakdown import Breakdown
-from cnnexplain._costs import Costs, RowCost
 
 __all__ = ["FORMATS", "get_parser", "main"]
 
@@ -128,45 +127,12 @@ def _unexplained_message(paths: list[tuple[str, str]]) -> str:
     )
 
 
-def _row_costs(row: RowCost) -> dict[str, Any]:
-    formula = row.macs_formula
-    return {
-        "name": row.name,
-        "kind": row.kind,
-        "macs": row.macs,
-        "flops": row.flops,
-        "macs_formula": None if formula is None else formula.text(),
-        "param_bytes": row.param_bytes,
-        "trainable_bytes": row.trainable_bytes,
-        "activation_bytes": row.activation_bytes,
-        "dtype_policy": row.dtype_policy,
-        "calls": row.calls,
-        "note": row.note,
-        "children": [_row_costs(child) for child in row.children],
-    }
-
-
-def _costs_dict(costs: Costs) -> dict[str, Any]:
-    """The costs as JSON-ready data (``None`` where a figure is unknown)."""
-    return {
-        "name": costs.name,
-        "macs": costs.macs,
-        "flops": costs.flops,
-        "param_bytes": costs.param_bytes,
-        "trainable_bytes": costs.trainable_bytes,
-        "activation_bytes": costs.activation_bytes,
-        "unknown_macs": list(costs.unknown_macs),
-        "unknown_bytes": list(costs.unknown_bytes),
-        "rows": [_row_costs(row) for row in costs.rows],
-    }
-
-
 def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, Any]) -> str:
     fmt = args.format
     if fmt == "json":
         data = breakdown.to_dict()
         if "costs" in extras:
-            data["costs"] = _costs_dict(extras["costs"])
+            data["costs"] = extras["costs"].to_dict()
         if "diagnosis" in extras:
             data["diagnosis"] = extras["diagnosis"].to_dict()
         return json.dumps(data, indent=2, ensure_ascii=False)

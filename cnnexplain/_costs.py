@@ -467,6 +467,12 @@ class Costs:
 
         return markdown(self)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure as JSON-ready data (``None`` where a figure is unknown)."""
+        from cnnexplain._render_costs import to_dict  # noqa: PLC0415
+
+        return to_dict(self)
+
     def __str__(self) -> str:
         return self.to_text()
 

@@ -10,11 +10,12 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cnnexplain._costs import Costs, RowCost
 from cnnexplain._render import text_table
 
-__all__ = ["HEADERS", "markdown", "size_text", "text", "totals"]
+__all__ = ["HEADERS", "markdown", "size_text", "text", "to_dict", "totals"]
 
 HEADERS = ("Layer (type)", "MACs", "MACs formula", "Param bytes", "Activation bytes")
 
@@ -109,3 +110,36 @@ def markdown(costs: Costs) -> str:
     if notes:
         out += ["", *[f"- {n}" for n in notes]]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _row_costs(row: RowCost) -> dict[str, Any]:
+    formula = row.macs_formula
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "macs": row.macs,
+        "flops": row.flops,
+        "macs_formula": None if formula is None else formula.text(),
+        "param_bytes": row.param_bytes,
+        "trainable_bytes": row.trainable_bytes,
+        "activation_bytes": row.activation_bytes,
+        "dtype_policy": row.dtype_policy,
+        "calls": row.calls,
+        "note": row.note,
+        "children": [_row_costs(child) for child in row.children],
+    }
+
+
+def to_dict(costs: Costs) -> dict[str, Any]:
+    """Every cost figure as JSON-ready data (``None`` where a figure is unknown)."""
+    return {
+        "name": costs.name,
+        "macs": costs.macs,
+        "flops": costs.flops,
+        "param_bytes": costs.param_bytes,
+        "trainable_bytes": costs.trainable_bytes,
+        "activation_bytes": costs.activation_bytes,
+        "unknown_macs": list(costs.unknown_macs),
+        "unknown_bytes": list(costs.unknown_bytes),
+        "rows": [_row_costs(row) for row in costs.rows],
+    }

@@ -537,3 +537,18 @@ def test_costs_table(seed_model: Any, golden: Callable[[str, str], None]) -> Non
 def test_costs_is_public() -> None:
     assert cnnexplain.Costs is Costs
     assert Costs.__module__ == "cnnexplain"
+
+
+def test_costs_to_dict_is_json_ready() -> None:
+    import json
+
+    from cnnexplain import explain, spec
+
+    model = spec.Sequential(
+        [spec.Input((8, 8, 1)), spec.Conv2D(2, 3, name="c"), spec.Flatten(name="f")], name="m"
+    )
+    costs = explain(model).costs()
+    data = json.loads(json.dumps(costs.to_dict()))
+    assert data["macs"] == costs.macs == 6 * 6 * 3 * 3 * 1 * 2
+    assert [r["name"] for r in data["rows"]] == ["c", "f"]
+    assert data["rows"][0]["macs_formula"] == costs.rows[0].macs_formula.text()

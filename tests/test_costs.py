@@ -551,4 +551,6 @@ def test_costs_to_dict_is_json_ready() -> None:
     data = json.loads(json.dumps(costs.to_dict()))
     assert data["macs"] == costs.macs == 6 * 6 * 3 * 3 * 1 * 2
     assert [r["name"] for r in data["rows"]] == ["c", "f"]
-    assert data["rows"][0]["macs_formula"] == costs.rows[0].macs_formula.text()
+    formula = costs.rows[0].macs_formula
+    assert formula is not None
+    assert data["rows"][0]["macs_formula"] == formula.text()

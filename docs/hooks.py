@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ def on_startup(command: str, dirty: bool) -> None:  # noqa: ARG001, FBT001
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if str(DOCS) not in sys.path:
         sys.path.insert(0, str(DOCS))
+    # Keras's own saving code trips NumPy 2's __array__ deprecation; not ours to fix.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"keras(\.|$)")
 
 
 def _live(fmt: Callable[..., str]) -> Callable[..., str]:

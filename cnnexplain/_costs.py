@@ -78,6 +78,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
 from cnnexplain._rules._base import LayerArgs, channel_axis
+from cnnexplain._rules.core import IDENTITY
 from cnnexplain._rules.preprocessing import AUGMENTATION
 from cnnexplain._shapes import Shape
 
@@ -531,24 +532,10 @@ def _times(*factors: Formula | None) -> Formula | None:
 
 
 _ELEMENTWISE = (
-    "Activation",
-    "ActivityRegularization",
-    "AlphaDropout",
-    "Dropout",
-    "ELU",
-    "GaussianDropout",
-    "GaussianNoise",
-    "Identity",
+    *IDENTITY,
     "LayerScale",
-    "LeakyReLU",
-    "Masking",
     "PReLU",
-    "ReLU",
     "Rescaling",
-    "Softmax",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
     "StochasticDepth",
     "Add",
     "Average",

@@ -9,7 +9,7 @@ from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rul
 from cnnexplain._rules.conv import spatial_names, spatial_shape
 from cnnexplain._shapes import Shape, flatten_size
 
-__all__ = ["dense", "flatten", "identity", "reshape", "zero_padding"]
+__all__ = ["IDENTITY", "dense", "flatten", "identity", "reshape", "zero_padding"]
 
 IDENTITY = (
     "Activation",

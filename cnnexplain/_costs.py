@@ -613,27 +613,18 @@ def _only(shapes: list[Shape]) -> Shape | None:
     return shapes[0] if len(shapes) == 1 else None
 
 
-@cost("Conv1D", "Conv2D", "Conv3D")
-def conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """``H_out·W_out·k_h·k_w·C_in/g·F``: each output value is a dot product."""
-    shape, out = _only(inputs), _only(outputs)
-    if shape is None or out is None:
-        return None
-    rank, axis = _rank(args), channel_axis(args)
-    groups = args.integer("groups", 1)
-    c_in = shape[axis]
-    if c_in is None:
-        return None
-    channels: Formula = Term(c_in, "C_in")
-    if groups > 1:
-        channels = Quotient(channels, Term(groups, "g"))
-    filters = Term(args.integer("filters"), "F")
-    return _times(_positions(out, axis, rank, "out"), _kernel(args, rank), channels, filters)
+@dataclass(frozen=True)
+class _Window:
+    """What every convolution's cost reads: its one input, rank, channel axis, C_in."""
+
+    shape: Shape
+    rank: int
+    axis: int
+    c_in: Term
 
 
-@cost("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
-def conv_transpose(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """``H_in·W_in·k_h·k_w·C_in·F``: each input value scatters a ``k_h·k_w·F`` patch."""
+def _window(args: LayerArgs, inputs: list[Shape]) -> _Window | None:
+    """The convolution's input facts, or None when the input or its channels are unknown."""
     shape = _only(inputs)
     if shape is None:
         return None
@@ -641,39 +632,57 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -
     c_in = shape[axis]
     if c_in is None:
         return None
+    return _Window(shape, rank, axis, Term(c_in, "C_in"))
+
+
+@cost("Conv1D", "Conv2D", "Conv3D")
+def conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """``H_out·W_out·k_h·k_w·C_in/g·F``: each output value is a dot product."""
+    w, out = _window(args, inputs), _only(outputs)
+    if w is None or out is None:
+        return None
+    groups = args.integer("groups", 1)
+    channels: Formula = w.c_in
+    if groups > 1:
+        channels = Quotient(channels, Term(groups, "g"))
     filters = Term(args.integer("filters"), "F")
-    positions = _positions(shape, axis, rank, "in")
-    return _times(positions, _kernel(args, rank), Term(c_in, "C_in"), filters)
+    positions = _positions(out, w.axis, w.rank, "out")
+    return _times(positions, _kernel(args, w.rank), channels, filters)
+
+
+@cost("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+def conv_transpose(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
+    """``H_in·W_in·k_h·k_w·C_in·F``: each input value scatters a ``k_h·k_w·F`` patch."""
+    w = _window(args, inputs)
+    if w is None:
+        return None
+    filters = Term(args.integer("filters"), "F")
+    positions = _positions(w.shape, w.axis, w.rank, "in")
+    return _times(positions, _kernel(args, w.rank), w.c_in, filters)
 
 
 @cost("DepthwiseConv1D", "DepthwiseConv2D")
 def depthwise_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
     """``H_out·W_out·k_h·k_w·C_in·m``: one filter per input channel and multiplier."""
-    shape, out = _only(inputs), _only(outputs)
-    if shape is None or out is None:
-        return None
-    rank, axis = _rank(args), channel_axis(args)
-    c_in = shape[axis]
-    if c_in is None:
+    w, out = _window(args, inputs), _only(outputs)
+    if w is None or out is None:
         return None
     multiplier = Term(args.integer("depth_multiplier", 1), "m")
-    positions = _positions(out, axis, rank, "out")
-    return _times(positions, _kernel(args, rank), Term(c_in, "C_in"), multiplier)
+    positions = _positions(out, w.axis, w.rank, "out")
+    return _times(positions, _kernel(args, w.rank), w.c_in, multiplier)
 
 
 @cost("SeparableConv1D", "SeparableConv2D")
 def separable_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
     """Depthwise ``H_out·W_out·k_h·k_w·C_in·m`` plus pointwise ``H_out·W_out·C_in·m·F``."""
-    shape, out = _only(inputs), _only(outputs)
-    if shape is None or out is None:
+    w, out = _window(args, inputs), _only(outputs)
+    if w is None or out is None:
         return None
-    rank, axis = _rank(args), channel_axis(args)
-    c_in = shape[axis]
-    positions = _positions(out, axis, rank, "out")
-    kernel = _kernel(args, rank)
-    if c_in is None or positions is None or kernel is None:
+    positions = _positions(out, w.axis, w.rank, "out")
+    kernel = _kernel(args, w.rank)
+    if positions is None or kernel is None:
         return None
-    c = Term(c_in, "C_in")
+    c = w.c_in
     m = Term(args.integer("depth_multiplier", 1), "m")
     f = Term(args.integer("filters"), "F")
     depthwise = _times(positions, kernel, c, m)

@@ -33,6 +33,19 @@ class FindingKind(str, Enum):
     """A convolution counted as ``k_h·k_w·F`` (+F): each filter spans all ``C_in`` channels."""
     WRONG_FLATTEN_SIZE = "wrong_flatten_size"
     """A Dense layer counted with the size of an earlier tensor (e.g. before pooling)."""
+    MISSING_FLOOR = "missing_floor"
+    """A convolution's length computed as ``⌈(n−k)/s⌉+1`` or ``(n−k)/s+1``, not ``⌊(n−k)/s⌋+1``.
+
+    The wrong length carries on to the flatten size, so the Dense after it is miscounted.
+    """
+    MISSING_POOLING_FLOOR = "missing_pooling_floor"
+    """A pooling's length rounded up (``⌈13/2⌉ = 7``) or not rounded, where Keras drops
+    the incomplete window (``⌊(13−2)/2⌋+1 = 6``); the flatten size is then wrong."""
+    PADDING_SWAPPED = "padding_swapped"
+    """``same`` arithmetic (``⌈n/s⌉``) used for ``padding='valid'``, or the other way round;
+    the flatten size is then wrong."""
+    FORGOTTEN_DILATION = "forgotten_dilation"
+    """A dilated kernel taken as ``k`` wide, not ``d·(k−1)+1``; the flatten size is then wrong."""
     ZERO_PARAMETER_LAYER_COUNTED = "zero_parameter_layer_counted"
     """Parameters counted for a layer that has none (pooling, Flatten, Dropout...)."""
     BATCHNORM_STATISTICS = "batchnorm_statistics"
@@ -59,6 +72,10 @@ _LABELS = {
     FindingKind.MISSING_BIAS: "missing bias",
     FindingKind.FORGOTTEN_INPUT_CHANNELS: "forgotten input channels",
     FindingKind.WRONG_FLATTEN_SIZE: "wrong flatten size",
+    FindingKind.MISSING_FLOOR: "missing floor",
+    FindingKind.MISSING_POOLING_FLOOR: "pooling not rounded down",
+    FindingKind.PADDING_SWAPPED: "same and valid padding swapped",
+    FindingKind.FORGOTTEN_DILATION: "forgotten dilation",
     FindingKind.ZERO_PARAMETER_LAYER_COUNTED: "parameters counted for a layer without any",
     FindingKind.BATCHNORM_STATISTICS: "BatchNormalization statistics left out",
     FindingKind.SKIPPED_LAYER: "layer counted as 0",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cnnexplain._breakdown import LayerRow
 from cnnexplain._findings import FindingKind
+from cnnexplain._shape_mistakes import flatten_mistakes
 
 __all__ = ["CONV", "SYSTEMATIC", "Candidate", "Concept", "candidates", "skipped"]
 
@@ -77,7 +78,38 @@ def earlier_sizes(rows: Sequence[LayerRow], index: int) -> list[tuple[int, str, 
     return found
 
 
-def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:  # noqa: C901
+def _flatten_options(
+    rows: Sequence[LayerRow], index: int, kernel: tuple[int, ...]
+) -> list[tuple[int, Concept | None]]:
+    """Kernel sizes of a Dense layer counted with a wrong input size, and why.
+
+    The size of an earlier tensor (before pooling, before Flatten), or a flatten
+    size reached with a shape mistake (`flatten_mistakes`).
+    """
+    n_in, units = kernel
+    seen = {n_in}
+    out: list[tuple[int, Concept | None]] = []
+    for size, text, source in earlier_sizes(rows, index):
+        if size in seen:
+            continue
+        seen.add(size)
+        detail = (
+            f"the input size was taken as {text} = {size:,} (what enters "
+            f"'{source}') instead of the {n_in:,} values that reach this layer"
+        )
+        out.append(
+            (size * units, Concept(FindingKind.WRONG_FLATTEN_SIZE, (n_in - size) * units, detail))
+        )
+    for mistake in flatten_mistakes(rows, index):
+        if mistake.size in seen:
+            continue
+        seen.add(mistake.size)
+        amount = (n_in - mistake.size) * units
+        out.append((mistake.size * units, Concept(mistake.kind, amount, mistake.detail)))
+    return out
+
+
+def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
     """The figures a learner may have written for ``rows[index]``, right one first."""
     row = rows[index]
     if row.params == 0:
@@ -118,23 +150,7 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:  # noqa
                 )
             )
         if row.kind == "Dense" and len(kernel.shape) == 2:  # noqa: PLR2004
-            n_in, units = kernel.shape
-            seen = {n_in}
-            for size, text, source in earlier_sizes(rows, index):
-                if size in seen:
-                    continue
-                seen.add(size)
-                kernel_options.append(
-                    (
-                        size * units,
-                        Concept(
-                            FindingKind.WRONG_FLATTEN_SIZE,
-                            (n_in - size) * units,
-                            f"the input size was taken as {text} = {size:,} (what enters "
-                            f"'{source}') instead of the {n_in:,} values that reach this layer",
-                        ),
-                    )
-                )
+            kernel_options += _flatten_options(rows, index, kernel.shape)
     else:
         kernel_options.append((0, None))
 

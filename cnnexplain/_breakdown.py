@@ -131,17 +131,23 @@ class Breakdown:
         self._verifier(self)
 
     # Renderers live in _render.py; these delegate so the data class stays small.
-    def to_text(self, *, expand: bool | None = None) -> str:
-        """A table like ``model.summary()`` with formula and shape columns and the totals."""
+    def to_text(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
+        """A table like ``model.summary()`` with formula and shape columns and the totals.
+
+        A model formula wider than the table is shortened to its first and last
+        terms, unless ``full_formula`` (then it wraps); identical notes are folded.
+        """
         from cnnexplain._render import text  # noqa: PLC0415
 
-        return text(self, expand=self.expand if expand is None else expand)
+        expand = self.expand if expand is None else expand
+        return text(self, expand=expand, full_formula=full_formula)
 
-    def to_markdown(self, *, expand: bool | None = None) -> str:
-        """The table in Markdown."""
+    def to_markdown(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
+        """The table in Markdown (a long model formula shortened unless ``full_formula``)."""
         from cnnexplain._render import markdown  # noqa: PLC0415
 
-        return markdown(self, expand=self.expand if expand is None else expand)
+        expand = self.expand if expand is None else expand
+        return markdown(self, expand=expand, full_formula=full_formula)
 
     def to_latex(self, *, expand: bool | None = None) -> str:
         """A LaTeX ``tabular`` of the table plus the model formula."""

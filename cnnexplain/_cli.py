@@ -77,6 +77,14 @@ def get_parser() -> argparse.ArgumentParser:
         "--expand", action="store_true", help="list the layers of nested models under their row"
     )
     parser.add_argument(
+        "--formula",
+        action="store_true",
+        help=(
+            "write the whole model formula under the table (by default a formula wider "
+            "than the table shows its first and last terms)"
+        ),
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="fail (exit 2) when a layer has no rule or the Keras version is unknown",
@@ -137,12 +145,13 @@ def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, An
             data["diagnosis"] = extras["diagnosis"].to_dict()
         return json.dumps(data, indent=2, ensure_ascii=False)
     if fmt == "markdown":
-        parts = [breakdown.to_markdown(expand=args.expand)]
+        parts = [breakdown.to_markdown(expand=args.expand, full_formula=args.formula)]
         parts += [value.to_markdown() for value in extras.values()]
         return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
     if fmt == "latex":
         return breakdown.to_latex(expand=args.expand).rstrip("\n")
-    parts = [breakdown.to_text(expand=args.expand), *(str(v) for v in extras.values())]
+    text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
+    parts = [text, *(str(v) for v in extras.values())]
     return "\n\n".join(parts)
 
 

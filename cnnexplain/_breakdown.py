@@ -155,6 +155,21 @@ class Breakdown:
 
         return latex(self, expand=self.expand if expand is None else expand)
 
+    def to_svg(self, *, id_prefix: str | None = None) -> str:
+        """The model drawn as an SVG volume diagram, with its alt text in ``<title>``/``<desc>``.
+
+        A chain of layers is drawn as boxes scaled to each output's H×W×C, with
+        the convolution and pooling windows, each output shape and parameter
+        count; any other model as a column of its layers. See `cnnexplain._svg`.
+
+        Args:
+            id_prefix: prefix of the drawing's element ids, to keep them unique
+                on a page with several drawings (default: ``cx-`` and the model name).
+        """
+        from cnnexplain._svg import svg  # noqa: PLC0415
+
+        return svg(self, id_prefix=id_prefix)
+
     def costs(self, dtype: str | None = None) -> Costs:
         """MACs per example, FLOPs, parameter, activation and training bytes, per row.
 

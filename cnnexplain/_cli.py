@@ -25,7 +25,7 @@ from cnnexplain._breakdown import Breakdown
 
 __all__ = ["FORMATS", "get_parser", "main"]
 
-FORMATS = ("text", "markdown", "json", "latex")
+FORMATS = ("text", "markdown", "json", "latex", "svg")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 PROG = "cnnexplain"
@@ -71,7 +71,10 @@ def get_parser() -> argparse.ArgumentParser:
         "--format",
         choices=FORMATS,
         default="text",
-        help="output format (default: text, laid out like model.summary())",
+        help=(
+            "output format (default: text, laid out like model.summary(); svg draws the "
+            "model as volumes)"
+        ),
     )
     parser.add_argument(
         "--expand", action="store_true", help="list the layers of nested models under their row"
@@ -150,6 +153,8 @@ def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, An
         return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
     if fmt == "latex":
         return breakdown.to_latex(expand=args.expand).rstrip("\n")
+    if fmt == "svg":
+        return breakdown.to_svg().rstrip("\n")
     text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
     parts = [text, *(str(v) for v in extras.values())]
     return "\n\n".join(parts)
@@ -174,9 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = get_parser().parse_args(argv)
-    if args.format == "latex" and (args.costs or args.diagnose is not None):
+    if args.format in ("latex", "svg") and (args.costs or args.diagnose is not None):
+        form = "LaTeX" if args.format == "latex" else "SVG"
         return _fail(
-            "--costs and --diagnose have no LaTeX form; use --format text, markdown or json."
+            f"--costs and --diagnose have no {form} form; use --format text, markdown or json."
         )
 
     from cnnexplain._errors import CnnexplainError, ModelFileError  # noqa: PLC0415

@@ -44,7 +44,7 @@ def _op_call(node: LayerNode, k: int, inputs: list[Shape], params: tuple[str, ..
     known: dict[TensorRef, Shape] = dict(zip(node.calls[k], inputs, strict=False))
 
     def tensor(config: Mapping[str, Any]) -> Tensor:
-        history = config.get("keras_history") or ()
+        history = list(config.get("keras_history") or [])
         if len(history) == 3:  # noqa: PLR2004 - (layer, call, output)
             ref = (str(history[0]), int(history[1]), int(history[2]))
             if ref in known:

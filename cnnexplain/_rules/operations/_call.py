@@ -11,10 +11,10 @@ Examples:
     >>> op = OpCall("squeeze", "Squeeze", {"axis": 1}, {"x": Tensor((None, 1, 64))})
     >>> op.shape("x"), op.axes("axis", 3)
     ((None, 1, 64), (1,))
-    >>> op.axes("axis", 2)
+    >>> op.axes("axis", 1)
     Traceback (most recent call last):
     ...
-    cnnexplain._errors.SpecError: Operation 'squeeze' (Squeeze): axis 1 is out of range for an input of rank 2. Received: axis=1.
+    cnnexplain.SpecError: Operation 'squeeze' (Squeeze): axis 1 is out of range for an input of rank 1. Received: axis=1.
 """  # noqa: E501 - a doctest's traceback line is one line
 
 from __future__ import annotations
@@ -58,24 +58,29 @@ class Ellipsis_:  # noqa: N801 - names the Python ``...`` it stands for
 ELLIPSIS = Ellipsis_()
 
 
+def _special(kind: Any, config: Mapping[str, Any]) -> Any:
+    """A slice, ``...`` or constant as Keras 3 serializes it; the config itself otherwise."""
+    if kind == "__slice__":
+        return slice(config.get("start"), config.get("stop"), config.get("step"))
+    if kind == "__ellipsis__":
+        return ELLIPSIS
+    shape = array_shape(config.get("value"))  # a constant (__numpy__, __tensor__)
+    return config if shape is None else Tensor(shape)
+
+
 def decode(value: Any, tensor: Any) -> Any:
     """A recorded argument with tensors replaced by ``tensor(config)`` and slices decoded.
 
     Keras 3 serializes a slice as ``{"class_name": "__slice__", "config": {...}}``,
-    ``...`` as ``__ellipsis__``, ``None`` (``newaxis``) as ``null``, a tuple as a list.
+    ``...`` as ``__ellipsis__``, a constant as ``__numpy__`` or ``__tensor__`` with
+    its value, ``None`` (``newaxis``) as ``null`` and a tuple as a list.
     """
     if isinstance(value, Mapping):
         kind = value.get("class_name")
-        config = value.get("config") or {}
         if kind == "__keras_tensor__":
-            return tensor(config)
-        if kind == "__slice__":
-            return slice(config.get("start"), config.get("stop"), config.get("step"))
-        if kind == "__ellipsis__":
-            return ELLIPSIS
-        if kind in ("__numpy__", "__tensor__"):  # a constant: its value is recorded
-            shape = array_shape(config.get("value"))
-            return value if shape is None else Tensor(shape)
+            return tensor(value.get("config") or {})
+        if kind in ("__slice__", "__ellipsis__", "__numpy__", "__tensor__"):
+            return _special(kind, value.get("config") or {})
         return {k: decode(v, tensor) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [decode(v, tensor) for v in value]
@@ -107,8 +112,10 @@ def bind(params: Sequence[str], args: Sequence[Any], kwargs: Mapping[str, Any]) 
     (``concatenate([a, b])``) or as the remaining positionals (``einsum(s, a, b)``).
 
     Examples:
-        >>> bind(("*xs",), [[1, 2]], {}), bind(("*xs",), [1, 2], {}), bind(("x", "y"), [1], {"y": 2})
-        ({'xs': [1, 2]}, {'xs': [1, 2]}, {'x': 1, 'y': 2})
+        >>> bind(("*xs",), [[1, 2]], {}), bind(("*xs",), [1, 2], {})
+        ({'xs': [1, 2]}, {'xs': [1, 2]})
+        >>> bind(("x", "y"), [1], {"y": 2})
+        {'x': 1, 'y': 2}
     """
     bound: dict[str, Any] = {}
     rest = list(args)

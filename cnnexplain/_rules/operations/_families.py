@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -60,6 +61,12 @@ __all__ = [
     "transpose",
     "unstack",
 ]
+
+_PAIR = 2
+"""``(before, after)``, ``(values, indices)``, ``(height, width)``."""
+
+_IMAGE_RANKS = (3, 4)
+"""One image (h, w, c) or a batch of them."""
 
 Result = tuple[list[Shape], list[str]]
 """The output shapes of one call and the arithmetic that gives them."""
@@ -245,7 +252,7 @@ def moveaxis(op: OpCall) -> Result:
     dst = op.axes("destination", len(shape)) or ()
     if len(src) != len(dst):
         raise op.error("destination", "'source' and 'destination' must be as long", dst)
-    out: list[int | None | str] = ["?"] * len(shape)
+    out: list[int | str | None] = ["?"] * len(shape)
     for s, d in zip(src, dst, strict=True):
         out[d] = shape[s]
     rest = iter(d for i, d in enumerate(shape) if i not in src)
@@ -314,7 +321,8 @@ def stack(op: OpCall) -> Result:
         ):
             raise op.error(
                 None,
-                f"every input must have the shape of the first, {fmt_shape(first)}; got {fmt_shape(s)}",
+                f"every input must have the shape of the first, {fmt_shape(first)}; "
+                f"got {fmt_shape(s)}",
             )
     out = (*first[:axis], len(shapes), *first[axis:])
     return [out], [step(f"{op.label} {len(shapes)} inputs on new axis {axis}", shapes, [out])]
@@ -339,7 +347,7 @@ def split(op: OpCall) -> Result:
     cuts = op.integers("indices_or_sections")
     bounds: list[int | None] = [0, *cuts, length]
     outs = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         size = None if start is None or end is None else end - start
         outs.append((*shape[:axis], size, *shape[axis + 1 :]))
     return outs, [step(f"{op.label} axis {axis} at {tuple(cuts)}", [shape], outs)]
@@ -369,9 +377,8 @@ def _key_text(key: list[Any]) -> str:
     return ", ".join(one(k) for k in key)
 
 
-def get_item(op: OpCall) -> Result:
-    """``x[key]``: ints drop an axis, slices shorten it, ``None`` adds one, ``...`` fills in."""
-    shape = op.shape("x")
+def _index_key(op: OpCall) -> list[Any]:
+    """The key of ``x[key]`` as a list of ints, slices, ``None`` and at most one ``...``."""
     raw = op.get("key")
     key = list(raw) if isinstance(raw, list) else [raw]
     for k in key:
@@ -384,6 +391,13 @@ def get_item(op: OpCall) -> Result:
             raise NoShapeRule("a slice whose bounds are not integers")
     if sum(k is ELLIPSIS for k in key) > 1:
         raise op.error("key", "an index holds at most one '...'", _key_text(key))
+    return key
+
+
+def get_item(op: OpCall) -> Result:
+    """``x[key]``: ints drop an axis, slices shorten it, ``None`` adds one, ``...`` fills in."""
+    shape = op.shape("x")
+    key = _index_key(op)
     rest = key if ELLIPSIS in key else [*key, ELLIPSIS]
     remaining = list(shape)
     out: list[int | None] = []
@@ -462,7 +476,7 @@ def matmul(op: OpCall) -> Result:
 
 
 def dot(op: OpCall) -> Result:
-    """``dot``: a scalar multiplies, 1-D·1-D is a scalar, else last axis of x1 with x2's second last."""
+    """``dot``: by a scalar, element-wise; 1-D·1-D, a scalar; else x1's last axis with x2's."""
     a, b = op.shape("x1"), op.shape("x2")
     if not a or not b:
         return elementwise(op)
@@ -486,7 +500,7 @@ def tensordot(op: OpCall) -> Result:
     if isinstance(axes, int) and not isinstance(axes, bool):
         out = (*a, *b) if axes <= 0 else (*a[:-axes], *b[axes:])
         return [out], [step(f"{op.label} over {axes} axes", [a, b], [out])]
-    if not isinstance(axes, list) or len(axes) != 2:  # noqa: PLR2004 - the two operands
+    if not isinstance(axes, list) or len(axes) != _PAIR:
         raise op.error("axes", "'axes' must be an integer or two lists of axes", axes)
     first = [axes[0]] if isinstance(axes[0], int) else axes[0]
     second = [axes[1]] if isinstance(axes[1], int) else axes[1]
@@ -499,6 +513,36 @@ def tensordot(op: OpCall) -> Result:
     return [out], [step(f"{op.label} over axes {axes}", [a, b], [out])]
 
 
+def _einsum_expand(
+    op: OpCall, spec: str, shape: Shape, target: str, sizes: dict[str, int | None]
+) -> Shape:
+    """One operand's lengths laid out as the output ``target`` (1 for a letter it lacks)."""
+    subscripts = op.get("subscripts")
+    left, dots, right = spec.partition("...")
+    if not dots and len(shape) != len(spec):
+        raise op.error(
+            "subscripts",
+            f"'{spec}' names {len(spec)} axes but the operand is {fmt_shape(shape)}",
+            subscripts,
+        )
+    if len(shape) < len(left) + len(right):
+        raise op.error(
+            "subscripts", f"'{spec}' names more axes than {fmt_shape(shape)} has", subscripts
+        )
+    own: dict[str, int | None] = {}
+    for i, c in enumerate(left):
+        own.setdefault(c, shape[i])
+    for i, c in enumerate(reversed(right)):
+        own.setdefault(c, shape[len(shape) - 1 - i])
+    for c, n in own.items():
+        if sizes.get(c) is None:
+            sizes[c] = n
+    wild = list(shape[len(left) : len(shape) - len(right)]) if dots else []
+    t_left, t_dots, t_right = target.partition("...")
+    lead = [own.get(c, 1) for c in t_left]
+    return (*lead, *(wild if t_dots else []), *(own.get(c, 1) for c in t_right))
+
+
 def einsum(op: OpCall) -> Result:
     """``einsum``: each output letter's length from the operands holding it, broadcast."""
     subscripts = op.get("subscripts")
@@ -506,7 +550,7 @@ def einsum(op: OpCall) -> Result:
         raise op.error("subscripts", "'subscripts' must be a string", subscripts)
     shapes = op.shapes("operands")
     sides = subscripts.replace(" ", "").split("->")
-    if len(sides) > 2:  # noqa: PLR2004 - inputs and output
+    if len(sides) > _PAIR:
         raise op.error("subscripts", "at most one '->' is allowed", subscripts)
     specs = sides[0].split(",")
     if len(specs) != len(shapes):
@@ -514,40 +558,13 @@ def einsum(op: OpCall) -> Result:
             "subscripts", f"{len(specs)} input specs for {len(shapes)} operands", subscripts
         )
     letters = [c for c in sides[0] if c.isalpha()]
-    if len(sides) == 2:  # noqa: PLR2004 - an explicit output
-        target = sides[1]
-    else:
-        target = "..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    expanded = []
+    once = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    target = sides[1] if len(sides) == _PAIR else f"...{once}"
     sizes: dict[str, int | None] = {}
-    for shape, spec in zip(shapes, specs, strict=True):
-        left, dots, right = spec.partition("...")
-        if not dots and len(shape) != len(spec):
-            raise op.error(
-                "subscripts",
-                f"'{spec}' names {len(spec)} axes but the operand is {fmt_shape(shape)}",
-                subscripts,
-            )
-        if len(shape) < len(left) + len(right):
-            raise op.error(
-                "subscripts", f"'{spec}' names more axes than {fmt_shape(shape)} has", subscripts
-            )
-        own: dict[str, int | None] = {}
-        for i, c in enumerate(left):
-            own.setdefault(c, shape[i])
-        for i, c in enumerate(reversed(right)):
-            own.setdefault(c, shape[len(shape) - 1 - i])
-        wild = list(shape[len(left) : len(shape) - len(right)]) if dots else []
-        for c, n in own.items():
-            if sizes.get(c) is None:
-                sizes[c] = n
-        t_left, t_dots, t_right = target.partition("...")
-        dims = (
-            [own.get(c, 1) for c in t_left]
-            + (wild if t_dots else [])
-            + [own.get(c, 1) for c in t_right]
-        )
-        expanded.append(tuple(dims))
+    expanded = [
+        _einsum_expand(op, spec, shape, target, sizes)
+        for shape, spec in zip(shapes, specs, strict=True)
+    ]
     out = broadcast(expanded)
     if out is None:
         raise op.error(
@@ -592,28 +609,35 @@ def repeat(op: OpCall) -> Result:
     return [out], [step(f"{op.label} on axis {a}", [shape], [out])]
 
 
-def pad(op: OpCall) -> Result:
-    """``pad``: each length plus its padding before and after."""
-    shape = op.shape("x")
+def _pad_pairs(op: OpCall, rank: int) -> list[list[int]]:
+    """``pad_width`` as one ``[before, after]`` per axis (Keras takes n, (b, a) or per axis)."""
     width = op.get("pad_width")
-    pairs = (
-        [width]
-        if isinstance(width, list) and len(width) == 2 and all(isinstance(w, int) for w in width)
-        else width
-    )  # noqa: E501, PLR2004
+    pairs = width
+    if isinstance(width, int) and not isinstance(width, bool):
+        pairs = [[width, width]]
+    elif isinstance(width, list) and width and all(isinstance(w, int) for w in width):
+        pairs = [width]
     if (
         not isinstance(pairs, list)
-        or len(pairs) not in (1, len(shape))
-        or not all(isinstance(p, list) and len(p) == 2 for p in pairs)  # noqa: PLR2004 - before, after
+        or len(pairs) not in (1, rank)
+        or not all(isinstance(p, list) and len(p) == _PAIR for p in pairs)
+        or not all(isinstance(n, int) and not isinstance(n, bool) for p in pairs for n in p)
     ):
         raise op.error(
             "pad_width",
-            f"'pad_width' must give (before, after) for each of the {len(shape)} axes, or one pair for all",
+            f"'pad_width' must give (before, after) for each of the {rank} axes, or one for all",
             width,
         )
-    pairs = pairs * len(shape) if len(pairs) == 1 else pairs
-    out = tuple(None if d is None else d + p[0] + p[1] for d, p in zip(shape, pairs, strict=True))
-    return [out], [step(f"{op.label} {width}", [shape], [out])]
+    return pairs * rank if len(pairs) == 1 else pairs
+
+
+def pad(op: OpCall) -> Result:
+    """``pad``: each length plus its padding before and after."""
+    shape = op.shape("x")
+    pairs = _pad_pairs(op, len(shape))
+    out = tuple(None if d is None else d + b + a for d, (b, a) in zip(shape, pairs, strict=True))
+    what = f"{op.label} " + ", ".join(f"({b}, {a})" for b, a in pairs)
+    return [out], [step(what, [shape], [out])]
 
 
 def top_k(op: OpCall) -> Result:
@@ -636,7 +660,7 @@ def one_hot(op: OpCall, *, x: str = "x", multi: bool = False) -> Result:
     else:
         raise op.error("axis", f"axis must be -1 or in [0, {len(shape)})", axis)
     if multi:
-        out = (out[-1],) if len(out) == 2 else (out[0], *out[2:])  # noqa: PLR2004 - (batch, n)
+        out = (out[-1],) if len(out) == _PAIR else (out[0], *out[2:])
     return [out], [step(f"{op.label} num_classes={n}", [shape], [out])]
 
 
@@ -644,7 +668,7 @@ def resize(op: OpCall) -> Result:
     """``image.resize``: height and width set to ``size``."""
     shape = op.shape("images")
     size = op.integers("size", minimum=1)
-    if len(shape) not in (3, 4) or len(size) != 2:  # noqa: PLR2004 - image ranks, (h, w)
+    if len(shape) not in _IMAGE_RANKS or len(size) != _PAIR:
         raise op.error(
             "size",
             f"resize takes images of rank 3 or 4 and a (height, width); got {fmt_shape(shape)}",

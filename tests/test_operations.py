@@ -9,6 +9,7 @@ cnnexplain must agree with it. The operation gets no row and adds nothing.
 from __future__ import annotations
 
 import copy
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +169,15 @@ CASES = [
     Case("resize", ((8, 8, 3),), lambda o, x: o.image.resize(x, (4, 6))),
     Case("depth_to_space", (IMG,), lambda o, x: o.depth_to_space(x, 2)),
     Case("space_to_depth", (IMG,), lambda o, x: o.space_to_depth(x, 2)),
+    Case("max_pool(2)", ((8, 8, 3),), lambda o, x: o.max_pool(x, 2)),
+    Case("max_pool(3,2,same)", ((7, 9, 3),), lambda o, x: o.max_pool(x, 3, 2, padding="same")),
+    Case("average_pool(1-D)", ((9, 4),), lambda o, x: o.average_pool(x, 3, strides=2)),
+    Case("extract_patches(4)", ((8, 8, 3),), lambda o, x: o.image.extract_patches(x, 4)),
+    Case(
+        "extract_patches(3,2,same)",
+        ((9, 7, 2),),
+        lambda o, x: o.image.extract_patches(x, (3, 2), strides=2, padding="same"),
+    ),
     Case("sort(1)", (C,), lambda o, x: o.sort(x, axis=1)),
     Case("cumsum(1)", (C,), lambda o, x: o.cumsum(x, axis=1)),
     Case("cumsum()", (C,), lambda o, x: o.cumsum(x)),
@@ -356,3 +366,46 @@ def test_elementwise_inputs_that_do_not_broadcast(keras: Any) -> None:
         SpecError, match=r"^Operation 'add\w*' \(Add\): its inputs do not broadcast"
     ):
         _explain(config)
+
+
+JUNK: list[Any] = [
+    None, -5, -1, 0, 1, 3, 2.5, True, "a", "same", [], [0], [1, "b"], [[0]], [[0, 1], [1]],
+    [-1, -1], [0, 9], [0, 2, 1], {"a": 1}, {"class_name": "__slice__", "config": {"start": "a"}},
+    {"class_name": "__keras_tensor__", "config": {"shape": ["x"], "keras_history": [[1], 0]}},
+]  # fmt: skip
+KEYS = sorted(
+    {
+        "axis", "keepdims", "newshape", "shape", "axes", "source", "destination", "axis1",
+        "axis2", "indices_or_sections", "num", "subscripts", "repeats", "pad_width", "k",
+        "num_classes", "size", "data_format", "block_size", "pool_size", "strides", "padding",
+        "dilation_rate", "start_indices",
+    }
+)  # fmt: skip
+SHAPES: list[tuple[int | None, ...]] = [(None, 3, 5), (), (2,), (None, 1, 4, 4, 2), (0, 3)]
+
+
+def test_no_arguments_escape_as_anything_but_spec_error() -> None:
+    """Every rule, fed junk arguments and shapes, returns shapes or raises a SpecError."""
+    rng = random.Random(10)  # noqa: S311 - reproducible test inputs, not secrets
+    outcomes = {"computed": 0, "refused": 0}
+    for class_name, op in sorted(OPS.items()):
+        for trial in range(24):
+            config = {key: rng.choice(JUNK) for key in rng.sample(KEYS, rng.randint(0, 6))}
+            ins = [rng.choice(SHAPES) for _ in op.params]
+            node = LayerNode("op", class_name, config, trainable=True, operation=True)
+            node.calls = [[(f"x{i}", 0, 0) for i in range(len(ins))]]
+            if trial % 2:
+                tensors = [
+                    {"class_name": "__keras_tensor__", "config": {"keras_history": [f"x{i}", 0, 0]}}
+                    for i in range(len(ins))
+                ]
+                node.call_args = [([*tensors[:1], rng.choice(JUNK), *tensors[1:]], {})]
+            try:
+                result = operation(node, 0, ins)
+            except SpecError:
+                outcomes["refused"] += 1
+            else:
+                assert all(isinstance(s, tuple) for s in result.outputs), (class_name, config)
+                outcomes["computed"] += 1
+    assert outcomes["computed"] > 0
+    assert outcomes["refused"] > 0

@@ -35,6 +35,10 @@ from cnnexplain._shapes import Shape
 __all__ = ["ELEMENTWISE", "OPS", "broadcast", "operation"]
 
 
+_REF_PARTS = 3
+"""``keras_history``: (layer, call, output)."""
+
+
 def _recorded(node: LayerNode, k: int) -> dict[int, Shape]:
     return {j: shape for (call, j), shape in node.recorded.items() if call == k}
 
@@ -45,12 +49,14 @@ def _op_call(node: LayerNode, k: int, inputs: list[Shape], params: tuple[str, ..
 
     def tensor(config: Mapping[str, Any]) -> Tensor:
         history = list(config.get("keras_history") or [])
-        if len(history) == 3:  # noqa: PLR2004 - (layer, call, output)
+        if len(history) == _REF_PARTS and all(isinstance(i, int) for i in history[1:]):
             ref = (str(history[0]), int(history[1]), int(history[2]))
             if ref in known:
                 return Tensor(known[ref])
         shape = config.get("shape")
-        if not isinstance(shape, list):
+        if not isinstance(shape, (list, tuple)) or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in shape
+        ):
             raise SpecError(
                 f"Operation '{node.name}' ({node.class_name}): a tensor argument has no "
                 "recorded shape and comes from no computed layer.",

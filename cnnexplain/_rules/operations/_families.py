@@ -22,7 +22,7 @@ from typing import Any
 
 from cnnexplain._rules._base import fmt_shape
 from cnnexplain._rules.operations._call import ELLIPSIS, OpCall, broadcast, step
-from cnnexplain._shapes import Shape
+from cnnexplain._shapes import Shape, conv_length
 
 __all__ = [
     "NoShapeRule",
@@ -60,6 +60,7 @@ __all__ = [
     "top_k",
     "transpose",
     "unstack",
+    "windows",
 ]
 
 _PAIR = 2
@@ -224,6 +225,8 @@ def expand_dims(op: OpCall) -> Result:
     raw = [len(shape)] if given is None else op.integers("axis")
     rank = len(shape) + len(raw)
     axes = {op.canonical("axis", a, rank, given) for a in raw}
+    if len(axes) != len(raw):
+        raise op.error("axis", "'axis' repeats an axis", given)
     rest = iter(shape)
     out = tuple(1 if i in axes else next(rest) for i in range(rank))
     return [out], [step(f"{op.label} {_axes_text(sorted(axes))}", [shape], [out])]
@@ -250,8 +253,12 @@ def moveaxis(op: OpCall) -> Result:
     shape = op.shape("x")
     src = op.axes("source", len(shape)) or ()
     dst = op.axes("destination", len(shape)) or ()
-    if len(src) != len(dst):
-        raise op.error("destination", "'source' and 'destination' must be as long", dst)
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise op.error(
+            "destination",
+            "'source' and 'destination' must be as long, each without repeated axes",
+            op.get("destination"),
+        )
     out: list[int | str | None] = ["?"] * len(shape)
     for s, d in zip(src, dst, strict=True):
         out[d] = shape[s]
@@ -389,6 +396,8 @@ def _index_key(op: OpCall) -> list[Any]:
             for v in (k.start, k.stop, k.step)
         ):
             raise NoShapeRule("a slice whose bounds are not integers")
+        if isinstance(k, slice) and k.step == 0:
+            raise op.error("key", "a slice step cannot be zero", _key_text(key))
     if sum(k is ELLIPSIS for k in key) > 1:
         raise op.error("key", "an index holds at most one '...'", _key_text(key))
     return key
@@ -437,7 +446,12 @@ def slice_(op: OpCall) -> Result:
     for i, (n, size) in enumerate(zip(shape, sizes, strict=True)):
         if size != -1:
             out.append(size)
-        elif n is None or not isinstance(start, list) or not isinstance(start[i], int):
+        elif (
+            n is None
+            or not isinstance(start, list)
+            or i >= len(start)
+            or not isinstance(start[i], int)
+        ):
             out.append(None)
         else:
             out.append(n - start[i])
@@ -502,8 +516,12 @@ def tensordot(op: OpCall) -> Result:
         return [out], [step(f"{op.label} over {axes} axes", [a, b], [out])]
     if not isinstance(axes, list) or len(axes) != _PAIR:
         raise op.error("axes", "'axes' must be an integer or two lists of axes", axes)
-    first = [axes[0]] if isinstance(axes[0], int) else axes[0]
-    second = [axes[1]] if isinstance(axes[1], int) else axes[1]
+    first, second = ([x] if isinstance(x, int) else x for x in axes)
+    if not all(
+        isinstance(x, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in x)
+        for x in (first, second)
+    ) or len(first) != len(second):
+        raise op.error("axes", "'axes' must give as many axes of x1 as of x2", axes)
     ia = {op.canonical("axes", x, len(a), axes) for x in first}
     ib = {op.canonical("axes", x, len(b), axes) for x in second}
     out = (
@@ -574,6 +592,50 @@ def einsum(op: OpCall) -> Result:
     return [out], [step(f"{op.label} '{subscripts}' ({named})", shapes, [out])]
 
 
+def _per_axis(op: OpCall, key: str, count: int, default: Any = None) -> list[int]:
+    values = op.integers(key, default, minimum=1)
+    if len(values) == 1:
+        values = values * count
+    if len(values) != count:
+        raise op.error(key, f"'{key}' must be one integer or {count}", op.get(key, default))
+    return values
+
+
+def windows(
+    op: OpCall, *, x: str = "inputs", size: str = "pool_size", patches: bool = False
+) -> Result:
+    """Pooling (``max_pool``...) and ``image.extract_patches``: a window slides over each axis."""
+    shape = op.shape(x)
+    first = op.get("data_format") == "channels_first"
+    lead = 1 if patches and len(shape) == _IMAGE_RANKS[0] else 0
+    dims = (1,) * lead + shape
+    spatial = list(dims[2:] if first else dims[1:-1])
+    if not spatial or (patches and len(spatial) != _PAIR):
+        raise NoShapeRule(f"an input of shape {fmt_shape(shape)}")
+    k = _per_axis(op, size, len(spatial))
+    strides = k if op.get("strides") is None else _per_axis(op, "strides", len(spatial))
+    dilation = _per_axis(op, "dilation_rate", len(spatial), 1) if patches else [1] * len(spatial)
+    padding = str(op.get("padding", "valid")).lower()
+    if padding not in ("valid", "same"):
+        raise op.error("padding", "'padding' must be 'valid' or 'same'", op.get("padding"))
+    lengths = [
+        conv_length(n, kn, stride=sn, padding=padding, dilation=dn)
+        for n, kn, sn, dn in zip(spatial, k, strides, dilation, strict=True)
+    ]
+    if any(d.value is not None and d.value < 1 for d in lengths):
+        raise op.error(size, f"the window is larger than the input {fmt_shape(shape)}", k)
+    channels = dims[1] if first else dims[-1]
+    if patches:
+        channels = None if channels is None else math.prod(k) * channels
+    new = [d.value for d in lengths]
+    out = (dims[0], channels, *new) if first else (dims[0], *new, channels)
+    out = out[lead:]
+    texts = "; ".join(d.text for d in lengths)
+    return [out], [
+        step(f"{op.label} {tuple(k)}, strides {tuple(strides)}: {texts}", [shape], [out])
+    ]
+
+
 def tile(op: OpCall) -> Result:
     """``tile``: each length times its repeat count (shapes aligned on the right)."""
     shape = op.shape("x")
@@ -589,6 +651,8 @@ def repeat(op: OpCall) -> Result:
     """``repeat``: each entry along ``axis`` repeated (the flattened input if None)."""
     shape = op.shape("x")
     reps = op.integers("repeats", minimum=0)
+    if not reps:
+        raise op.error("repeats", "'repeats' must give at least one count", reps)
     axis = op.get("axis")
     if axis is None:
         size = _product(shape)

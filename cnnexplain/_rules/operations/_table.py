@@ -123,6 +123,8 @@ OPS: dict[str, Op] = {
     **_rows("DepthToSpace", f.depth_to_space),
     **_rows("SpaceToDepth", f.depth_to_space, inverse=True),
     **_rows("Glu", f.glu),
+    **_rows("AveragePool MaxPool", f.windows, ("inputs",)),
+    **_rows("ExtractPatches", f.windows, ("images",), x="images", size="size", patches=True),
 }
 """Every operation class with a shape rule, by Keras class name."""
 

@@ -27,8 +27,14 @@ from cnnexplain._errors import SpecError
 from cnnexplain._formula import Term
 from cnnexplain._graph import LayerNode, TensorRef
 from cnnexplain._rules._base import Explained, fmt_shape
-from cnnexplain._rules.operations._call import OpCall, Tensor, bind, broadcast, decode
-from cnnexplain._rules.operations._families import NoShapeRule
+from cnnexplain._rules.operations._call import (
+    NoShapeRule,
+    OpCall,
+    Tensor,
+    bind,
+    broadcast,
+    decode,
+)
 from cnnexplain._rules.operations._table import ELEMENTWISE, OPS
 from cnnexplain._shapes import Shape
 

@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,14 +31,21 @@ from cnnexplain._shapes import Shape
 
 __all__ = [
     "ELLIPSIS",
+    "IMAGE_RANKS",
+    "PAIR",
     "Ellipsis_",
+    "NoShapeRule",
     "OpCall",
+    "Result",
     "Tensor",
     "array_shape",
+    "axes_text",
     "bind",
     "broadcast",
     "decode",
+    "product",
     "step",
+    "sum_text",
 ]
 
 
@@ -278,3 +286,39 @@ def step(what: str, before: Sequence[Shape], after: Sequence[Shape]) -> str:
     ins = ", ".join(fmt_shape(s) for s in before)
     outs = ", ".join(fmt_shape(s) for s in after)
     return f"{what}: {ins} → {outs}"
+
+
+PAIR = 2
+"""``(before, after)``, ``(values, indices)``, ``(height, width)``."""
+
+
+IMAGE_RANKS = (3, 4)
+"""One image (h, w, c) or a batch of them."""
+
+
+Result = tuple[list[Shape], list[str]]
+"""The output shapes of one call and the arithmetic that gives them."""
+
+
+class NoShapeRule(Exception):  # noqa: N818 - names a situation, not an error of the user
+    """A case the family does not compute (a tensor used as an index...)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def axes_text(axes: Sequence[int]) -> str:
+    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+
+
+def sum_text(parts: Sequence[int | None]) -> str:
+    if any(p is None for p in parts):
+        return "None (a length is unknown)"
+    return f"{'+'.join(map(str, parts))} = {sum(p for p in parts if p is not None)}"
+
+
+def product(shape: Shape) -> int | None:
+    if any(d is None for d in shape):
+        return None
+    return math.prod(d for d in shape if d is not None)

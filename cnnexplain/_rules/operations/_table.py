@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnexplain._rules.operations import _families as f
+from cnnexplain._rules.operations import _rearrange as r
+from cnnexplain._rules.operations._call import Result
 
 __all__ = ["ELEMENTWISE", "OPS", "Op"]
 
@@ -29,13 +31,13 @@ __all__ = ["ELEMENTWISE", "OPS", "Op"]
 class Op:
     """One operation class: its shape family, call parameters and family options."""
 
-    family: Callable[..., f.Result]
+    family: Callable[..., Result]
     params: tuple[str, ...] = ("x",)
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _rows(
-    names: str, family: Callable[..., f.Result], params: tuple[str, ...] = ("x",), **options: Any
+    names: str, family: Callable[..., Result], params: tuple[str, ...] = ("x",), **options: Any
 ) -> dict[str, Op]:
     return {name: Op(family, params, options) for name in names.split()}
 
@@ -94,27 +96,27 @@ OPS: dict[str, Op] = {
     **_rows("CountNonzero", f.reduce, keepdims=None),
     **_rows("Moments", f.reduce, axis="axes", outputs=2),
     **_rows("Average", f.average, ("x", "weights")),
-    **_rows("Reshape", f.reshape),
-    **_rows("BroadcastTo", f.broadcast_to),
-    **_rows("Squeeze", f.squeeze),
-    **_rows("ExpandDims", f.expand_dims),
-    **_rows("Transpose", f.transpose),
-    **_rows("Moveaxis", f.moveaxis),
-    **_rows("Swapaxes", f.swapaxes),
-    **_rows("Concatenate", f.concatenate, ("*xs",)),
-    **_rows("Append", f.append, ("x1", "x2")),
-    **_rows("Stack", f.stack, ("*x",)),
-    **_rows("Split", f.split),
-    **_rows("Unstack", f.unstack),
-    **_rows("GetItem", f.get_item, ("x", "key")),
-    **_rows("Slice", f.slice_, ("inputs", "start_indices")),
+    **_rows("Reshape", r.reshape),
+    **_rows("BroadcastTo", r.broadcast_to),
+    **_rows("Squeeze", r.squeeze),
+    **_rows("ExpandDims", r.expand_dims),
+    **_rows("Transpose", r.transpose),
+    **_rows("Moveaxis", r.moveaxis),
+    **_rows("Swapaxes", r.swapaxes),
+    **_rows("Concatenate", r.concatenate, ("*xs",)),
+    **_rows("Append", r.append, ("x1", "x2")),
+    **_rows("Stack", r.stack, ("*x",)),
+    **_rows("Split", r.split),
+    **_rows("Unstack", r.unstack),
+    **_rows("GetItem", r.get_item, ("x", "key")),
+    **_rows("Slice", r.slice_, ("inputs", "start_indices")),
     **_rows("Matmul", f.matmul, ("x1", "x2")),
     **_rows("Dot", f.dot, ("x1", "x2")),
     **_rows("Tensordot", f.tensordot, ("x1", "x2")),
     **_rows("Einsum", f.einsum, ("*operands",)),
-    **_rows("Tile", f.tile),
-    **_rows("Repeat", f.repeat),
-    **_rows("Pad", f.pad, ("x", "constant_values")),
+    **_rows("Tile", r.tile),
+    **_rows("Repeat", r.repeat),
+    **_rows("Pad", r.pad, ("x", "constant_values")),
     **_rows("Take", f.take, ("x", "indices")),
     **_rows("TopK", f.top_k),
     **_rows("OneHot", f.one_hot),

@@ -8,10 +8,11 @@ cnnexplain must agree with it. The operation gets no row and adds nothing.
 
 from __future__ import annotations
 
-import copy
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -166,6 +167,10 @@ CASES = [
     Case("top_k", (C,), lambda o, x: list(o.top_k(x, 2))),
     Case("one_hot", ((7,),), lambda o, x: o.one_hot(x, 10), dtype="int32"),
     Case("take", (C,), lambda o, x: o.take(x, [0, 2], axis=1)),
+    Case("take_along_axis", (C,), lambda o, x: o.take_along_axis(x, o.argsort(x, 1), axis=1)),
+    Case("hstack", (C, C), lambda o, x, y: o.hstack([x, y])),
+    Case("vstack", (C, C), lambda o, x, y: o.vstack([x, y])),
+    Case("rgb_to_grayscale", ((8, 8, 3),), lambda o, x: o.image.rgb_to_grayscale(x)),
     Case("resize", ((8, 8, 3),), lambda o, x: o.image.resize(x, (4, 6))),
     Case("depth_to_space", (IMG,), lambda o, x: o.depth_to_space(x, 2)),
     Case("space_to_depth", (IMG,), lambda o, x: o.space_to_depth(x, 2)),
@@ -307,7 +312,7 @@ def test_operation_without_rule_nor_recorded_shape(keras: Any) -> None:
 
 
 def _tamper(config: Any, class_name: str, change: Callable[[dict[str, Any]], None]) -> Any:
-    config = copy.deepcopy(config)
+    config = json.loads(json.dumps(config))  # as a file holds it: lists, not tuples
     change(_node(config, class_name))
     return config
 
@@ -409,3 +414,39 @@ def test_no_arguments_escape_as_anything_but_spec_error() -> None:
                 outcomes["computed"] += 1
     assert outcomes["computed"] > 0
     assert outcomes["refused"] > 0
+
+
+def test_saved_file_gives_the_live_shapes(keras: Any, tmp_path: Path) -> None:
+    """A ``.keras`` file holds the same operation nodes: read without Keras, same shapes."""
+    o = keras.ops
+    x = keras.Input((4, 1, 6))
+    y = keras.Input((6,))
+    z = o.squeeze(x, axis=2)
+    z = o.einsum("bij,bj->bij", z, y)[:, 1:, None]
+    z = o.concatenate([o.reshape(z, (-1, 3, 6)), o.mean(z, axis=-2)], axis=1)
+    parts = o.split(z, 2, axis=-1)
+    model = keras.Model([x, y], [keras.layers.Dense(3)(parts[1]), o.max(parts[0], axis=1)])
+    path = tmp_path / "ops.keras"
+    model.save(path)
+    live, saved = cnnexplain.explain(model), cnnexplain.explain(path)
+    assert saved.output_shapes == live.output_shapes == ((None, 6, 3), (None, 3))
+    assert [(r.name, r.params, r.input_shape) for r in saved.rows] == [
+        (r.name, r.params, r.input_shape) for r in live.rows
+    ]
+
+
+def test_tensor_index_takes_the_recorded_shape(keras: Any) -> None:
+    """``x[i]`` with a tensor ``i`` has no rule: the recorded shape, else one sentence."""
+
+    def index_by_tensor(node: dict[str, Any]) -> None:
+        args = node["inbound_nodes"][0]["args"]
+        args[1] = args[0]  # x[x]: the key is a tensor
+
+    config = _config(keras, lambda _o, x: x[:, 0], C)
+    b = _explain(_tamper(config, "GetItem", index_by_tensor))
+    assert [r.input_shape for r in b.rows] == [(None, 5)]
+    config = _tamper(
+        _config(keras, lambda _o, x: x[:, 0], C, head=False), "GetItem", index_by_tensor
+    )
+    with pytest.raises(SpecError, match=r"no shape rule for GetItem with an index of type Tensor"):
+        _explain(config)

@@ -43,12 +43,14 @@ __all__ = [
     "elementwise",
     "flatten",
     "glu",
+    "grayscale",
     "matmul",
     "one_hot",
     "reduce",
     "resize",
     "same",
     "take",
+    "take_along_axis",
     "tensordot",
     "top_k",
     "windows",
@@ -382,3 +384,33 @@ def take(op: OpCall) -> Result:
     a = op.axis("axis", len(shape))
     out = (*shape[:a], *idx, *shape[a + 1 :])
     return [out], [step(f"{op.label} on axis {a}", [shape, idx], [out])]
+
+
+def take_along_axis(op: OpCall) -> Result:
+    """``take_along_axis``: the indices' length on ``axis``, the rest broadcast with them."""
+    shape, idx = op.shape("x"), op.shape("indices")
+    dims = list(shape)
+    if op.get("axis") is None:
+        dims = [product(shape)]
+    if len(dims) != len(idx):
+        raise op.error(
+            None, f"x {fmt_shape(shape)} and indices {fmt_shape(idx)} must have the same rank"
+        )
+    a = 0 if op.get("axis") is None else op.axis("axis", len(dims))
+    dims[a] = idx[a]
+    out = broadcast([tuple(dims), idx])
+    if out is None:
+        raise op.error(None, f"x {fmt_shape(shape)} and indices {fmt_shape(idx)} do not broadcast")
+    return [out], [step(f"{op.label} on axis {a}", [shape, idx], [out])]
+
+
+def grayscale(op: OpCall) -> Result:
+    """``image.rgb_to_grayscale``: one channel."""
+    shape = op.shape("images")
+    if len(shape) not in IMAGE_RANKS:
+        raise op.error(None, f"it takes images of rank 3 or 4; got {fmt_shape(shape)}")
+    axis = len(shape) - (3 if op.get("data_format") == "channels_first" else 1)
+    if shape[axis] not in (None, 1, 3):
+        raise op.error(None, f"images must have 1 or 3 channels; got {fmt_shape(shape)}")
+    out = (*shape[:axis], 1, *shape[axis + 1 :])
+    return [out], [step(f"{op.label}: one channel", [shape], [out])]

@@ -166,11 +166,11 @@ def swapaxes(op: OpCall) -> Result:
     return [tuple(out)], [step(f"{op.label} {a} and {b}", [shape], [tuple(out)])]
 
 
-def concatenate(op: OpCall, *, xs: str = "xs") -> Result:
-    """``concatenate``: the inputs joined along ``axis``; other lengths must agree."""
+def concatenate(op: OpCall, *, xs: str = "xs", on: int | None = None) -> Result:
+    """``concatenate``: the inputs joined along ``axis`` (``hstack``: 1, ``vstack``: 0)."""
     shapes = op.shapes(xs)
     first = shapes[0]
-    axis = op.axis("axis", len(first), 0)
+    axis = op.axis("axis", len(first), 0) if on is None else op.canonical("xs", on, len(first), on)
     for s in shapes[1:]:
         if len(s) != len(first) or any(
             i != axis and a is not None and b is not None and a != b

@@ -31,7 +31,7 @@ Build = Callable[..., Any]
 @dataclass(frozen=True)
 class Case:
     id: str
-    inputs: tuple[tuple[int, ...], ...]
+    inputs: tuple[tuple[int | None, ...], ...]
     build: Build
     dtype: str = "float32"
 
@@ -42,6 +42,7 @@ C = (3, 5)
 D = (1, 5)
 IMG = (4, 4, 8)
 QKV = (3, 2, 4)
+SEQ = (None, 6)
 ONES52 = np.ones((5, 2), "float32")
 ACTIVATIONS = (
     "relu", "gelu", "silu", "sigmoid", "tanh", "elu", "selu", "softplus", "relu6", "leaky_relu",
@@ -166,6 +167,8 @@ CASES = [
     Case("pad", (C,), lambda o, x: o.pad(x, [[0, 0], [1, 2], [0, 0]])),
     Case("top_k", (C,), lambda o, x: list(o.top_k(x, 2))),
     Case("one_hot", ((7,),), lambda o, x: o.one_hot(x, 10), dtype="int32"),
+    Case("multi_hot", ((7,),), lambda o, x: o.multi_hot(x, 10), dtype="int32"),
+    Case("one_hot(axis=1)", ((7,),), lambda o, x: o.one_hot(x, 4, axis=1), dtype="int32"),
     Case("take", (C,), lambda o, x: o.take(x, [0, 2], axis=1)),
     Case("take_along_axis", (C,), lambda o, x: o.take_along_axis(x, o.argsort(x, 1), axis=1)),
     Case("hstack", (C, C), lambda o, x, y: o.hstack([x, y])),
@@ -183,6 +186,16 @@ CASES = [
         ((9, 7, 2),),
         lambda o, x: o.image.extract_patches(x, (3, 2), strides=2, padding="same"),
     ),
+    # unknown lengths (a variable-length sequence) stay unknown, as Keras keeps them
+    Case("seq:reshape(-1,2,3)", (SEQ,), lambda o, x: o.reshape(x, (-1, 2, 3))),
+    Case("seq:x[:,1:]", (SEQ,), lambda _o, x: x[:, 1:]),
+    Case("seq:concatenate(1)", (SEQ, SEQ), lambda o, x, y: o.concatenate([x, y], axis=1)),
+    Case("seq:split(2,1)", (SEQ,), lambda o, x: o.split(x, 2, axis=1)),
+    Case("seq:mean(1)", (SEQ,), lambda o, x: o.mean(x, axis=1)),
+    Case("seq:tile", (SEQ,), lambda o, x: o.tile(x, (1, 2, 1))),
+    Case("seq:pad", (SEQ,), lambda o, x: o.pad(x, [[0, 0], [1, 1], [0, 0]])),
+    Case("seq:x@xT", (SEQ,), lambda o, x: o.matmul(x, _t(x, (0, 2, 1)))),
+    Case("seq:max_pool", (SEQ,), lambda o, x: o.max_pool(x, 2)),
     Case("sort(1)", (C,), lambda o, x: o.sort(x, axis=1)),
     Case("cumsum(1)", (C,), lambda o, x: o.cumsum(x, axis=1)),
     Case("cumsum()", (C,), lambda o, x: o.cumsum(x)),
@@ -450,3 +463,39 @@ def test_tensor_index_takes_the_recorded_shape(keras: Any) -> None:
     )
     with pytest.raises(SpecError, match=r"no shape rule for GetItem with an index of type Tensor"):
         _explain(config)
+
+
+INIT_ARGS: dict[str, tuple[Any, ...]] = {
+    "BatchNorm": (-1,),
+    "Cast": ("float16",),
+    "Clip": (0.0, 1.0),
+    "Roll": (1,),
+    "SaturateCast": ("float16",),
+    "Threshold": (0.5, 0.0),
+}
+
+
+def test_every_shape_keeping_or_broadcasting_row_agrees_with_keras(keras: Any) -> None:
+    """Each element-wise or shape-keeping class, against its own ``compute_output_spec``."""
+    from keras.src.ops import core, image, linalg, math, nn, numpy
+
+    modules = (numpy, core, nn, math, image, linalg)
+    shapes: list[tuple[int | None, ...]] = [(None, 3, 5), (5,), (3, 1)]
+    vectors: list[tuple[int | None, ...]] = [(None, 3, 5), (5,), (5,), (5,), (5,)]  # *Norm
+    attention: list[tuple[int | None, ...]] = [(None, 3, 2, 4)] * 3
+    checked = 0
+    for class_name, op in sorted(OPS.items()):
+        cls = next(getattr(m, class_name) for m in modules if hasattr(m, class_name))
+        if op.family.__name__ not in ("same", "elementwise", "along_axis"):
+            continue
+        instance = cls(*INIT_ARGS.get(class_name, ()))
+        given = attention if class_name == "DotProductAttention" else shapes
+        given = vectors if class_name.endswith("Norm") else given
+        ins = given[: len(op.params)]
+        spec = instance.compute_output_spec(*(keras.KerasTensor(s) for s in ins))
+        specs = spec if isinstance(spec, (list, tuple)) else [spec]
+        node = LayerNode("op", class_name, instance.get_config(), trainable=True, operation=True)
+        node.calls = [[(f"x{i}", 0, 0) for i in range(len(ins))]]
+        assert operation(node, 0, ins).outputs == tuple(tuple(s.shape) for s in specs), class_name
+        checked += 1
+    assert checked > 100

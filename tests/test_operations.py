@@ -491,6 +491,7 @@ def test_every_shape_keeping_or_broadcasting_row_agrees_with_keras(keras: Any) -
         instance = cls(*INIT_ARGS.get(class_name, ()))
         given = attention if class_name == "DotProductAttention" else shapes
         given = vectors if class_name.endswith("Norm") else given
+        given = [(None, 4, 4, 3)] if op.params == ("images",) else given
         ins = given[: len(op.params)]
         spec = instance.compute_output_spec(*(keras.KerasTensor(s) for s in ins))
         specs = spec if isinstance(spec, (list, tuple)) else [spec]

@@ -82,7 +82,10 @@ OPS: dict[str, Op] = {
         ("query", "key", "value", "bias", "mask", "scale"),
         x="query",
     ),
-    **_rows("Argsort Cumprod Cumsum Sort", f.along_axis),
+    **_rows("GaussianBlur HSVToRGB RGBToHSV", f.same, ("images",), x="images"),
+    **_rows("SliceUpdate", f.same, ("inputs", "start_indices", "updates"), x="inputs"),
+    **_rows("ScatterUpdate", f.same, ("inputs", "indices", "updates"), x="inputs"),
+    **_rows("Argsort Cumprod Cumsum Nancumprod Nancumsum Sort", f.along_axis),
     **_rows("Ravel", f.flatten),
     **_rows(_BINARY, f.elementwise, ("x1", "x2")),
     **_rows(

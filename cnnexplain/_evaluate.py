@@ -15,7 +15,7 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Term, total_of
 from cnnexplain._graph import LayerNode, Measured, ModelGraph, TensorRef
-from cnnexplain._parts import explain_parts, matches, weights_formula
+from cnnexplain._parts import explain_parts, guess_base, matches, weights_formula
 from cnnexplain._rules import LayerArgs, find_rule
 from cnnexplain._rules._base import Explained, NoRule
 from cnnexplain._rules.operations import operation
@@ -154,6 +154,8 @@ class _Run:
                 layer=node.name,
             )
         found = _measured(node, what, measured, ins)
+        if found is not None and measured.guess_base:
+            return _Call(found, [], found.outputs)
         children: list[LayerRow] = []
         if found is None and measured.parts is not None:
             found, children = explain_parts(
@@ -192,8 +194,11 @@ class _Run:
 
 def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) -> Explained | None:
     """A subclass of a class with a rule (``class MyConv(Conv2D)``): its base's rule, if exact."""
-    base = find_rule(measured.base) if measured.base else None
-    if base is None or measured.weights is None:
+    base_name = measured.base
+    if base_name is None and measured.guess_base:
+        base_name = guess_base(node.config, ins)
+    base = find_rule(base_name) if base_name else None
+    if base is None or not measured.weights:
         return None
     try:
         found = base(LayerArgs(node.name, node.class_name, node.config), ins)
@@ -201,8 +206,14 @@ def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) 
         return None
     if not matches(found.weights, measured.weights):
         return None
-    note = f"no rule for {what}: a {measured.base} subclass, explained by {measured.base}'s rule"
-    return Explained(found.formula, found.weights, (), found.shape_steps, note)
+    if measured.base:
+        note = f"no rule for {what}: a {base_name} subclass, explained by {base_name}'s rule"
+    else:
+        note = (
+            f"no rule for {what}: its config and stored weights are those of a {base_name}, "
+            f"so {base_name}'s rule counts it"
+        )
+    return Explained(found.formula, found.weights, found.outputs, found.shape_steps, note)
 
 
 def _flagged(node: LayerNode, what: str, measured: Measured) -> Explained:

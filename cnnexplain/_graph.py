@@ -80,6 +80,9 @@ class Measured:
         base: the nearest class with a rule the layer's class derives from
             (a ``Conv2D`` subclass), when the source knows the class hierarchy.
         detail: what else a flagged row's note should say (the config's module).
+        guess_base: the source does not know the class hierarchy (a file): a
+            base may be guessed from the config, kept only if its rule gives
+            exactly the measured weights.
     """
 
     source: str
@@ -88,6 +91,7 @@ class Measured:
     parts: tuple[Part, ...] | None = None
     base: str | None = None
     detail: str = ""
+    guess_base: bool = False
 
 
 @dataclass

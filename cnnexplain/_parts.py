@@ -27,7 +27,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cnnexplain._breakdown import LayerRow
@@ -38,7 +38,15 @@ from cnnexplain._rules import LayerArgs, find_rule
 from cnnexplain._rules._base import Explained, NoRule, fmt_shape
 from cnnexplain._shapes import Shape, Weight
 
-__all__ = ["PartModel", "derive", "explain_parts", "matches", "weight_formula", "weights_formula"]
+__all__ = [
+    "PartModel",
+    "derive",
+    "explain_parts",
+    "guess_base",
+    "matches",
+    "weight_formula",
+    "weights_formula",
+]
 
 PartModel = Callable[
     [ModelGraph, tuple[Shape, ...] | None], tuple[list[LayerRow], list[Shape | list[Shape]]]
@@ -111,6 +119,33 @@ def derive(class_name: str, weights: Sequence[Weight]) -> tuple[dict[str, Any], 
     return None
 
 
+def guess_base(config: Any, inputs: Sequence[Shape]) -> str | None:
+    """The Keras class whose arguments a custom layer's config carries, if any.
+
+    A file does not record a class's bases, but a ``Conv2D`` subclass saves
+    Conv2D's arguments. The guess is only a candidate: the caller keeps it only
+    if that rule gives exactly the weights the file stores.
+
+    Examples:
+        >>> guess_base({"filters": 8, "kernel_size": [3, 3]}, [(None, 12, 12, 1)])
+        'Conv2D'
+        >>> guess_base({"units": 4}, [(None, 5)]), guess_base({"rate": 0.1}, [(None, 5)])
+        ('Dense', None)
+    """
+    if not isinstance(config, Mapping) or len(inputs) != 1:
+        return None
+    if {"filters", "kernel_size"} <= config.keys():
+        rank = len(inputs[0]) - 2
+        return f"Conv{rank}D" if 1 <= rank <= 3 else None  # noqa: PLR2004
+    if {"num_heads", "key_dim"} <= config.keys():
+        return "MultiHeadAttention"
+    if {"input_dim", "output_dim"} <= config.keys():
+        return "Embedding"
+    if "units" in config:
+        return "Dense"
+    return None
+
+
 def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...]] | None:
     """The sublayer's rule over its config and build shape (or ones derived from its weights)."""
     rule = find_rule(part.class_name or "") or find_rule(part.base or "")
@@ -147,10 +182,10 @@ def _row(
     params = int(formula)
     if children:
         trainable = sum(c.trainable for c in children)
-    elif part.weights:
-        trainable = sum(w.size for w in part.weights if w.trainable)
+    elif part.weights and not all(w.trainable for w in part.weights):
+        trainable = sum(w.size for w in part.weights if w.trainable)  # as measured: frozen
     else:
-        trainable = sum(w.size for w in weights if w.trainable)
+        trainable = sum(w.size for w in weights if w.trainable)  # the rule's (statistics)
     shapes = inputs if inputs is not None else part.input_shapes
     output: Shape | list[Shape]
     if len(outputs) == 1:

@@ -225,7 +225,9 @@ def _attach(saved: SavedModel, index: _Index, graph: ModelGraph, prefix: tuple[s
         if described:
             details.append(f"config: {described}")
         outputs = {k: _outputs(index, path, k) for k in range(len(node.calls))}
-        node.measured = Measured(_SOURCE, weights, outputs, parts, None, "; ".join(details))
+        node.measured = Measured(
+            _SOURCE, weights, outputs, parts, None, "; ".join(details), guess_base=True
+        )
 
 
 def _outputs(index: _Index, path: tuple[str, ...], call: int) -> tuple[Shape, ...]:

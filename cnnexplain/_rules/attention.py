@@ -32,7 +32,13 @@ def _query_value_key(args: LayerArgs, inputs: list[Shape]) -> tuple[Shape, Shape
 
 
 def _with_scores(
-    args: LayerArgs, found: Explained, query: Shape, key: Shape, heads: int
+    args: LayerArgs,
+    found: Explained,
+    query: Shape,
+    key: Shape,
+    heads: int,
+    *,
+    symbolic_query_length: bool = False,
 ) -> Explained:
     """Add the scores output of a call with ``return_attention_scores=True``.
 
@@ -44,6 +50,15 @@ def _with_scores(
     head_axes = (heads,) if heads else ()
     scores = (query[0], *head_axes, *query[1:-1], *key[1:-1])
     step = f"return_attention_scores=True: plus the scores, {fmt_shape(scores)}"
+    if symbolic_query_length and len(query) == 3 and key[1] != query[1]:  # noqa: PLR2004
+        # MultiHeadAttention.compute_output_spec (Keras 3.15) gives the scores the
+        # query's length on both axes; the graph records that shape, so follow it.
+        true = scores
+        scores = (query[0], *head_axes, query[1], query[1])
+        step = (
+            f"return_attention_scores=True: plus the scores, {fmt_shape(scores)} as Keras's "
+            f"symbolic shape gives them (computed, they are {fmt_shape(true)})"
+        )
     return Explained(
         found.formula,
         found.weights,
@@ -111,7 +126,7 @@ def multi_head_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     output = (*query[:-1], *out_dims)
     steps = (f"the query's shape with last axis {', '.join(map(str, out_dims))}",)
     found = Explained(formula, tuple(weights), (output,), steps)
-    return _with_scores(args, found, query, key, heads.value)
+    return _with_scores(args, found, query, key, heads.value, symbolic_query_length=True)
 
 
 def _output_dims(args: LayerArgs, d_q: int) -> tuple[int, ...]:

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnexplain._archive import SavedModel, WeightGroup, _error, read_model_file
+from cnnexplain._archive import SavedModel, WeightGroup, _error, read_model_file, unknown_output
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
 from cnnexplain._evaluate import Measured, evaluate
@@ -172,7 +172,7 @@ def _fallback(saved: SavedModel, index: _Index) -> Any:
         params = sum(w.size for w in weights)
         trainable = params if config.get("trainable", True) is not False else 0
         if saved.weights is not None:
-            count = "count from the weight shapes in model.weights.h5, all counted trainable"
+            count = f"count from the weight shapes in {saved.weights_from}, all counted trainable"
         else:
             count = f"count unknown, shown as 0: {saved.no_weights}"
         shape = "output shape as the config records it"
@@ -216,13 +216,11 @@ def _outputs(
         elif count == 1 and declared:
             outputs.append((None, *declared))
         elif j in consumers:
-            raise _error(
-                saved.path,
-                f"layer '{name}' ({entry.get('class_name')}) has no rule and the config does "
-                f"not record its output shape, which layer '{consumers[j]}' needs; save the "
-                "model with Keras 3, which records it.",
-                layer=name,
-            )
+            needed = f"layer '{consumers[j]}'"
+            raise _error(saved.path, unknown_output(saved, entry, name, needed), layer=name)
+        elif prefix:  # a nested model's output: the layers after the model need it
+            needed = f"the layers after model '{prefix[-1]}'"
+            raise _error(saved.path, unknown_output(saved, entry, name, needed), layer=name)
         else:
             outputs.append(())
     return tuple(outputs)
@@ -253,7 +251,7 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
             raise _error(
                 saved.path,
                 f"layer '{'/'.join(path)}' ({row.kind}) holds weights of shapes "
-                f"{_shapes_text(stored)} in model.weights.h5, but its config implies "
+                f"{_shapes_text(stored)} in {saved.weights_from}, but its config implies "
                 f"{_shapes_text(computed)}.",
                 layer=row.name,
             )

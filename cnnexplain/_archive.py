@@ -209,17 +209,21 @@ def _version_warning(path: str, version: object) -> tuple[str, ...]:
 
 
 def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
-    """Read a ``.keras`` archive or a JSON config file, without running anything in it.
+    """Read a model file without running anything in it.
+
+    A ``.keras`` archive, a JSON config, a legacy HDF5 file (`cnnexplain._h5model`)
+    or a tf.keras SavedModel directory (`cnnexplain._savedmodel`), told apart by
+    their content, not their name.
 
     Args:
-        path: the file.
+        path: the file or directory.
 
     Returns:
-        The `SavedModel`, with the weight shapes when the archive holds weights.
+        The `SavedModel`, with the weight shapes when the file holds weights.
 
     Raises:
-        ModelFileError: if the file is missing, not a zip nor JSON, truncated or
-            corrupted, lacks ``config.json``, or its config is too large or not a
+        ModelFileError: if the file is missing, not a zip, HDF5 nor JSON, truncated
+            or corrupted, lacks its config, or its config is too large or not a
             Sequential or Functional model.
     """
     name = os.fspath(path)
@@ -243,11 +247,12 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
     except OSError as err:
         raise _error(name, f"{err.strerror or err}.") from err
     if not data.strip():
-        raise _error(name, "the file is empty; expected a .keras archive or a JSON config.")
+        raise _error(name, "the file is empty; expected a .keras, .h5 or JSON model file.")
     if data.lstrip()[:1] != b"{":
         raise _error(
             name,
-            "it is neither a .keras archive (zip) nor a Keras model JSON config. "
+            "it is neither a .keras archive (zip), an HDF5 file (.h5) nor a Keras model JSON "
+            "config. "
             f"Received: first bytes {data[:8]!r}.",
         )
     top = _parse_json(data, name, "the file")

@@ -25,7 +25,6 @@ from saved_models import (
 
 from cnnexplain import diagnose, explain
 from cnnexplain._cli import get_parser, main
-from cnnexplain._file import explain_saved, read_model_file
 
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 
@@ -81,7 +80,7 @@ def test_text_is_the_default(saved: Saved, capsys: pytest.CaptureFixture[str]) -
 
 def test_a_big_model_stays_readable(saved: Saved, capsys: pytest.CaptureFixture[str]) -> None:
     model, path = saved("ResNet50")
-    b = explain_saved(read_model_file(path))  # the file's figures (test_json... checks them)
+    b = explain(path)  # the file's figures (test_json_output... compares them with Keras)
     bns = [layer.name for layer in model.layers if type(layer).__name__ == "BatchNormalization"]
     folded = f"{len(bns)} BatchNormalization layers ({bns[0]}, {bns[1]}, …, {bns[-1]}): "
     for flags in ([], ["--formula"]):
@@ -444,7 +443,7 @@ BAD_INPUT = [
         "unknown format",
         _args("--format", "xml"),
         "argument --format: invalid choice: 'xml' (choose from 'text', 'markdown', 'json', "
-        "'latex') (see cnnexplain --help)",
+        "'latex', 'svg') (see cnnexplain --help)",
     ),
     case(
         "unreadable hand count",

@@ -107,8 +107,8 @@ def wrong_flatten_size() -> Case:
     )
 
 
-def _conv_pool(name: str, **conv: object) -> keras.Model:
-    """Conv2D 8 (with ``conv``'s arguments) → MaxPooling2D 2×2 → Flatten → Dense 10, on 28×28."""
+def conv_pool(name: str, **conv: object) -> keras.Model:
+    """Conv2D 8 (``conv``: its arguments) → MaxPooling2D 2×2 → Flatten → Dense 10."""
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
@@ -122,10 +122,10 @@ def _conv_pool(name: str, **conv: object) -> keras.Model:
 
 
 def missing_floor() -> Case:
-    """A stride-2 convolution's length, (28 − 3)/2 + 1 = 13.5, rounded up to 14."""
+    """A stride-2 convolution: (28 − 3)/2 + 1 = 13.5, rounded up to 14."""
     return Case(
         FindingKind.MISSING_FLOOR,
-        _conv_pool("stride_two", strides=2),
+        conv_pool("stride_two", strides=2),
         per_layer=(
             (3 * 3 * 1 + 1) * 8,  # conv
             (7 * 7 * 8 + 1) * 10,  # dense: 14 after conv, 7 after pooling
@@ -134,10 +134,10 @@ def missing_floor() -> Case:
 
 
 def missing_pooling_floor() -> Case:
-    """A 2×2 pooling of 25 values taken as 25/2 = 12.5, rounded up to 13."""
+    """A 2×2 pooling of 25 values: 25/2 = 12.5, rounded up to 13."""
     return Case(
         FindingKind.MISSING_POOLING_FLOOR,
-        _conv_pool("odd_pool", kernel_size=4),
+        conv_pool("odd_pool", kernel_size=4),
         per_layer=(
             (4 * 4 * 1 + 1) * 8,  # conv: 28 − 4 + 1 = 25
             (13 * 13 * 8 + 1) * 10,  # dense: 13 after pooling
@@ -149,10 +149,10 @@ def padding_swapped() -> Case:
     """A convolution with padding="same" counted as if it shrank the image."""
     return Case(
         FindingKind.PADDING_SWAPPED,
-        _conv_pool("same_padding", padding="same"),
+        conv_pool("same_padding", padding="same"),
         per_layer=(
             (3 * 3 * 1 + 1) * 8,  # conv
-            (13 * 13 * 8 + 1) * 10,  # dense: 28 − 3 + 1 = 26 after conv, 13 after pooling
+            (13 * 13 * 8 + 1) * 10,  # dense: 28 − 3 + 1 = 26, then 13 after pooling
         ),
     )
 
@@ -161,10 +161,10 @@ def forgotten_dilation() -> Case:
     """A dilated 3×3 kernel taken as 3 wide: it spans 2·(3 − 1) + 1 = 5."""
     return Case(
         FindingKind.FORGOTTEN_DILATION,
-        _conv_pool("dilated", dilation_rate=2),
+        conv_pool("dilated", dilation_rate=2),
         per_layer=(
             (3 * 3 * 1 + 1) * 8,  # conv: the dilation adds no weights
-            (13 * 13 * 8 + 1) * 10,  # dense: 28 − 3 + 1 = 26 after conv, 13 after pooling
+            (13 * 13 * 8 + 1) * 10,  # dense: 28 − 3 + 1 = 26, then 13 after pooling
         ),
     )
 

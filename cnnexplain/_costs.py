@@ -1065,6 +1065,10 @@ def _activation_elements(outputs: list[Shape]) -> int | None:
 
 
 def _macs(row: LayerRow) -> tuple[Formula | None, str]:
+    if row.macs is not None:
+        return row.macs, ""
+    if row.framework != "keras":
+        return None, f"no MAC formula for {row.kind}: MACs unknown"
     fn = COST_FUNCTIONS.get(row.kind)
     if fn is None:
         return None, f"no cost function for {row.kind}: MACs unknown"

@@ -108,8 +108,14 @@ class _Recorder:
             self.dtypes.setdefault(id(module), _dtype_name(first.dtype))
 
     def remove(self) -> None:
+        """Remove every hook."""
         for handle in self.handles:
             handle.remove()
+
+    def rekey(self, originals: dict[int, int]) -> None:
+        """Key the records by the original modules' ids (the run was on a copy)."""
+        self.calls = {originals[k]: v for k, v in self.calls.items() if k in originals}
+        self.dtypes = {originals[k]: v for k, v in self.dtypes.items() if k in originals}
 
 
 _STEPS = "_cnnexplain_steps"
@@ -202,20 +208,43 @@ def _to_meta(value: Any) -> Any:
     return value
 
 
-def _run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Recorder, str]:
-    """Run the module once with hooks: on meta, else on the CPU without gradients."""
-    torch = sys.modules["torch"]
-    from torch.func import functional_call  # noqa: PLC0415
+def _meta_copy(module: Any) -> tuple[Any, dict[int, int]]:
+    """A copy of ``module`` whose parameters and buffers are meta tensors (no data copied).
 
-    recorder = _Recorder(module, one_step=True)
+    Tied tensors and shared modules stay tied and shared in the copy. Returns the
+    copy and, for each copied submodule's id, the id of the original it copies.
+    """
+    import copy  # noqa: PLC0415
+
+    torch = sys.modules["torch"]
+    memo: dict[int, Any] = {}
+    for p in module.parameters():
+        memo[id(p)] = torch.nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
+    for b in module.buffers():
+        memo[id(b)] = b.to("meta")
+    originals = {id(m): m for m in module.modules()}
+    duplicate = copy.deepcopy(module, memo)
+    return duplicate, {id(memo[k]): k for k in originals if k in memo}
+
+
+def _run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Recorder, str]:
+    """Run the module once with hooks: a meta copy of it, else itself on the CPU without gradients.
+
+    The module itself is never moved, changed or switched between train and eval.
+    """
+    torch = sys.modules["torch"]
     try:
-        state = {k: v.to("meta") for k, v in module.named_parameters()}
-        state.update({k: v.to("meta") for k, v in module.named_buffers()})
-        functional_call(module, state, _to_meta(args), _to_meta(kwargs), strict=False)
-    except Exception:  # noqa: BLE001 - any failure on meta falls back to a real run
-        recorder.remove()
+        duplicate, originals = _meta_copy(module)
+        recorder = _Recorder(duplicate, one_step=True)
+        try:
+            with torch.no_grad():
+                duplicate(*_to_meta(args), **_to_meta(kwargs))
+        finally:
+            recorder.remove()
+        recorder.rekey(originals)
+    except Exception:  # noqa: BLE001, S110 - any failure on meta falls back to a real run
+        pass
     else:
-        recorder.remove()
         return recorder, "meta"
     recorder = _Recorder(module, one_step=False)
     try:
@@ -391,7 +420,7 @@ def verify_torch(b: Breakdown, module: Any, tree: ModuleNode) -> None:
     counts = _expected(module)
     nodes = _nodes(tree)
     single = not tree.children
-    for slashed, row in b.walk():
+    for slashed, row in reversed(list(b.walk())):  # children first: name the deepest module
         path = "" if single else slashed.replace("/", ".")
         where = path or type(module).__name__
         if path not in counts:

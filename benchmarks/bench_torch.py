@@ -19,7 +19,7 @@ import torchinfo
 import cnnexplain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import torch_models  # noqa: E402
+import torch_models
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

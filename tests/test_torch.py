@@ -22,12 +22,15 @@ _BUILT: dict[str, nn.Module] = {}
 
 @pytest.fixture(scope="session")
 def reference() -> Callable[[str], nn.Module]:
-    """A reference architecture by name, built once per session."""
+    """A reference architecture by name, built once per session on the meta device.
+
+    Counting needs no weights' values: VGG-16's 138 M parameters cost no memory.
+    """
 
     def get(name: str) -> nn.Module:
         if name not in _BUILT:
-            torch.manual_seed(0)
-            _BUILT[name] = getattr(torch_models, name)()
+            with torch.device("meta"):
+                _BUILT[name] = getattr(torch_models, name)()
         return _BUILT[name]
 
     return get
@@ -82,7 +85,7 @@ def test_torchinfo_agrees(reference: Callable[[str], nn.Module]) -> None:
     torchinfo = pytest.importorskip("torchinfo")
     for name, size in (("resnet18", 64), ("MobileNetV2", 64), ("AlexNet", 96), ("vgg16", 32)):
         model = reference(name)
-        info = torchinfo.summary(model, input_size=(1, 3, size, size), verbose=0)
+        info = torchinfo.summary(model, input_size=(1, 3, size, size), verbose=0, device="meta")
         b = explain(model, input_size=(1, 3, size, size))
         assert b.total == info.total_params, name
         assert b.trainable == info.trainable_params, name
@@ -231,6 +234,35 @@ def test_many_time_steps() -> None:
     b = explain(model, input_size=(2, 500))
     assert b.rows[1].output_shape == [(2, 500, 32), (2, 2, 32), (2, 2, 32)]
     assert b.costs().rows[1].macs == 500 * 4 * 32 * (16 + 32) + 500 * 4 * 32 * (32 + 32)
+
+
+class Sequence(nn.Module):
+    """pytorch/examples time_sequence_prediction: two LSTMCells looped over every step, float64."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm1 = nn.LSTMCell(1, 51)
+        self.lstm2 = nn.LSTMCell(51, 51)
+        self.linear = nn.Linear(51, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = c = h2 = c2 = torch.zeros(x.size(0), 51, dtype=torch.double, device=x.device)
+        outputs = []
+        for step in x.split(1, dim=1):
+            h, c = self.lstm1(step, (h, c))
+            h2, c2 = self.lstm2(h, (h2, c2))
+            outputs.append(self.linear(h2))
+        return torch.cat(outputs, dim=1)
+
+
+def test_cells_looped_over_a_thousand_steps() -> None:
+    model = Sequence().double()
+    b = explain(model, input_size=(97, 999))
+    assert [r.calls for r in b.rows] == [999, 999, 999]
+    assert b.total == 4 * (51 * (1 + 51) + 2 * 51) + 4 * (51 * (51 + 51) + 2 * 51) + 52
+    costs = b.costs()
+    assert costs.param_bytes == b.total * 8
+    assert costs.rows[0].macs == 999 * 4 * 51 * (1 + 51)
 
 
 def test_transformer_broken_into_rule_explained_children() -> None:

@@ -248,7 +248,7 @@ class Sequence(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = c = h2 = c2 = torch.zeros(x.size(0), 51, dtype=torch.double, device=x.device)
         outputs = []
-        for step in x.split(1, dim=1):
+        for step in torch.split(x, 1, dim=1):
             h, c = self.lstm1(step, (h, c))
             h2, c2 = self.lstm2(h, (h2, c2))
             outputs.append(self.linear(h2))

@@ -94,7 +94,7 @@ def explain(
         )
 
     if isinstance(model, (str, os.PathLike)):
-        from cnnexplain._file import explain_file  # noqa: PLC0415
+        from cnnexplain._saved import explain_file  # noqa: PLC0415
 
         return explain_file(model, verify=verify, expand=expand)
     if isinstance(model, spec.Model):

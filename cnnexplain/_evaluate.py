@@ -159,7 +159,7 @@ class _Run:
         children: list[LayerRow] = []
         if found is None and measured.parts is not None:
             found, children = explain_parts(
-                node.name, node.class_name, measured.parts, measured.source, self.part_model
+                node.name, what, measured.parts, measured.source, self.part_model
             )
         if found is None:
             found = _flagged(node, what, measured)

@@ -14,8 +14,19 @@ __all__ = ["explain"]
 def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> Breakdown:
     """Explain where every parameter of ``model`` comes from.
 
+    Every layer gets its rule's formula. A layer no rule covers (a custom
+    ``keras.layers.Layer``, a ``keras.Model`` subclass with a ``call``) is
+    explained from its parts: each sublayer it tracks by its own rule, from its
+    config and build input shape (or, from a file, from the weight shapes it
+    stores), and each weight it creates itself as the product of its shape,
+    named (``pos_emb: 64·128``); its row's children are those parts. A row is
+    flagged (``explained=False``, listed by `Breakdown.unexplained`) only where a
+    weight can't be accounted for. Nested models (also as outputs, called
+    several times), dict inputs and outputs, and calls with several outputs
+    (attention scores, recurrent states) are read as Keras records them.
+
     Args:
-        model: a built Keras model (Sequential or Functional), a framework-free
+        model: a built Keras model (Sequential, Functional or a subclass), a framework-free
             model from `cnnexplain.spec`, or the path (``str`` or `pathlib.Path`) of
             a saved ``.keras`` file or Keras model JSON config, read without
             TensorFlow and without running anything in it.
@@ -29,7 +40,8 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
         The `Breakdown`: rows, totals and the model formula.
 
     Raises:
-        SpecError: if the model is invalid or of a type cnnexplain doesn't read.
+        SpecError: if the model is invalid or of a type cnnexplain doesn't read, or a
+            layer's output shape is unknowable (naming that layer and its class).
         VerificationError: if ``verify`` and a figure differs from Keras's.
         ModelFileError: if a file cannot be read, describes an invalid model or
             stores weights whose shapes differ from the computed ones.

@@ -24,8 +24,8 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
         verify: compare every row with Keras. Defaults to True for a Keras model
             and False for a spec (verifying a spec builds it in Keras). For a file,
             compare every row's weight shapes with those the file stores; by
-            default whenever the file holds weights (a ``.keras`` or ``.h5`` file;
-            a SavedModel's variables are not read).
+            default whenever the file holds weights (a ``.keras`` or ``.h5`` file,
+            a SavedModel's variables).
         expand: render nested models' layers under their row.
 
     Returns:

@@ -21,7 +21,7 @@ from cnnexplain._cli import main
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 
 H5 = ("seed", "nested", "zoo", "custom_last", "ResNet50")
-SAVEDMODELS = ("seed", "nested")
+SAVEDMODELS = ("seed", "nested", "custom_last")
 
 
 def _shape(row: LayerRow) -> Any:
@@ -67,6 +67,18 @@ def test_h5_weights_check_every_row(legacy: Legacy, tmp_path: Path) -> None:
         group.create_dataset("bias:0", shape=(99,), dtype="float32")
     with pytest.raises(ModelFileError, match=r"layer 'hidden' \(Dense\) holds weights of shapes"):
         explain(broken)
+
+
+def test_savedmodel_variables_check_every_row(legacy: Legacy, tmp_path: Path) -> None:
+    folder, oracle = legacy
+    b = explain(folder / "nested_savedmodel", verify=True)  # inner layers' keys: variables/N
+    assert [child.weights for row in b.rows for child in row.children]
+    damaged = shutil.copytree(folder / "seed_savedmodel", tmp_path / "damaged")
+    index = damaged / "variables" / "variables.index"
+    index.write_bytes(index.read_bytes()[:100])
+    assert explain(damaged).total == oracle["seed"]["total"]  # explained, not checked
+    with pytest.raises(ModelFileError, match=r"its variables could not be read \(variables"):
+        explain(damaged, verify=True)
 
 
 @pytest.mark.parametrize(

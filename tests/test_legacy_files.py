@@ -15,8 +15,10 @@ import pytest
 from saved_models import Legacy, Saved, legacy, saved
 
 from cnnexplain import ModelFileError, explain
+from cnnexplain._archive import _h5py_node
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._cli import main
+from cnnexplain._hdf5 import read_tree
 
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 
@@ -52,6 +54,34 @@ def test_h5_from_tf_keras_gives_tf_keras_counts(legacy: Legacy, name: str) -> No
 def test_savedmodel_from_tf_keras_gives_tf_keras_counts(legacy: Legacy, name: str) -> None:
     folder, oracle = legacy
     _check_against_tf_keras(explain(folder / f"{name}_savedmodel"), oracle[name])
+
+
+@pytest.mark.parametrize("name", ["seed", "nested", "zoo", "ResNet50", "seed_weights"])
+def test_pure_python_hdf5_reader_agrees_with_h5py(legacy: Legacy, name: str) -> None:
+    import h5py
+
+    folder, _ = legacy
+    data = (folder / f"{name}.h5").read_bytes()
+    mine = read_tree(lambda at, length: data[at : at + length], len(data))
+    with h5py.File(folder / f"{name}.h5", "r") as h5:
+        assert mine == _h5py_node(h5py, h5, 0)
+    assert isinstance(mine.attrs.get("keras_version"), str)
+
+
+def test_list_attributes_split_in_chunks_are_joined(legacy: Legacy, tmp_path: Path) -> None:
+    """Keras splits ``layer_names`` into ``layer_names0``, ``layer_names1``... past 64 KiB."""
+    import h5py
+
+    folder, oracle = legacy
+    path = shutil.copy(folder / "seed.h5", tmp_path / "chunked.h5")
+    with h5py.File(path, "r+") as h5:
+        group = h5["model_weights"]
+        names = list(group.attrs["layer_names"])
+        del group.attrs["layer_names"]
+        group.attrs["layer_names0"] = names[:2]
+        group.attrs["layer_names1"] = names[2:]
+    b = explain(path, verify=True)
+    assert b.total == oracle["seed"]["total"]
 
 
 def test_h5_weights_check_every_row(legacy: Legacy, tmp_path: Path) -> None:

@@ -79,11 +79,13 @@ from cnnexplain._errors import SpecError
 from cnnexplain._families import conv as conv_family
 from cnnexplain._families.conv import AXES, KERNEL_SUFFIXES
 from cnnexplain._families.dense import DenseSymbols, dense_macs
+from cnnexplain._families.recurrent import cell_macs
 from cnnexplain._formula import Formula, Product, Sum, Term
 from cnnexplain._rules._base import LayerArgs, channel_axis
 from cnnexplain._rules.conv import keras_symbols
 from cnnexplain._rules.core import IDENTITY
 from cnnexplain._rules.preprocessing import AUGMENTATION
+from cnnexplain._rules.recurrent import KERAS_RECURRENT
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -762,10 +764,9 @@ def recurrent(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> For
     steps, m = shape[1], shape[2]
     if steps is None or m is None:
         return None
-    n = args.integer("units")
-    per_step = Term(m, "m") * Term(n, "n") + Term(n, "n") * Term(n, "n")
-    gates = _GATES[args.class_name]
-    return Term(steps, "T") * Term(gates, "gates") * per_step
+    return cell_macs(
+        _GATES[args.class_name], m, args.integer("units"), steps=steps, symbols=KERAS_RECURRENT
+    )
 
 
 _CELLS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}

@@ -79,6 +79,7 @@ from cnnexplain._errors import SpecError
 from cnnexplain._families import conv as conv_family
 from cnnexplain._families.conv import AXES, KERNEL_SUFFIXES
 from cnnexplain._families.dense import DenseSymbols, dense_macs
+from cnnexplain._families.norm import elementwise_macs
 from cnnexplain._families.recurrent import cell_macs
 from cnnexplain._formula import Formula, Product, Sum, Term
 from cnnexplain._rules._base import LayerArgs, channel_axis
@@ -676,9 +677,13 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -
     w, out = _window(args, inputs), _only(outputs)
     if w is None or out is None:
         return None
-    multiplier = Term(args.integer("depth_multiplier", 1), "m")
-    positions = _positions(out, w.axis, w.rank, "out")
-    return _times(positions, _kernel(args, w.rank), w.c_in, multiplier)
+    return conv_family.depthwise_macs(
+        _spatial(out, w.axis),
+        args.integers("kernel_size", w.rank),
+        w.c_in.value,
+        args.integer("depth_multiplier", 1),
+        symbols=keras_symbols(w.rank),
+    )
 
 
 @cost("SeparableConv1D", "SeparableConv2D")
@@ -687,18 +692,14 @@ def separable_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -
     w, out = _window(args, inputs), _only(outputs)
     if w is None or out is None:
         return None
-    positions = _positions(out, w.axis, w.rank, "out")
-    kernel = _kernel(args, w.rank)
-    if positions is None or kernel is None:
-        return None
-    c = w.c_in
-    m = Term(args.integer("depth_multiplier", 1), "m")
-    f = Term(args.integer("filters"), "F")
-    depthwise = _times(positions, kernel, c, m)
-    pointwise = _times(positions, c, m, f)
-    if depthwise is None or pointwise is None:
-        return None
-    return Sum((depthwise, pointwise))
+    return conv_family.separable_macs(
+        _spatial(out, w.axis),
+        args.integers("kernel_size", w.rank),
+        w.c_in.value,
+        args.integer("depth_multiplier", 1),
+        args.integer("filters"),
+        symbols=keras_symbols(w.rank),
+    )
 
 
 @cost("Dense")
@@ -849,11 +850,9 @@ def spectral_normalization(
     return fn(inner, inputs, outputs) if fn and inner else None
 
 
-def _elements(outputs: list[Shape]) -> Formula | None:
+def _elements(outputs: list[Shape], per_element: int = 1) -> Formula | None:
     out = _only(outputs)
-    if out is None:
-        return None
-    return _prod_terms([(d, None) for d in out[1:]])
+    return None if out is None else elementwise_macs(out, per_element)
 
 
 @cost("BatchNormalization", "Normalization")
@@ -869,8 +868,7 @@ def per_example_normalization(
     outputs: list[Shape],
 ) -> Formula | None:
     """2 per output element: statistics of each example (variance), then the scaling."""
-    elements = _elements(outputs)
-    return None if elements is None else Term(2) * elements
+    return _elements(outputs, 2)
 
 
 def _head_dims(args: LayerArgs, query: Shape) -> tuple[int, int, int, int | None]:

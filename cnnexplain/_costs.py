@@ -218,8 +218,10 @@ def optimizer_slots(
 
     Args:
         optimizer: a name as Keras spells it (``"sgd"``, ``"adam"``, ``"RMSprop"``...,
-            case-insensitive), an `Optimizer`, or a Keras optimizer object, whose own
-            ``momentum``, ``centered`` and ``amsgrad`` are then used.
+            case-insensitive), an `Optimizer`, or a Keras or torch optimizer object
+            (``torch.optim.Adam``...), whose own ``momentum``, ``centered`` and
+            ``amsgrad`` are then used. torch's optimizers keep the same slots as
+            Keras's of the same name (``NAdam`` is ``"nadam"``).
         momentum: SGD's or RMSprop's momentum; non-zero adds a slot.
         centered: RMSprop's ``centered``; adds a slot.
         amsgrad: Adam's or AdamW's ``amsgrad``; adds a slot.
@@ -241,6 +243,12 @@ def optimizer_slots(
 'adam', 'adamax', 'adamw', 'ftrl', 'lamb', 'lion', 'nadam', 'rmsprop', 'sgd' or a \
 Keras optimizer of those classes. Received: optimizer='adamm'.
     """
+    defaults = getattr(optimizer, "defaults", None)
+    if not isinstance(optimizer, str) and isinstance(defaults, Mapping):  # a torch optimizer
+        momentum = float(defaults.get("momentum") or 0.0)
+        centered = bool(defaults.get("centered", False))
+        amsgrad = bool(defaults.get("amsgrad", False))
+        optimizer = type(optimizer).__name__
     get_config = getattr(optimizer, "get_config", None)
     if not isinstance(optimizer, str) and callable(get_config):
         config = get_config()

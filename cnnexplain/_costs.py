@@ -77,7 +77,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cnnexplain._errors import SpecError
 from cnnexplain._families import conv as conv_family
-from cnnexplain._families.conv import AXES, KERNEL_SUFFIXES
 from cnnexplain._families.dense import DenseSymbols, dense_macs
 from cnnexplain._families.norm import elementwise_macs
 from cnnexplain._families.recurrent import cell_macs
@@ -534,18 +533,6 @@ def _prod_terms(dims: Sequence[tuple[int | None, str | None]]) -> Formula | None
     return terms[0] if len(terms) == 1 else Product(tuple(terms))
 
 
-def _times(*factors: Formula | None) -> Formula | None:
-    if any(f is None for f in factors):
-        return None
-    flat: list[Formula] = []
-    for f in factors:
-        if isinstance(f, Product):
-            flat.extend(f.factors)
-        elif f is not None:
-            flat.append(f)
-    return Product(tuple(flat))
-
-
 _ELEMENTWISE = (
     *IDENTITY,
     "LayerScale",
@@ -605,19 +592,6 @@ def _rank(args: LayerArgs) -> int:
 
 def _spatial(shape: Shape, axis: int) -> Shape:
     return shape[1:-1] if axis == -1 else shape[2:]
-
-
-def _positions(shape: Shape, axis: int, rank: int, suffix: str) -> Formula | None:
-    """``H_out·W_out``: the spatial lengths of a conv input or output, named."""
-    dims = _spatial(shape, axis)
-    if len(dims) != rank:
-        return None
-    return _prod_terms([(d, f"{a}_{suffix}") for d, a in zip(dims, AXES[rank], strict=True)])
-
-
-def _kernel(args: LayerArgs, rank: int) -> Formula | None:
-    kernel = args.integers("kernel_size", rank)
-    return _prod_terms([(k, "k" + s) for k, s in zip(kernel, KERNEL_SUFFIXES[rank], strict=True)])
 
 
 def _only(shapes: list[Shape]) -> Shape | None:
@@ -803,11 +777,16 @@ def conv_lstm(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> For
     if steps is None or c_in is None:
         return None
     out_frame = (out[0], *out[2:]) if len(out) == rank + 3 else out
-    positions = _positions(out_frame, axis, rank, "out")
-    f = args.integer("filters")
-    channels = Term(c_in, "C_in") + Term(f, "F")
-    return _times(
-        Term(steps, "T"), positions, _kernel(args, rank), Term(4, "gates"), Term(f, "F"), channels
+    spatial = _spatial(out_frame, axis)
+    if len(spatial) != rank:
+        return None
+    return conv_family.conv_lstm_macs(
+        steps,
+        spatial,
+        args.integers("kernel_size", rank),
+        c_in,
+        args.integer("filters"),
+        symbols=keras_symbols(rank),
     )
 
 

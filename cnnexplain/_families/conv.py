@@ -31,6 +31,7 @@ __all__ = [
     "AXES",
     "KERNEL_SUFFIXES",
     "ConvSymbols",
+    "conv_lstm_macs",
     "conv_macs",
     "conv_parameters",
     "conv_weights",
@@ -222,6 +223,32 @@ def separable_macs(
     c, m = Term(in_channels, symbols.in_channels), Term(multiplier, "m")
     pointwise = Product((*where, c, m, Term(out_channels, symbols.out_channels)))
     return Sum((depthwise, pointwise))
+
+
+def conv_lstm_macs(
+    steps: int,
+    out_spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    in_channels: int,
+    filters: int,
+    *,
+    symbols: ConvSymbols,
+) -> Formula | None:
+    """``T·H_out·W_out·k_h·k_w·4·F·(C_in+F)``: input and recurrent convolutions per step."""
+    where = positions(out_spatial, "out")
+    if where is None:
+        return None
+    f = Term(filters, symbols.out_channels)
+    return Product(
+        (
+            Term(steps, "T"),
+            *where,
+            *_kernel_product(kernel, symbols.kernel),
+            Term(4, "gates"),
+            f,
+            Term(in_channels, symbols.in_channels) + f,
+        )
+    )
 
 
 def transpose_macs(

@@ -26,14 +26,17 @@ def explain(
         model: a built Keras model (Sequential or Functional), a ``torch.nn.Module``
             (run once on the meta device to record shapes), a framework-free
             model from `cnnexplain.spec`, or the path (``str`` or `pathlib.Path`) of
-            a saved ``.keras`` file or Keras model JSON config, read without
-            TensorFlow and without running anything in it.
+            a saved model: a ``.keras`` file, a legacy ``.h5`` file
+            (``model.save("m.h5")``, Keras 2 or 3), a tf.keras SavedModel
+            directory or a Keras model JSON config, read without TensorFlow and
+            without running anything in it.
         verify: compare every row with Keras (or, for a torch module, with each
             module's parameters' ``numel()`` and recorded output shapes). Defaults
             to True for a Keras or torch model
             and False for a spec (verifying a spec builds it in Keras). For a file,
             compare every row's weight shapes with those the file stores; by
-            default whenever the file holds weights.
+            default whenever the file holds weights (a ``.keras`` or ``.h5`` file;
+            a SavedModel's variables are not read).
         expand: render nested models' layers under their row.
         input_size: for a ``torch.nn.Module``: the input's shape, batch included
             (``(1, 1, 28, 28)``), or a list of shapes for several inputs, as
@@ -103,6 +106,6 @@ def explain(
         return explain_keras(model, verify=True if verify is None else verify, expand=expand)
     raise SpecError(
         "explain() takes a built Keras model, a torch.nn.Module, a cnnexplain.spec model "
-        "or the path of a .keras file. "
+        "or the path of a saved model (.keras, .h5, SavedModel directory or JSON). "
         f"Received: model of type {type(model).__name__}."
     )

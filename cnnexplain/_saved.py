@@ -283,7 +283,7 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
             raise _error(
                 saved.path,
                 f"layer '{'/'.join(path)}' ({row.kind}) holds weights of shapes "
-                f"{_shapes_text(stored)} in model.weights.h5, but its config implies "
+                f"{_shapes_text(stored)} in {saved.weights_from}, but its config implies "
                 f"{_shapes_text(computed)}.",
                 layer=row.name,
             )

@@ -257,6 +257,7 @@ class _Evaluate:
             ),
             framework="torch",
             macs=Term(0),
+            config={"dtype": node.config.get("dtype")},
         )
 
     def _shared(self, node: ModuleNode) -> LayerRow:

@@ -171,6 +171,8 @@ def test_root_parameters_get_their_own_row() -> None:
     assert str(own.formula) == "pos_emb: 64·128+cls: 1·1·128"
     assert own.params == 64 * 128 + 128
     assert b.total == (16 + 1) * 128 + 64 * 128 + 128
+    assert b.costs().param_bytes == 4 * b.total
+    assert b.costs().unknown_bytes == ()
 
 
 def test_nested_custom_module_parameters() -> None:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-SAVEDMODELS = ("seed", "nested", "custom_last")
+SAVEDMODELS = ("seed", "nested", "custom_last", "trained")
 """The models also saved as SavedModel directories (tracing the zoo or ResNet50 takes a minute)."""
 
 
@@ -85,6 +85,12 @@ def _models(keras: Any, tf: Any) -> dict[str, Any]:
     zoo = keras.Model([image, tokens], layers.Dense(3, name="out")(doubled), name="zoo")
 
     resnet = keras.applications.ResNet50(weights=None)
+    trained = keras.Sequential(
+        [keras.Input((8,)), layers.Dense(4, name="hidden"), layers.Dense(1, name="out")],
+        name="trained",
+    )  # its files also hold the optimizer's state
+    trained.compile(optimizer="adam", loss="mse")
+    trained.fit(tf.zeros((4, 8)), tf.zeros((4, 1)), verbose=0)
     return {
         "seed": seed,
         "nested": nested,
@@ -92,6 +98,7 @@ def _models(keras: Any, tf: Any) -> dict[str, Any]:
         "custom_mid": custom_mid,
         "zoo": zoo,
         "ResNet50": resnet,
+        "trained": trained,
     }
 
 

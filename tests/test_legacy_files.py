@@ -22,8 +22,8 @@ from cnnexplain._hdf5 import read_tree
 
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 
-H5 = ("seed", "nested", "zoo", "custom_last", "ResNet50")
-SAVEDMODELS = ("seed", "nested", "custom_last")
+H5 = ("seed", "nested", "zoo", "custom_last", "ResNet50", "trained")
+SAVEDMODELS = ("seed", "nested", "custom_last", "trained")
 
 
 def _shape(row: LayerRow) -> Any:

@@ -1,0 +1,120 @@
+"""The playground page's code and the "Try it" links that open a model there.
+
+`posted_source` and `corrected_source` are the two programs the page and the tests
+run (the question's code as posted, and as its text describes it); `try_it` writes
+a link to the playground with code and a hand count in the URL fragment
+(``#code=...&counts=...&mode=per_layer``), which the page reads on load.
+"""
+
+import html
+import inspect
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from cnnexplain import spec
+
+EXAMPLES = Path(__file__).parent
+CALL = "\nmodel = define_model()\n"
+
+
+def posted_source() -> str:
+    """The question's code as posted, with the Keras 3 imports it needs and a call to it."""
+    text = (EXAMPLES / "posted_code.py").read_text(encoding="utf-8")
+    imports = [
+        line for line in text.splitlines() if line.startswith(("from keras", "import keras"))
+    ]
+    start = text.index("# --8<-- [start:posted]\n") + len("# --8<-- [start:posted]\n")
+    end = text.index("# --8<-- [end:posted]")
+    return (
+        "# The question's code as posted. The post shows only define_model();\n"
+        "# the imports and the last line are added so that it runs.\n"
+        + "\n".join(imports)
+        + "\n\n"
+        + text[start:end]
+        + CALL
+    )
+
+
+def corrected_source() -> str:
+    """docs/examples/corrected.py as it is, and a call to it."""
+    return (EXAMPLES / "corrected.py").read_text(encoding="utf-8") + CALL
+
+
+def seed_source() -> str:
+    """docs/examples/seed.py (the tutorial's model) as it is, and a call to it."""
+    return (EXAMPLES / "seed.py").read_text(encoding="utf-8") + CALL
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        value = tuple(value)
+    return repr(value)
+
+
+def keras_source(model: Any) -> str:
+    """Stand-alone Keras code for a built Sequential model: each layer's arguments that count.
+
+    Only the arguments `cnnexplain.spec` knows (those that shape a count) and that
+    differ from Keras's defaults are written, so the code is as short as a person
+    would write it.
+    """
+    lines = ["import keras", "from keras import layers", "", "model = keras.Sequential(", "    ["]
+    shape = tuple(model.input_shape[1:])
+    lines.append(f"        keras.Input({shape!r}),")
+    for layer in model.layers:
+        config = layer.get_config()
+        cls = getattr(spec, type(layer).__name__)
+        defaults = dict(cls.arguments)
+        args = []
+        for key, default in defaults.items():
+            if key not in config or config[key] is None:
+                continue
+            value = config[key]
+            same = _value(value) == _value(default) or (
+                isinstance(value, (list, tuple)) and len(set(value)) == 1 and value[0] == default
+            )
+            if default is not None and same:
+                continue
+            args.append(f"{key}={_value(value)}")
+        args.append(f"name={layer.name!r}")
+        lines.append(f"        layers.{type(layer).__name__}({', '.join(args)}),")
+    lines += ["    ],", f"    name={model.name!r},", ")", ""]
+    return "\n".join(lines)
+
+
+def fragment(code: str, *, running: Any = None, per_layer: Any = None) -> str:
+    """``code=...&counts=...`` (and ``&mode=per_layer``), as the page reads its URL fragment."""
+    parts = [f"code={quote(code, safe='')}"]
+    counts = running if running is not None else per_layer
+    if counts is not None:
+        parts.append("counts=" + quote(",".join(str(n) for n in counts), safe=","))
+    if per_layer is not None:
+        parts.append("mode=per_layer")
+    return "&".join(parts)
+
+
+def try_it(
+    code: str, *, running: Any = None, per_layer: Any = None, base: str = "../playground/"
+) -> str:
+    """A paragraph linking to the playground with this code (and hand count) loaded."""
+    href = f"{base}#{fragment(code, running=running, per_layer=per_layer)}"
+    what = "this model and this hand count" if (running or per_layer) else "this model"
+    return (
+        f'<p class="try-it"><a href="{html.escape(href)}">Try it in the playground</a>: '
+        f"{what}, explained in your browser; change the code or the count and run it again.</p>"
+    )
+
+
+def textarea(code: str) -> str:
+    """The page's editor, holding ``code``."""
+    return (
+        '<textarea id="playground-code" spellcheck="false" autocomplete="off" '
+        f'aria-label="Keras code" rows="{code.count(chr(10)) + 2}">'
+        f"{html.escape(code)}</textarea>"
+    )
+
+
+def defined_in(module: Any) -> str:
+    """The source of a module object (for the page's collapsible listings)."""
+    return inspect.getsource(module)

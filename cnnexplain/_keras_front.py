@@ -115,7 +115,9 @@ def _check_call(
     try:
         stub(None, *args, **kwargs)
     except TypeError as err:
-        return "TypeError: " + re.sub(r"^\w+\(\)", f"{qualname}()", str(err))
+        message = re.sub(r"^\w+\(\)", f"{qualname}()", str(err))
+        # Python 3.14 adds ". Did you mean 'metrics'?": Keras's message as 3.10-3.13 print it.
+        return "TypeError: " + re.sub(r"\. Did you mean .*\?$", "", message)
     return None
 
 

@@ -118,3 +118,26 @@ def textarea(code: str) -> str:
 def defined_in(module: Any) -> str:
     """The source of a module object (for the page's collapsible listings)."""
     return inspect.getsource(module)
+
+
+def editor(code: str) -> str:
+    """The page's form: the code, the hand count and how it is written, the button, the output."""
+    return f"""<div class="playground">
+{textarea(code)}
+<div class="playground-controls">
+<label for="playground-counts">Your hand count (optional)</label>
+<input id="playground-counts" type="text" inputmode="numeric" autocomplete="off"
+  placeholder="e.g. 288, 540988, 541988">
+<label for="playground-mode" class="md-visually-hidden">The numbers are</label>
+<select id="playground-mode">
+<option value="running">running totals</option>
+<option value="per_layer">one count per layer</option>
+</select>
+<button id="playground-run" type="button" class="md-button md-button--primary">Explain</button>
+</div>
+<p id="playground-status" data-state="loading" aria-live="polite">Python loads in your browser…</p>
+<noscript><p>The playground runs Python in your browser: it needs JavaScript.</p></noscript>
+<div id="playground-output" aria-live="polite"></div>
+</div>
+<script type="module" src="../assets/playground.js"></script>
+"""

@@ -1,0 +1,110 @@
+// The playground page: the editor, the hand count, the Explain button and the
+// URL fragment (#code=...&counts=...&mode=per_layer). Python runs in
+// playground-worker.js; this file only moves text between the page and it.
+const code = document.getElementById("playground-code");
+const counts = document.getElementById("playground-counts");
+const mode = document.getElementById("playground-mode");
+const button = document.getElementById("playground-run");
+const status = document.getElementById("playground-status");
+const output = document.getElementById("playground-output");
+
+const timings = { ready: null, runs: [] };
+window.playgroundTimings = timings;
+
+let worker = null;
+let lastId = 0;
+let pending = null;
+
+function readFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.has("code")) code.value = params.get("code");
+  if (params.has("counts")) counts.value = params.get("counts");
+  mode.value = params.get("mode") === "per_layer" ? "per_layer" : "running";
+  return params.has("code");
+}
+
+function writeFragment() {
+  const params = new URLSearchParams();
+  params.set("code", code.value);
+  if (counts.value.trim()) params.set("counts", counts.value.trim());
+  if (mode.value === "per_layer") params.set("mode", "per_layer");
+  history.replaceState(null, "", "#" + params.toString().replaceAll("+", "%20"));
+}
+
+function setStatus(text, state) {
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function show(answer) {
+  output.replaceChildren();
+  if (answer.ok) {
+    output.innerHTML = answer.html;
+  } else {
+    const line = document.createElement("p");
+    line.className = "playground-error";
+    line.setAttribute("role", "alert");
+    line.textContent = answer.error;
+    output.append(line);
+    if (answer.line) {
+      const source = code.value.split("\n")[answer.line - 1];
+      if (source !== undefined && source.trim()) {
+        const pre = document.createElement("pre");
+        const text = document.createElement("code");
+        text.textContent = `${answer.line} | ${source}`;
+        pre.append(text);
+        output.append(pre);
+      }
+    }
+  }
+  output.playgroundAnswer = answer;
+}
+
+function explain() {
+  writeFragment();
+  lastId += 1;
+  pending = { id: lastId, t0: performance.now() };
+  output.dataset.state = "running";
+  if (timings.ready !== null) setStatus("Explaining…", "running");
+  worker.postMessage({ id: lastId, code: code.value, counts: counts.value, mode: mode.value });
+}
+
+function onMessage(event) {
+  const message = event.data;
+  if (message.type === "progress") {
+    setStatus(message.text, "loading");
+  } else if (message.type === "ready") {
+    timings.ready = performance.now();
+    timings.worker = message.stages;
+    setStatus(`Ready: Python runs in your browser (started in ${(timings.ready / 1000).toFixed(1)} s).`, "ready");
+  } else if (message.type === "failed") {
+    setStatus(`The playground could not start Python: ${message.text}`, "failed");
+  } else if (message.type === "result" && pending && message.id === pending.id) {
+    show(message.answer);
+    const ms = performance.now() - pending.t0;
+    timings.runs.push({ ms, python: message.ms });
+    pending = null;
+    output.dataset.state = "done";
+    output.dataset.run = String(message.id);
+    setStatus(`Ready: explained in ${Math.round(ms)} ms.`, "ready");
+  }
+}
+
+function start() {
+  worker = new Worker(new URL("./playground-worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = onMessage;
+  worker.onerror = (event) => setStatus(`The playground could not start Python: ${event.message}`, "failed");
+  button.addEventListener("click", explain);
+  code.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      explain();
+    }
+  });
+  window.addEventListener("hashchange", () => {
+    if (readFragment()) explain();
+  });
+  if (readFragment()) explain();
+}
+
+start();

@@ -45,17 +45,17 @@ e.g. 288, 540988, 541988. Received: '540 988'.
 
 
 def run(code: str, counts: str = "", mode: str = "running") -> dict[str, Any]:
-    """Explain ``code`` (and diagnose ``counts``, read as ``mode``): HTML and every figure.
+    r"""Explain ``code`` (and diagnose ``counts``, read as ``mode``): HTML and every figure.
 
     Returns ``{"ok": True, "html": ..., "result": CodeResult.to_dict()}``, or
     ``{"ok": False, "error": one sentence, "line": the user's line or None}``.
 
     Examples:
-        >>> answer = run("import keras\\nm = keras.Sequential([keras.Input((4,)), "
+        >>> answer = run("import keras\nm = keras.Sequential([keras.Input((4,)), "
         ...              "keras.layers.Dense(2)])", "8")
         >>> answer["ok"], answer["result"]["models"][0]["total"]
         (True, 10)
-        >>> run("import keras\\nkeras.Sequential(")["error"]
+        >>> run("import keras\nkeras.Sequential(")["error"]
         "Line 2: the code is not valid Python: '(' was never closed."
     """
     if mode not in ("running", "per_layer"):

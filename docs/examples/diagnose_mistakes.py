@@ -233,6 +233,26 @@ def check(case: Case, d: Diagnosis) -> None:
         raise ValueError(f"expected {case.kind.value}, found {sorted(kinds)}:\n{d}")
 
 
+def try_it(case: Case) -> str:
+    """A "Try it" paragraph opening the case's model and hand count in the playground.
+
+    The model is written out as stand-alone Keras code; `cnnexplain.explain_code`
+    runs it here first and must give Keras's own count, or the build stops.
+
+    Raises:
+        ValueError: if the written-out code does not build the case's model.
+    """
+    from examples.playground import keras_source, try_it  # noqa: PLC0415
+
+    source = keras_source(case.model)
+    built = cnnexplain.explain_code(source).breakdown
+    if [(r.name, r.params) for r in built.rows] != [
+        (layer.name, layer.count_params()) for layer in case.model.layers
+    ]:
+        raise ValueError(f"the playground code for {case.model.name} differs:\n{source}")
+    return try_it(source, running=case.running, per_layer=case.per_layer)
+
+
 def show(name: str) -> str:
     """The case's code, the hand count against Keras, the diagnosis and the right formula."""
     make = CASES[name]
@@ -246,6 +266,8 @@ def show(name: str) -> str:
             "```python",
             inspect.getsource(make).rstrip(),
             "```",
+            "",
+            try_it(case),
             "",
             f"The hand count: `{given}={list(d.given)}`. Model `{b.name}`, verified against Keras:",
             "",

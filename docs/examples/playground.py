@@ -49,37 +49,39 @@ def seed_source() -> str:
 def _value(value: Any) -> str:
     if isinstance(value, list):
         value = tuple(value)
-    return repr(value)
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def keras_source(model: Any) -> str:
-    """Stand-alone Keras code for a built Sequential model: each layer's arguments that count.
+    """Stand-alone Keras code for a built Sequential model, as short as a person writes it.
 
-    Only the arguments `cnnexplain.spec` knows (those that shape a count) and that
-    differ from Keras's defaults are written, so the code is as short as a person
-    would write it.
+    Each layer gets its required arguments by position, then those of the
+    arguments `cnnexplain.spec` knows (the ones that shape a count) that differ
+    from a default Keras layer of the same class, and its name.
     """
-    lines = ["import keras", "from keras import layers", "", "model = keras.Sequential(", "    ["]
     shape = tuple(model.input_shape[1:])
-    lines.append(f"        keras.Input({shape!r}),")
+    lines = [
+        "import keras",
+        "from keras import layers",
+        "",
+        "model = keras.Sequential(",
+        "    [",
+        f"        keras.Input({shape!r}),",
+    ]
     for layer in model.layers:
         config = layer.get_config()
         cls = getattr(spec, type(layer).__name__)
-        defaults = dict(cls.arguments)
-        args = []
-        for key, default in defaults.items():
-            if key not in config or config[key] is None:
-                continue
-            value = config[key]
-            same = _value(value) == _value(default) or (
-                isinstance(value, (list, tuple)) and len(set(value)) == 1 and value[0] == default
-            )
-            if default is not None and same:
-                continue
-            args.append(f"{key}={_value(value)}")
-        args.append(f"name={layer.name!r}")
+        required = cls._required()
+        default = type(layer)(**{key: config[key] for key in required}).get_config()
+        args = [_value(config[key]) for key in required]
+        args += [
+            f"{key}={_value(config[key])}"
+            for key in cls.arguments
+            if key not in required and key in config and config[key] != default.get(key)
+        ]
+        args.append(f"name={_value(layer.name)}")
         lines.append(f"        layers.{type(layer).__name__}({', '.join(args)}),")
-    lines += ["    ],", f"    name={model.name!r},", ")", ""]
+    lines += ["    ],", f"    name={_value(model.name)},", ")", ""]
     return "\n".join(lines)
 
 

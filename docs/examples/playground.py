@@ -130,8 +130,7 @@ def editor(code: str) -> str:
 <label for="playground-counts">Your hand count (optional)</label>
 <input id="playground-counts" type="text" inputmode="numeric" autocomplete="off"
   placeholder="e.g. 288, 540988, 541988">
-<label for="playground-mode" class="md-visually-hidden">The numbers are</label>
-<select id="playground-mode">
+<select id="playground-mode" aria-label="How the numbers are written">
 <option value="running">running totals</option>
 <option value="per_layer">one count per layer</option>
 </select>

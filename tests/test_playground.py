@@ -26,7 +26,8 @@ from test_site import ARTIFACTS, VIEWPORTS, Visit, base_url, browser  # noqa: F4
 from cnnexplain._playground import run
 
 playground = load_example("playground")
-READY = "document.getElementById('playground-status').dataset.state !== 'loading'"
+READY = "['ready', 'failed'].includes(document.getElementById('playground-status').dataset.state)"
+STATE = "document.getElementById('playground-status').dataset.state"
 DONE = "(n) => document.getElementById('playground-output').dataset.run === String(n)"
 ANSWER = "document.getElementById('playground-output').playgroundAnswer"
 SCROLLS = "document.documentElement.scrollWidth > window.innerWidth + 1"
@@ -59,7 +60,12 @@ def loaded(browser: Browser, base_url: str) -> Iterator[Playground]:  # noqa: F8
     ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
     page = ctx.new_page()
     visit = Visit(page, base_url)
-    page.goto(base_url + "playground/")
+    python: list[str] = []
+    page.on("request", lambda r: python.append(r.url) if "/pyodide/" in r.url else None)
+    page.goto(base_url + "playground/", wait_until="networkidle")
+    assert page.evaluate(STATE) == "idle"
+    assert python == [], "Python must not load before the reader uses the form"
+    page.focus("#playground-code")  # the first use of the form starts Python
     page.wait_for_function(READY, timeout=90_000)
     yield Playground(page, visit)
     ctx.close()

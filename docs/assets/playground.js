@@ -1,6 +1,8 @@
 // The playground page: the editor, the hand count, the Explain button and the
 // URL fragment (#code=...&counts=...&mode=per_layer). Python runs in
 // playground-worker.js; this file only moves text between the page and it.
+// Python starts when the reader first uses the form (or opens a link with code
+// in its fragment), so a reader who only reads downloads none of it.
 const code = document.getElementById("playground-code");
 const counts = document.getElementById("playground-counts");
 const mode = document.getElementById("playground-mode");
@@ -8,7 +10,8 @@ const button = document.getElementById("playground-run");
 const status = document.getElementById("playground-status");
 const output = document.getElementById("playground-output");
 
-const timings = { ready: null, runs: [] };
+const form = document.querySelector(".playground");
+const timings = { started: null, ready: null, runs: [] };
 window.playgroundTimings = timings;
 
 let worker = null;
@@ -60,7 +63,17 @@ function show(answer) {
   output.playgroundAnswer = answer;
 }
 
+function startPython() {
+  if (worker) return;
+  timings.started = performance.now();
+  setStatus("Starting Python in your browser…", "loading");
+  worker = new Worker(new URL("./playground-worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = onMessage;
+  worker.onerror = (event) => setStatus(`The playground could not start Python: ${event.message}`, "failed");
+}
+
 function explain() {
+  startPython();
   writeFragment();
   lastId += 1;
   pending = { id: lastId, t0: performance.now() };
@@ -76,7 +89,8 @@ function onMessage(event) {
   } else if (message.type === "ready") {
     timings.ready = performance.now();
     timings.worker = message.stages;
-    setStatus(`Ready: Python runs in your browser (started in ${(timings.ready / 1000).toFixed(1)} s).`, "ready");
+    const seconds = ((timings.ready - timings.started) / 1000).toFixed(1);
+    setStatus(`Ready: Python runs in your browser (started in ${seconds} s).`, "ready");
   } else if (message.type === "failed") {
     setStatus(`The playground could not start Python: ${message.text}`, "failed");
   } else if (message.type === "result" && pending && message.id === pending.id) {
@@ -91,9 +105,8 @@ function onMessage(event) {
 }
 
 function start() {
-  worker = new Worker(new URL("./playground-worker.js", import.meta.url), { type: "module" });
-  worker.onmessage = onMessage;
-  worker.onerror = (event) => setStatus(`The playground could not start Python: ${event.message}`, "failed");
+  form.addEventListener("focusin", startPython);
+  form.addEventListener("pointerenter", startPython);
   button.addEventListener("click", explain);
   code.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {

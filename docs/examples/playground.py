@@ -136,7 +136,8 @@ def editor(code: str) -> str:
 </select>
 <button id="playground-run" type="button" class="md-button md-button--primary">Explain</button>
 </div>
-<p id="playground-status" data-state="loading" aria-live="polite">Python loads in your browser…</p>
+<p id="playground-status" data-state="idle" aria-live="polite">Python starts in your browser
+when you first use the editor or press Explain.</p>
 <noscript><p>The playground runs Python in your browser: it needs JavaScript.</p></noscript>
 <div id="playground-output" aria-live="polite"></div>
 </div>

@@ -42,6 +42,11 @@ def check_pyodide() -> str:
     wanted = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"][
         "pyodide"
     ]
+    if not PYODIDE.is_dir():
+        raise MissingPyodideError(
+            f"The playground page needs Pyodide {wanted} from npm, but node_modules/pyodide "
+            f"is missing: run `npm ci` in {ROOT} first."
+        )
     missing = [name for name in PYODIDE_FILES if not (PYODIDE / name).is_file()]
     if missing:
         raise MissingPyodideError(

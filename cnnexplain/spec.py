@@ -257,8 +257,15 @@ class Layer:
             required.append(key)
         return required
 
-    def __call__(self, inputs: Tensor | Sequence[Tensor]) -> Tensor:
-        """Call the layer on spec tensors (functional form)."""
+    def __call__(
+        self, inputs: Tensor | Sequence[Tensor], *, training: Any = None, mask: Any = None
+    ) -> Tensor:
+        """Call the layer on spec tensors (functional form).
+
+        ``training`` and ``mask`` are accepted as Keras takes them; neither changes a
+        count or a shape.
+        """
+        del training, mask
         tensors = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not tensors or not all(isinstance(t, Tensor) for t in tensors):
             raise SpecError(

@@ -14,9 +14,13 @@ const form = document.querySelector(".playground");
 const timings = { started: null, ready: null, runs: [] };
 window.playgroundTimings = timings;
 
+const RUN_LIMIT_MS = 15000; // a run still going after this is stopped (a loop that never ends)
+
 let worker = null;
+let ready = false;
 let lastId = 0;
 let pending = null;
+let watchdog = null;
 
 function readFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -72,14 +76,34 @@ function startPython() {
   worker.onerror = (event) => setStatus(`The playground could not start Python: ${event.message}`, "failed");
 }
 
+function watch() {
+  clearTimeout(watchdog);
+  if (!pending || !ready) return;
+  watchdog = setTimeout(() => {
+    worker.terminate();
+    worker = null;
+    ready = false;
+    pending = null;
+    show({
+      ok: false,
+      error: `The code was still running after ${RUN_LIMIT_MS / 1000} s, so Python was stopped; it starts again on the next run.`,
+      line: null,
+    });
+    output.dataset.state = "done";
+    output.dataset.run = String(lastId);
+    setStatus("Stopped.", "idle");
+  }, RUN_LIMIT_MS);
+}
+
 function explain() {
   startPython();
   writeFragment();
   lastId += 1;
   pending = { id: lastId, t0: performance.now() };
   output.dataset.state = "running";
-  if (timings.ready !== null) setStatus("Explaining…", "running");
+  if (ready) setStatus("Explaining…", "running");
   worker.postMessage({ id: lastId, code: code.value, counts: counts.value, mode: mode.value });
+  watch();
 }
 
 function onMessage(event) {
@@ -87,6 +111,8 @@ function onMessage(event) {
   if (message.type === "progress") {
     setStatus(message.text, "loading");
   } else if (message.type === "ready") {
+    ready = true;
+    watch();
     timings.ready = performance.now();
     timings.worker = message.stages;
     const seconds = ((timings.ready - timings.started) / 1000).toFixed(1);
@@ -94,6 +120,7 @@ function onMessage(event) {
   } else if (message.type === "failed") {
     setStatus(`The playground could not start Python: ${message.text}`, "failed");
   } else if (message.type === "result" && pending && message.id === pending.id) {
+    clearTimeout(watchdog);
     show(message.answer);
     const ms = performance.now() - pending.t0;
     timings.runs.push({ ms, python: message.ms });

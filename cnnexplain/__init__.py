@@ -21,7 +21,7 @@ from cnnexplain._errors import (
 )
 from cnnexplain._explain import explain
 from cnnexplain._formula import Formula
-from cnnexplain._keras_front import KerasNote
+from cnnexplain._keras_calls import KerasNote
 
 __version__ = "0.1.0"
 

@@ -18,7 +18,7 @@ from cnnexplain import _keras_front as front
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._diagnose import Diagnosis, diagnose
 from cnnexplain._errors import CnnexplainError, CodeError
-from cnnexplain._keras_front import FILENAME, KerasNote
+from cnnexplain._keras_calls import FILENAME, KerasNote
 
 __all__ = ["CodeResult", "explain_code"]
 

@@ -5,251 +5,38 @@ under ``tensorflow.keras`` are plain module objects built here, handed to the
 user's code by a scoped ``__import__`` (the real ``sys.modules`` is never touched).
 Layers *are* spec's layer classes; models are spec models with Keras's training
 methods added (``summary``, ``count_params``, ``compile``, ``fit``...), which run
-nothing: each checks its arguments as Keras 3 does and records what Keras would
-reject or warn about, with Keras's own message, as a `KerasNote`.
+nothing: each checks its arguments as Keras 3 does (`cnnexplain._keras_calls`) and
+records what Keras would reject or warn about, with Keras's own message, as a
+`KerasNote`.
 
 What cannot be modeled raises `CodeError` (the caller adds the user's line).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import difflib
-import io
-import re
-import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from cnnexplain import _keras_calls as calls
 from cnnexplain import spec
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._errors import CodeError
+from cnnexplain._keras_calls import FILENAME, KerasNote, Session, active, user_line
 
-__all__ = ["FILENAME", "KerasNote", "Session", "active", "build_tree", "import_hook", "user_line"]
-
-FILENAME = "<your code>"
-"""The file name the user's code is compiled under: its frames are found by it."""
-
-NoteKind = Literal["error", "warning", "info"]
-
-
-@dataclass(frozen=True)
-class KerasNote:
-    """What Keras 3 would say at one line of the code, which `explain_code` runs past.
-
-    Attributes:
-        line: the line of the user's code (from 1).
-        kind: ``"error"`` (Keras 3 raises: the real run would stop here),
-            ``"warning"`` (Keras 3 warns and goes on) or ``"info"`` (accepted,
-            nothing run: ``fit()`` trains nothing here).
-        message: Keras's own message with its class, e.g. ``ValueError: Argument(s)
-            not recognized: {'lr': 0.01}``; for ``"info"``, what was not run.
-
-    Examples:
-        >>> from cnnexplain import KerasNote
-        >>> print(KerasNote(6, "error", "ValueError: Argument(s) not recognized: {'lr': 0.01}"))
-        Line 6: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': 0.01}
-    """
-
-    line: int
-    kind: NoteKind
-    message: str
-
-    def __str__(self) -> str:
-        lead = {"error": "Keras 3 stops here", "warning": "Keras 3 warns", "info": "not run"}
-        return f"Line {self.line}: {lead[self.kind]}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The note as JSON-ready data."""
-        return {"line": self.line, "kind": self.kind, "message": self.message}
-
-
-@dataclass
-class Session:
-    """One run of user code: the models it builds, what it prints, what Keras would say."""
-
-    models: list[tuple[int, spec.Model]] = field(default_factory=list)
-    notes: list[KerasNote] = field(default_factory=list)
-    out: io.StringIO = field(default_factory=io.StringIO)
-
-    def note(self, kind: NoteKind, message: str) -> None:
-        self.notes.append(KerasNote(user_line(), kind, message))
-
-    def write(self, text: str) -> None:
-        self.out.write(text)
-
-
-_SESSION: contextvars.ContextVar[Session] = contextvars.ContextVar("cnnexplain_code_session")
-
-
-def _session() -> Session:
-    return _SESSION.get()
-
-
-def user_line() -> int:
-    """The line of the user's code being run (the innermost frame compiled from it)."""
-    frame = sys._getframe(1)  # noqa: SLF001 - the only way to find the caller's line
-    while frame is not None:
-        if frame.f_code.co_filename == FILENAME:
-            return frame.f_lineno
-        frame = frame.f_back  # type: ignore[assignment]
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# Calls checked as Python (and so Keras) checks them
-
-
-def _check_call(
-    qualname: str, params: Sequence[str], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> str | None:
-    """Python's TypeError message for calling Keras's ``qualname(self, *params)`` so, or None."""
-    source = f"def f(self, {', '.join(f'{p}=None' for p in params)}): pass"
-    namespace: dict[str, Any] = {}
-    exec(source, namespace)  # noqa: S102 - a signature built from our own names
-    stub = namespace["f"]
-    stub.__qualname__ = qualname
-    try:
-        stub(None, *args, **kwargs)
-    except TypeError as err:
-        message = re.sub(r"^\w+\(\)", f"{qualname}()", str(err))
-        # Python 3.14 adds ". Did you mean 'metrics'?": Keras's message as 3.10-3.13 print it.
-        return "TypeError: " + re.sub(r"\. Did you mean .*\?$", "", message)
-    return None
-
-
-# Keras 3.15's signatures (tests/test_code.py compares them with Keras's own).
-COMPILE = (
-    "optimizer",
-    "loss",
-    "loss_weights",
-    "metrics",
-    "weighted_metrics",
-    "run_eagerly",
-    "steps_per_execution",
-    "jit_compile",
-    "auto_scale_loss",
-)
-FIT = (
-    "x",
-    "y",
-    "batch_size",
-    "epochs",
-    "verbose",
-    "callbacks",
-    "validation_split",
-    "validation_data",
-    "shuffle",
-    "class_weight",
-    "sample_weight",
-    "initial_epoch",
-    "steps_per_epoch",
-    "validation_steps",
-    "validation_batch_size",
-    "validation_freq",
-)
-PREDICT = ("x", "batch_size", "verbose", "steps", "callbacks")
-SUMMARY = (
-    "line_length",
-    "positions",
-    "print_fn",
-    "expand_nested",
-    "show_trainable",
-    "layer_range",
-)
-_OPTIMIZER_BASE = (
-    "weight_decay",
-    "clipnorm",
-    "clipvalue",
-    "global_clipnorm",
-    "use_ema",
-    "ema_momentum",
-    "ema_overwrite_frequency",
-    "loss_scale_factor",
-    "gradient_accumulation_steps",
-    "name",
-)
-OPTIMIZERS: dict[str, tuple[str, ...]] = {
-    "SGD": ("learning_rate", "momentum", "nesterov"),
-    "Adam": ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"),
-    "RMSprop": ("learning_rate", "rho", "momentum", "epsilon", "centered"),
-    "Adagrad": ("learning_rate", "initial_accumulator_value", "epsilon"),
-    "Adadelta": ("learning_rate", "rho", "epsilon"),
-    "Adamax": ("learning_rate", "beta_1", "beta_2", "epsilon"),
-    "Nadam": ("learning_rate", "beta_1", "beta_2", "epsilon"),
-    "AdamW": ("learning_rate", "weight_decay", "beta_1", "beta_2", "epsilon", "amsgrad"),
-    "Ftrl": (
-        "learning_rate",
-        "learning_rate_power",
-        "initial_accumulator_value",
-        "l1_regularization_strength",
-        "l2_regularization_strength",
-        "l2_shrinkage_regularization_strength",
-        "beta",
-    ),
-    "Lion": ("learning_rate", "beta_1", "beta_2"),
-    "Adafactor": (
-        "learning_rate",
-        "beta_2_decay",
-        "epsilon_1",
-        "epsilon_2",
-        "clip_threshold",
-        "relative_step",
-    ),
-}
-"""Each optimizer's own arguments, before those every optimizer takes."""
-# keras.optimizers.get() reads these names, any case (Keras's ALL_OBJECTS_DICT).
-_OPTIMIZER_NAMES = frozenset(
-    {n.lower() for n in OPTIMIZERS}
-    | {"optimizer", "muon", "multioptimizer", "optimizermap", "lossscaleoptimizer"}
-    | {"schedulefreeadamw"}
-)
-
-
-class Optimizer:
-    """A Keras optimizer's arguments, checked as Keras 3 checks them; nothing is trained."""
-
-    params: tuple[str, ...] = ()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        names = (*self.params, *(p for p in _OPTIMIZER_BASE if p not in self.params))
-        given = dict(zip(names, args, strict=False))
-        problem = _check_call(f"{type(self).__name__}.__init__", names, args, {})
-        if problem:
-            _session().note("error", problem)
-        unknown = {}
-        for key, value in kwargs.items():
-            if key in names:
-                given[key] = value
-            elif key == "decay":
-                if value is not None:
-                    _session().note(
-                        "warning",
-                        "UserWarning: Argument `decay` is no longer supported and will be ignored.",
-                    )
-            else:
-                unknown[key] = value
-        if unknown:
-            _session().note("error", f"ValueError: Argument(s) not recognized: {unknown}")
-        self.config = given
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} optimizer (not run)>"
-
-
-def _optimizer(name: str) -> type[Optimizer]:
-    return type(name, (Optimizer,), {"params": OPTIMIZERS[name], "__module__": "keras.optimizers"})
-
-
-def _check_optimizer(identifier: Any) -> None:
-    if isinstance(identifier, str) and identifier.lower() not in _OPTIMIZER_NAMES:
-        _session().note(
-            "error", f"ValueError: Could not interpret optimizer identifier: {identifier}"
-        )
-
+__all__ = [
+    "FILENAME",
+    "KerasNote",
+    "Model",
+    "Sequential",
+    "Session",
+    "active",
+    "build_tree",
+    "import_hook",
+    "layer_names",
+    "user_line",
+]
 
 # ---------------------------------------------------------------------------
 # Models
@@ -265,11 +52,11 @@ class _Trainer:
 
     def _register(self) -> None:
         if isinstance(self, spec.Model):
-            _session().models.append((user_line(), self))
+            calls.session().models.append((calls.user_line(), self))
 
     def summary(self, *args: Any, **kwargs: Any) -> None:
         """Print cnnexplain's table: Keras's summary with formulas and shape arithmetic."""
-        problem = _check_call("Model.summary", SUMMARY, args, kwargs)
+        problem = calls.check_call("Model.summary", calls.SUMMARY, args, kwargs)
         if problem:
             raise CodeError(problem)
         text = self._explained().to_text()
@@ -277,7 +64,7 @@ class _Trainer:
         if print_fn is not None:
             print_fn(text)
         else:
-            _session().write(text + "\n")
+            calls.session().write(text + "\n")
 
     def count_params(self) -> int:
         """The model's parameters, as Keras counts them."""
@@ -297,41 +84,41 @@ class _Trainer:
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Check the arguments as Keras 3's ``compile()`` does; nothing is compiled."""
-        problem = _check_call("Trainer.compile", COMPILE, args, kwargs)
+        problem = calls.check_call("Trainer.compile", calls.COMPILE, args, kwargs)
         if problem:
-            _session().note("error", problem)
+            calls.session().note("error", problem)
             return
-        optimizer = dict(zip(COMPILE, args, strict=False)).get("optimizer")
-        _check_optimizer(kwargs.get("optimizer", optimizer))
+        optimizer = dict(zip(calls.COMPILE, args, strict=False)).get("optimizer")
+        calls.check_optimizer(kwargs.get("optimizer", optimizer))
 
     def _not_run(self, qualname: str, params: Sequence[str], args: Any, kwargs: Any) -> None:
-        problem = _check_call(qualname, params, args, kwargs)
+        problem = calls.check_call(qualname, params, args, kwargs)
         if problem:
-            _session().note("error", problem)
+            calls.session().note("error", problem)
         else:
             method = qualname.rsplit(".", 1)[-1]
-            _session().note("info", f"{method}() accepted; cnnexplain counts without training")
+            calls.session().note("info", f"{method}() accepted; cnnexplain counts without training")
 
     def fit(self, *args: Any, **kwargs: Any) -> NotTrained:
         """Check the arguments as Keras 3's ``fit()`` does; nothing is trained."""
-        self._not_run("TensorFlowTrainer.fit", FIT, args, kwargs)
+        self._not_run("TensorFlowTrainer.fit", calls.FIT, args, kwargs)
         return NotTrained("fit")
 
     def evaluate(self, *args: Any, **kwargs: Any) -> NotTrained:
         """Accepted (Keras's ``evaluate()`` takes any keyword); nothing is evaluated."""
         del args, kwargs
-        _session().note("info", "evaluate() accepted; cnnexplain counts without training")
+        calls.session().note("info", "evaluate() accepted; cnnexplain counts without training")
         return NotTrained("evaluate")
 
     def predict(self, *args: Any, **kwargs: Any) -> NotTrained:
         """Check the arguments as Keras 3's ``predict()`` does; nothing is predicted."""
-        self._not_run("TensorFlowTrainer.predict", PREDICT, args, kwargs)
+        self._not_run("TensorFlowTrainer.predict", calls.PREDICT, args, kwargs)
         return NotTrained("predict")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Accepted; nothing is saved."""
         del args, kwargs
-        _session().note("info", "save() accepted; nothing is written")
+        calls.session().note("info", "save() accepted; nothing is written")
 
 
 class NotTrained:
@@ -363,7 +150,7 @@ class Sequential(_Trainer, spec.Sequential):
         """Add a layer on top (``rebuild`` accepted, as in Keras)."""
         del rebuild
         if not self.layers and isinstance(layer, spec.Layer) and layer.input_shape_arg is not None:
-            _session().note("warning", INPUT_SHAPE_WARNING)
+            calls.session().note("warning", calls.INPUT_SHAPE_WARNING)
         super().add(layer)
 
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
@@ -372,13 +159,6 @@ class Sequential(_Trainer, spec.Sequential):
             raise CodeError("build() needs the input shape, e.g. build((None, 28, 28, 1))")
         if not (self.layers and isinstance(self.layers[0], spec.InputLayer)):
             self.layers.insert(0, spec.Input(tuple(input_shape)[1:]).layer)
-
-
-INPUT_SHAPE_WARNING = (
-    "UserWarning: Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
-    "Sequential models, prefer using an `Input(shape)` object as the first layer in the "
-    "model instead."
-)
 
 
 class Model(_Trainer, spec.Model):
@@ -546,8 +326,8 @@ _INERT: tuple[str, ...] = (
 def build_tree() -> dict[str, types.ModuleType]:
     """``keras.*`` and ``tensorflow.keras.*``, as fresh module objects."""
     layers = layer_names()
-    optimizers: dict[str, Any] = {name: _optimizer(name) for name in OPTIMIZERS}
-    optimizers["Optimizer"] = Optimizer
+    optimizers: dict[str, Any] = {name: calls.optimizer_class(name) for name in calls.OPTIMIZERS}
+    optimizers["Optimizer"] = calls.Optimizer
     optimizers["get"] = _optimizer_get
     tree: dict[str, types.ModuleType] = {}
     for root in ("keras", "tensorflow.keras"):
@@ -574,7 +354,7 @@ def build_tree() -> dict[str, types.ModuleType]:
 
 
 def _optimizer_get(identifier: Any) -> Any:
-    _check_optimizer(identifier)
+    calls.check_optimizer(identifier)
     return identifier
 
 
@@ -601,13 +381,3 @@ def import_hook(
         return real_import(name, globals, locals, fromlist, level)
 
     return hooked
-
-
-@contextlib.contextmanager
-def active(session: Session) -> Iterator[Session]:
-    """Make ``session`` the one the fake Keras records into, for the ``with`` block."""
-    token = _SESSION.set(session)
-    try:
-        yield session
-    finally:
-        _SESSION.reset(token)

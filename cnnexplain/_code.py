@@ -186,11 +186,11 @@ def explain_code(
         Line 7: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': 0.01}
         >>> result.diagnosis.findings[0].kind.value
         'missing_bias'
-        >>> cnnexplain.explain_code("import keras\\nkeras.layers.Conv2d(8, 3)")
+        >>> cnnexplain.explain_code("import keras\nkeras.layers.Conv2d(8, 3)")
+        ... # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        cnnexplain.CodeError: Line 2: keras.layers has no layer 'Conv2d' that cnnexplain can \
-model; did you mean Conv2D?
+        cnnexplain.CodeError: Line 2: keras.layers has no layer 'Conv2d' ...; did you mean Conv2D?
     """
     lines = source.splitlines()
     try:

@@ -7,6 +7,7 @@ needs for the posted code), and Keras's own messages for what it rejects.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 import warnings
 from typing import Any
@@ -279,3 +280,15 @@ def test_optimizer_strings_and_decay() -> None:
         (3, "error", "ValueError: Could not interpret optimizer identifier: adamm"),
         (4, "warning", "UserWarning: Argument `decay` is no longer supported and will be ignored."),
     ]
+
+
+def test_mathml_reads_as_the_text_formula(
+    posted: cnnexplain.CodeResult, corrected: cnnexplain.CodeResult
+) -> None:
+    """Stripped of its tags, the MathML is the compact text formula (spaces aside)."""
+    formulas = [b.formula for r in (posted, corrected) for b in r.models]
+    formulas += [row.formula for r in (posted, corrected) for row in r.breakdown.rows]
+    for f in formulas:
+        assert re.sub(r"<[^>]+>", "", f.mathml(compact=True)) == f.text(compact=True).replace(
+            " ", ""
+        )

@@ -286,7 +286,7 @@ def test_mathml_reads_as_the_text_formula(
     posted: cnnexplain.CodeResult, corrected: cnnexplain.CodeResult
 ) -> None:
     """Stripped of its tags, the MathML is the compact text formula (spaces aside)."""
-    formulas = [b.formula for r in (posted, corrected) for b in r.models]
+    formulas: list[cnnexplain.Formula] = [b.formula for r in (posted, corrected) for b in r.models]
     formulas += [row.formula for r in (posted, corrected) for row in r.breakdown.rows]
     for f in formulas:
         assert re.sub(r"<[^>]+>", "", f.mathml(compact=True)) == f.text(compact=True).replace(

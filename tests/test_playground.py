@@ -36,9 +36,10 @@ SCROLLS = "document.documentElement.scrollWidth > window.innerWidth + 1"
 class Playground:
     """The page, loaded once; `explain` fills the fields, presses the button, returns the answer."""
 
-    def __init__(self, page: Page, visit: Visit) -> None:
+    def __init__(self, page: Page, visit: Visit, requests: list[str]) -> None:
         self.page = page
         self.visit = visit
+        self.requests = requests  # every URL the page and its worker asked for
         self.runs = 0
 
     def explain(self, code: str | None, counts: str = "", mode: str = "running") -> Any:
@@ -60,22 +61,27 @@ def loaded(browser: Browser, base_url: str) -> Iterator[Playground]:  # noqa: F8
     ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
     page = ctx.new_page()
     visit = Visit(page, base_url)
-    python: list[str] = []
-    page.on("request", lambda r: python.append(r.url) if "/pyodide/" in r.url else None)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
     page.goto(base_url + "playground/", wait_until="networkidle")
     assert page.evaluate(STATE) == "idle"
-    assert python == [], "Python must not load before the reader uses the form"
+    assert not [u for u in requests if "/pyodide/" in u], "Python loads before the form is used"
     page.focus("#playground-code")  # the first use of the form starts Python
     page.wait_for_function(READY, timeout=90_000)
-    yield Playground(page, visit)
+    yield Playground(page, visit, requests)
     ctx.close()
 
 
-def test_ready_and_preloaded_with_the_posted_code(loaded: Playground) -> None:
+def test_ready_and_preloaded_with_the_posted_code(
+    loaded: Playground,
+    base_url: str,  # noqa: F811 - the fixture
+) -> None:
     page = loaded.page
     assert page.get_attribute("#playground-status", "data-state") == "ready"
     assert page.input_value("#playground-code") == playground.posted_source()
-    assert loaded.visit.problems == []
+    served = {u.removeprefix(base_url) for u in loaded.requests if u.startswith(base_url)}
+    assert {"assets/pyodide/pyodide.asm.wasm", "assets/cnnexplain.whl"} <= served
+    assert loaded.visit.problems == []  # no request to any other host, no console error
 
 
 def test_posted_code_as_posted(loaded: Playground) -> None:

@@ -198,8 +198,9 @@ def test_keras2_tf_function_without_rule_is_one_true_sentence(tmp_path: Path) ->
     with pytest.raises(ModelFileError) as error:
         explain(path)
     assert str(error.value) == (
-        f"In '{path}': Layer 'out' (Dense) takes the output of layer 'tf.nn.gelu' (TFOpLambda), "
-        "whose shape is unknown: no rule for TFOpLambda gives it, and the file does not record it."
+        f"Cannot read '{path}': layer 'tf.nn.gelu' (TFOpLambda, calling tf.nn.gelu) has no rule "
+        "in cnnexplain, and a file written by Keras 2.15.0 records no output shapes, so its "
+        "output shape, which layer 'out' needs, is unknown."
     )
 
 
@@ -216,7 +217,8 @@ def test_keras3_file_without_a_recorded_shape_gives_no_keras3_advice(
     with pytest.raises(ModelFileError) as error:
         explain(broken)
     message = str(error.value)
-    assert "whose shape is unknown: no rule for Lambda gives it, and the file does not" in message
+    assert "layer 'double' (Lambda) has no rule in cnnexplain" in message
+    assert "the file does not record its output shape, which layer 'scale' needs" in message
     assert "Keras 3" not in message
 
 

@@ -353,7 +353,16 @@ def explain_keras(model: Any, *, verify: bool = True, expand: bool = False) -> B
     if kind == "Subclassed":
         breakdown = _subclassed(model, expand=expand)
     else:
-        graph = _Live().graph(model)
+        try:
+            graph = _Live().graph(model)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+            if isinstance(err, SpecError):
+                raise
+            raise SpecError(
+                f"Model '{model.name}' ({type(model).__name__}): cnnexplain cannot read its "
+                f"graph from Keras ({type(err).__name__}: {err}); please report it with the "
+                "code that builds the model."
+            ) from err
         breakdown = explain_graph(
             graph,
             expand=expand,

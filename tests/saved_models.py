@@ -35,7 +35,11 @@ def build_nested(keras: Any) -> Any:
     z = layers.Dense(8, name="frozen", trainable=False)(x)
     added = layers.Add(name="add")([y, z])
     inner = keras.Sequential(
-        [keras.Input((8,)), layers.Dense(4, name="inner_dense"), layers.BatchNormalization()],
+        [
+            keras.Input((8,)),
+            layers.Dense(4, name="inner_dense"),
+            layers.BatchNormalization(name="inner_bn"),
+        ],
         name="inner",
     )
     return keras.Model(x, inner(added), name="nested")

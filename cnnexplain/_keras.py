@@ -83,6 +83,13 @@ def _outputs(layer: Any, call: int = 0) -> tuple[Shape, ...] | None:
 
 
 def _weights(layer: Any) -> tuple[Weight, ...]:
+    if not _sublayers(layer):  # its own variables only: no need to walk the tracker
+        trainable = bool(layer.trainable)
+        own = [*layer._trainable_variables, *layer._non_trainable_variables]  # noqa: SLF001
+        return tuple(
+            Weight(str(w.name), _shape(w.shape), trainable and bool(w.trainable))  # type: ignore[arg-type]
+            for w in _unique(own)
+        )
     trainable_ids = {id(w) for w in layer.trainable_weights}
     return tuple(
         Weight(str(w.name), _shape(w.shape), id(w) in trainable_ids)  # type: ignore[arg-type]
@@ -258,9 +265,10 @@ class _Live:
     def measure(self, layer: Any, outputs: dict[int, tuple[Shape, ...]]) -> Measured:
         kind = type(layer).__name__
         parts = None
-        if find_rule(kind) is None or _sublayers(layer):  # a wrapper may wrap a custom layer
+        ruled = find_rule(kind) is not None
+        if not ruled or _sublayers(layer):  # a wrapper may wrap a custom layer
             parts = self.parts(layer, set(), trainable=bool(layer.trainable))
-        return Measured(_SOURCE, _weights(layer), outputs, parts, _base(layer))
+        return Measured(_SOURCE, _weights(layer), outputs, parts, None if ruled else _base(layer))
 
     def parts(self, layer: Any, seen: set[int], *, trainable: bool) -> tuple[Part, ...]:
         """A layer's own weights, then a part per tracked sublayer (each weight once)."""

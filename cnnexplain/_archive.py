@@ -40,7 +40,7 @@ from typing import IO, Any
 from cnnexplain._errors import ModelFileError
 from cnnexplain._graph import MODEL_CLASSES, is_model_config
 from cnnexplain._hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
-from cnnexplain._keras_config import is_functional, normalise, tf_function
+from cnnexplain._keras_config import normalise, tf_function
 
 __all__ = [
     "CONFIG_LIMIT",
@@ -325,7 +325,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
         config = top.get("config")
     if not isinstance(class_name, str):
         raise _fail(path, member, "'class_name' must name the model's class", class_name)
-    if class_name not in MODEL_CLASSES and not is_functional(class_name, config):
+    if not is_model_config(class_name, config):
         module = top.get("module")
         where = f" (module {module})" if isinstance(module, str) else ""
         raise _error(

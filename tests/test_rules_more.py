@@ -626,12 +626,16 @@ def test_keyword_tensors(keras: Any) -> None:
     assert b.rows[2].output_shape == (None, 6, 4)
 
 
-def test_wrapped_layer_without_rule_is_flagged(keras: Any) -> None:
+def test_wrapped_layer_without_rule_is_explained_from_its_parts(keras: Any) -> None:
     x = keras.Input((5, 4))
-    y = keras.layers.TimeDistributed(keras.layers.Lambda(lambda t: t * 2), name="td")(x)
+    inner = keras.layers.Lambda(lambda t: t * 2, name="double")
+    y = keras.layers.TimeDistributed(inner, name="td")(x)
     b = explain(keras.Model(x, y))
-    (row,) = b.unexplained
-    assert row.note.startswith("no rule for TimeDistributed(Lambda)")
+    assert b.unexplained == []  # the Lambda holds no weight: nothing is left unaccounted for
+    (row,) = b.rows
+    assert (row.params, row.output_shape) == (0, (None, 5, 4))
+    assert [child.name for child in row.children] == ["double"]
+    assert row.note.startswith("no rule for TimeDistributed(Lambda): explained from its parts")
 
 
 # --- Errors and documentation ---------------------------------------------------------------

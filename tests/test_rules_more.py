@@ -625,12 +625,16 @@ def test_keyword_tensors(keras: Any) -> None:
     assert b.rows[2].output_shape == (None, 6, 4)
 
 
-def test_wrapped_layer_without_rule_is_flagged(keras: Any) -> None:
+def test_wrapped_layer_without_rule_is_explained_from_its_parts(keras: Any) -> None:
     x = keras.Input((5, 4))
     y = keras.layers.TimeDistributed(keras.layers.Lambda(lambda t: t * 2), name="td")(x)
     b = explain(keras.Model(x, y))
-    (row,) = b.unexplained
-    assert row.note.startswith("no rule for TimeDistributed(Lambda)")
+    assert b.unexplained == []
+    (row,) = b.rows
+    assert row.note.startswith("no rule for TimeDistributed(Lambda): explained from its parts")
+    assert [(c.kind, c.params, c.note) for c in row.children] == [
+        ("Lambda", 0, "no rule for Lambda: it holds no weights")
+    ]
 
 
 # --- Errors and documentation ---------------------------------------------------------------

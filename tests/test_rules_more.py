@@ -634,8 +634,10 @@ def test_wrapped_layer_without_rule_is_explained_from_its_parts(keras: Any) -> N
     assert b.unexplained == []  # the Lambda holds no weight: nothing is left unaccounted for
     (row,) = b.rows
     assert (row.params, row.output_shape) == (0, (None, 5, 4))
-    assert [child.name for child in row.children] == ["double"]
     assert row.note.startswith("no rule for TimeDistributed(Lambda): explained from its parts")
+    assert [(c.name, c.kind, c.params, c.note) for c in row.children] == [
+        ("double", "Lambda", 0, "no rule for Lambda: it holds no weights")
+    ]
 
 
 # --- Errors and documentation ---------------------------------------------------------------

@@ -15,13 +15,15 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
 
-from cnnexplain._breakdown import Breakdown
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: --help imports nothing it does not print
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
+    from cnnexplain._breakdown import Breakdown
 
 __all__ = ["FORMATS", "get_parser", "main"]
 
@@ -130,6 +132,8 @@ def _unexplained_message(paths: list[tuple[str, str]]) -> str:
 def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, Any]) -> str:
     fmt = args.format
     if fmt == "json":
+        import json  # noqa: PLC0415
+
         data = breakdown.to_dict()
         if "costs" in extras:
             data["costs"] = extras["costs"].to_dict()

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+from cnnexplain import _publish
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import DiagnosisError
 
@@ -845,3 +846,6 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
     if sum(f.amount for f in findings) != diagnosis.gap:  # pragma: no cover - an invariant
         raise AssertionError(f"findings {findings} do not add up to the gap {diagnosis.gap}")
     return diagnosis
+
+
+_publish(globals())

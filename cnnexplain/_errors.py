@@ -15,6 +15,8 @@ its message is one sentence: what is wrong, where, what was expected, and
 
 from __future__ import annotations
 
+from cnnexplain import _publish
+
 __all__ = [
     "CnnexplainError",
     "DiagnosisError",
@@ -91,3 +93,6 @@ class ModelFileError(CnnexplainError, ValueError):
         super().__init__(message)
         self.path = path
         self.layer = layer
+
+
+_publish(globals())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from cnnexplain import _publish
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._errors import SpecError
 
@@ -70,3 +71,6 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
         ".keras file. "
         f"Received: model of type {type(model).__name__}."
     )
+
+
+_publish(globals())

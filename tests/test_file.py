@@ -16,7 +16,7 @@ from saved_models import APPLICATIONS, Saved, member_bytes, member_json, rewrite
 
 import cnnexplain
 from cnnexplain import ModelFileError, explain, spec
-from cnnexplain._file import _h5py_node, _member_stream, _read_tree, read_model_file
+from cnnexplain._archive import _h5py_node, _member_stream, _read_tree, read_model_file
 from cnnexplain._hdf5 import Corrupt, Unsupported, read_tree
 
 __all__ = ["saved"]  # the fixture, imported for pytest

@@ -13,8 +13,9 @@ busy machine slows both sides of a comparison alike):
    ResNet50, in one process, best of N (target: at most 0.5).
 
 Python runs as installed, with bytecode cached (``PYTHONDONTWRITEBYTECODE`` is
-dropped; each command runs once untimed first, which writes it). The model files are saved once into ``--keep``
-(default: a folder under the system's temporary directory) and reused.
+dropped; each command runs once untimed first, which writes it). The model files
+are saved once into ``--keep`` (default: a folder under the system's temporary
+directory) and reused.
 
 Run: ``.venv/bin/python benchmarks/bench_speed.py [--repeat N] [--keras-repeat N] [--keep DIR]``.
 """

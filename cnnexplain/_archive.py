@@ -61,6 +61,7 @@ _MAX_INT = 2**63
 _INT_DIGITS = 19
 _SHOWN = 60
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_OPTIMIZER = frozenset({"optimizer"})  # model.weights.h5's optimizer state: never read
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SEQUENTIAL = "Sequential"
 
@@ -501,7 +502,9 @@ def _read_tree(archive: Archive, stream: IO[bytes], member: str) -> Node:
     start = archive.stored_start(member)
     if start is not None and start + size <= os.fstat(stream.fileno()).st_size:
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return read_tree(lambda at, length: view[start + at : start + at + length], size)
+            return read_tree(
+                lambda at, length: view[start + at : start + at + length], size, _OPTIMIZER
+            )
     import zipfile  # noqa: PLC0415 - a compressed member, which zipfile reads
 
     try:
@@ -511,7 +514,7 @@ def _read_tree(archive: Archive, stream: IO[bytes], member: str) -> Node:
                 data.seek(offset)
                 return data.read(length)
 
-            return read_tree(read, size)
+            return read_tree(read, size, _OPTIMIZER)
     except zipfile.BadZipFile as err:
         raise DamagedZipError(str(err)) from err
 
@@ -539,13 +542,14 @@ def _weights(
 
     try:
         with _member_stream(archive, stream, member) as weights, h5py.File(weights, "r") as h5:
-            return _weight_group(_h5py_node(h5py, h5, 0)), ""
+            return _weight_group(_h5py_node(h5py, h5, 0, _OPTIMIZER)), ""
     except (OSError, KeyError, RuntimeError, ValueError, zipfile.BadZipFile, zlib.error) as err:
         reason = first if isinstance(first, Corrupt) else err  # the more specific of the two
         raise _error(path, f"{member} is corrupted ({reason}).") from err
 
 
-def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
+def _h5py_node(h5py: Any, group: Any, depth: int, skip: frozenset[str] = frozenset()) -> Node:
+    """A group as `cnnexplain._hdf5.read_tree` reads it, its subgroups in ``skip`` left out."""
     if depth > _MAX_DEPTH:
         raise ValueError(f"groups nest deeper than {_MAX_DEPTH} levels")
     node = Node()
@@ -556,6 +560,8 @@ def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
     recorded = node.attrs.get("name")
     node.name = recorded if isinstance(recorded, str) else None
     for key, item in group.items():
+        if key in skip:
+            continue
         if isinstance(item, h5py.Dataset):
             node.datasets[key] = tuple(int(d) for d in item.shape)
         elif isinstance(item, h5py.Group):

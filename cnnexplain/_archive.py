@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from cnnexplain._errors import ModelFileError
-from cnnexplain._graph import MODEL_CLASSES
+from cnnexplain._graph import MODEL_CLASSES, is_model_config
 from cnnexplain._hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
-from cnnexplain._keras_config import is_functional, normalise, tf_function
+from cnnexplain._keras_config import normalise
 from cnnexplain._zip import Archive, DamagedZipError, MemberReadError
 
 __all__ = [
@@ -111,33 +111,6 @@ class SavedModel:
     no_weights: str = ""
     warnings: tuple[str, ...] = ()
     weights_from: str = "model.weights.h5"
-
-
-def unknown_output(saved: SavedModel, entry: Mapping[str, Any], layer: str, needed_by: str) -> str:
-    """Why a layer without rule stops the breakdown: its output shape is nowhere in the file.
-
-    Advice only where it applies: a Keras 2 file records no output shapes, and Keras 3
-    records them when it saves the model again (not for a TFOpLambda, which it cannot load).
-    """
-    class_name = entry.get("class_name")
-    what = f"{class_name}, calling {tf_function(entry)}" if tf_function(entry) else class_name
-    head = f"layer '{layer}' ({what}) has no rule in cnnexplain"
-    version = saved.keras_version or ""
-    if version.startswith("2."):
-        advice = (
-            ""
-            if tf_function(entry)
-            else '; loading the model in Keras 3 and saving it with model.save("model.keras") '
-            "records them"
-        )
-        return (
-            f"{head}, and a file written by Keras {version} records no output shapes, so its "
-            f"output shape, which {needed_by} needs, is unknown{advice}."
-        )
-    return (
-        f"{head}, and the file does not record its output shape, which {needed_by} needs; "
-        "cnnexplain cannot go past it."
-    )
 
 
 def _error(path: str, message: str, layer: str | None = None) -> ModelFileError:
@@ -231,17 +204,21 @@ def _version_warning(path: str, version: object) -> tuple[str, ...]:
 
 
 def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
-    """Read a ``.keras`` archive or a JSON config file, without running anything in it.
+    """Read a model file without running anything in it.
+
+    A ``.keras`` archive, a JSON config, a legacy HDF5 file (`cnnexplain._h5model`)
+    or a tf.keras SavedModel directory (`cnnexplain._savedmodel`), told apart by
+    their content, not their name.
 
     Args:
-        path: the file.
+        path: the file or directory.
 
     Returns:
-        The `SavedModel`, with the weight shapes when the archive holds weights.
+        The `SavedModel`, with the weight shapes when the file holds weights.
 
     Raises:
-        ModelFileError: if the file is missing, not a zip nor JSON, truncated or
-            corrupted, lacks ``config.json``, or its config is too large or not a
+        ModelFileError: if the file is missing, not a zip, HDF5 nor JSON, truncated
+            or corrupted, lacks its config, or its config is too large or not a
             Sequential or Functional model.
     """
     name = os.fspath(path)
@@ -265,11 +242,12 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
     except OSError as err:
         raise _error(name, f"{err.strerror or err}.") from err
     if not data.strip():
-        raise _error(name, "the file is empty; expected a .keras archive or a JSON config.")
+        raise _error(name, "the file is empty; expected a .keras, .h5 or JSON model file.")
     if data.lstrip()[:1] != b"{":
         raise _error(
             name,
-            "it is neither a .keras archive (zip) nor a Keras model JSON config. "
+            "it is neither a .keras archive (zip), an HDF5 file (.h5) nor a Keras model JSON "
+            "config. "
             f"Received: first bytes {data[:8]!r}.",
         )
     top = _parse_json(data, name, "the file")
@@ -343,7 +321,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
         config = top.get("config")
     if not isinstance(class_name, str):
         raise _fail(path, member, "'class_name' must name the model's class", class_name)
-    if class_name not in MODEL_CLASSES and not is_functional(class_name, config):
+    if not is_model_config(class_name, config):
         module = top.get("module")
         where = f" (module {module})" if isinstance(module, str) else ""
         raise _error(
@@ -355,7 +333,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
         raise _fail(path, member, "'config' must be the model's config", config)
     class_name, config = normalise(class_name, config)
     _check_model(config, path, f"{member}, model '{config.get('name', class_name)}'", 0)
-    return class_name, config
+    return (class_name if class_name in MODEL_CLASSES else "Functional"), config
 
 
 # --- structure of a model config -------------------------------------------------------------
@@ -409,13 +387,23 @@ def _check_model(config: Mapping[str, Any], path: str, where: str, depth: int) -
     for key in ("input_layers", "output_layers"):
         value = config.get(key)
         if value:
-            refs = [value] if isinstance(value, list) and isinstance(value[0], str) else value
-            if not isinstance(refs, list):
-                raise _fail(path, where, f"'{key}' must be a list", value)
-            for ref in refs:
+            if not isinstance(value, (list, dict)):
+                raise _fail(path, where, f"'{key}' must be a list or a dict", value)
+            for ref in _io_refs(value):
                 _check_ref(ref, path, f"{where}, {key}")
     for i, entry in enumerate(layers):
         _check_entry(entry, path, f"{where}, layer {i}", depth)
+
+
+def _io_refs(value: Any) -> list[Any]:
+    """The references of ``input_layers``/``output_layers``: one, a list, or a dict of them."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _io_refs(v)]
+    if isinstance(value, list) and value and all(isinstance(v, (list, dict)) for v in value):
+        return [r for v in value for r in _io_refs(v)]
+    return [value] if isinstance(value, list) and value else []
 
 
 def _check_inbound(inbound: Any, path: str, where: str) -> None:
@@ -446,7 +434,7 @@ def _check_entry(entry: Any, path: str, where: str, depth: int) -> None:
     if not isinstance(build, (dict, type(None))):
         raise _fail(path, where, "'build_config' must be an object", build)
     _check_inbound(entry.get("inbound_nodes"), path, where)
-    if class_name in MODEL_CLASSES and config is not None:
+    if config is not None and is_model_config(class_name, config):
         name = config.get("name", class_name)
         _check_model(config, path, f"{where}, model '{name}'", depth + 1)
 

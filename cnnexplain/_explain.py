@@ -18,12 +18,15 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
     Args:
         model: a built Keras model (Sequential or Functional), a framework-free
             model from `cnnexplain.spec`, or the path (``str`` or `pathlib.Path`) of
-            a saved ``.keras`` file or Keras model JSON config, read without
-            TensorFlow and without running anything in it.
+            a saved model: a ``.keras`` file, a legacy ``.h5`` file
+            (``model.save("m.h5")``, Keras 2 or 3), a tf.keras SavedModel
+            directory or a Keras model JSON config, read without TensorFlow and
+            without running anything in it.
         verify: compare every row with Keras. Defaults to True for a Keras model
             and False for a spec (verifying a spec builds it in Keras). For a file,
             compare every row's weight shapes with those the file stores; by
-            default whenever the file holds weights.
+            default whenever the file holds weights (a ``.keras`` or ``.h5`` file;
+            a SavedModel's variables are not read).
         expand: render nested models' layers under their row.
 
     Returns:
@@ -68,7 +71,7 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
         return explain_keras(model, verify=True if verify is None else verify, expand=expand)
     raise SpecError(
         "explain() takes a built Keras model, a cnnexplain.spec model or the path of a "
-        ".keras file. "
+        "saved model (.keras, .h5, SavedModel directory or JSON). "
         f"Received: model of type {type(model).__name__}."
     )
 

@@ -42,9 +42,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cnnexplain._graph import MODEL_CLASSES
+from cnnexplain._graph import is_model_config
 
-__all__ = ["is_functional", "normalise", "tf_function"]
+__all__ = ["normalise", "tf_function"]
 
 _MAX_DEPTH = 200
 _OPS_MODULE = "keras.src.ops.numpy"
@@ -109,18 +109,6 @@ def tf_function(entry: Mapping[str, Any]) -> str | None:
     return f"tf.{function}" if isinstance(function, str) else None
 
 
-def is_functional(class_name: object, config: object) -> bool:
-    """Whether a model config describes a functional graph, whatever its class is called."""
-    return (
-        isinstance(class_name, str)
-        and class_name != _SEQUENTIAL
-        and isinstance(config, Mapping)
-        and isinstance(config.get("layers"), list)
-        and "input_layers" in config
-        and "output_layers" in config
-    )
-
-
 def normalise(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """A model's class and config, in the Keras 3 format the graph reader reads.
 
@@ -130,7 +118,7 @@ def normalise(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str
 
 
 def _model(class_name: str, config: Any, depth: int) -> tuple[str, Any]:
-    if class_name not in MODEL_CLASSES and not is_functional(class_name, config):
+    if not is_model_config(class_name, config):
         return class_name, config
     if class_name != _SEQUENTIAL:
         class_name = "Functional"

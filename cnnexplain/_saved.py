@@ -25,18 +25,19 @@ Examples:
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnexplain._archive import SavedModel, WeightGroup, _error, read_model_file, unknown_output
+from cnnexplain._archive import SavedModel, WeightGroup, _error, read_model_file
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
-from cnnexplain._evaluate import Measured, evaluate
-from cnnexplain._graph import ModelGraph, parse_model
-from cnnexplain._rules._base import Weight, fmt_shape
-from cnnexplain._shapes import Shape
+from cnnexplain._evaluate import evaluate
+from cnnexplain._graph import MODEL_CLASSES, Measured, ModelGraph, Part, parse_model
+from cnnexplain._rules._base import fmt_shape
+from cnnexplain._shapes import Shape, Weight
 
 __all__ = ["explain_file", "explain_saved"]
 
@@ -51,8 +52,6 @@ def _entry_name(entry: Mapping[str, Any]) -> str:
 
 def _snake_case(name: str) -> str:
     """Keras's ``naming.to_snake_case``: how ``model.weights.h5`` names a layer's group."""
-    import re  # noqa: PLC0415
-
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -158,48 +157,87 @@ def _build_index(
             _build_index(index, node.model, entry.get("config") or {}, groups.get(name), path)
 
 
-def _fallback(saved: SavedModel, index: _Index) -> Any:
-    """What the file says of a layer without rule: stored weight shapes, recorded shapes."""
+_SOURCE = "the file"
 
-    def measure(path: tuple[str, ...], call: int, _inputs: list[Shape]) -> Measured:
+
+def _class_names() -> dict[str, str]:
+    """Keras class names by their snake case, as default layer names spell them."""
+    from cnnexplain._rules import RULES  # noqa: PLC0415
+
+    return {_snake_case(name): name for name in [*RULES, *MODEL_CLASSES]}
+
+
+def _guess_class(names: list[str | None], known: dict[str, str]) -> str | None:
+    """The class a default layer name (``dense_2``) or group key (``dense``) spells."""
+    for name in names:
+        if name:
+            stem = re.sub(r"_\d+$", "", name)
+            if stem in known:
+                return known[stem]
+    return None
+
+
+def _file_parts(group: WeightGroup, *, trainable: bool, known: dict[str, str]) -> tuple[Part, ...]:
+    """A stored layer's parts: its own variables, then one part per sublayer group."""
+    parts = [
+        Part(path, None, weights=(Weight(path, shape, trainable),)) for path, shape in group.shapes
+    ]
+    for key, sub in group.groups.items():
+        weights = tuple(Weight(path, shape, trainable) for path, shape in sub.all_shapes())
+        if not weights:
+            continue  # a Dropout or Softmax sublayer: nothing stored, nothing to count
+        inner = _file_parts(sub, trainable=trainable, known=known)
+        if key in _LAYER_GROUPS or key.startswith("vars/"):
+            parts.extend(inner)  # a Sequential's list of layers: its layers are the parts
+            continue
+        kind = _guess_class([sub.name, key], known) or "Layer"
+        parts.append(Part(sub.name or key, kind, weights=weights, parts=inner))
+    return tuple(parts)
+
+
+def _attach(saved: SavedModel, index: _Index, graph: ModelGraph, prefix: tuple[str, ...]) -> None:
+    """Give each layer node what the file says of it: stored weights, recorded shapes, parts."""
+    known = _class_names()
+    for node in graph.layers:
+        path = (*prefix, node.name)
+        if node.model is not None:
+            _attach(saved, index, node.model, path)
+            continue
+        if node.class_name == "InputLayer" or node.operation:
+            continue
         entry = index.entries.get(path, {})
-        config = entry.get("config") or {}
-        outputs = _outputs(saved, index, path, call)
+        trainable = node.trainable
         group = index.groups.get(path)
-        weights: tuple[Weight, ...] = ()
-        if group is not None:
-            weights = tuple(Weight(p, s) for p, s in group.all_shapes())
-        params = sum(w.size for w in weights)
-        trainable = params if config.get("trainable", True) is not False else 0
-        if saved.weights is not None:
-            count = f"count from the weight shapes in {saved.weights_from}, all counted trainable"
+        weights: tuple[Weight, ...] | None = None
+        parts: tuple[Part, ...] | None = None
+        details = []
+        if saved.weights is None:
+            weights = ()
+            details.append(f"count unknown, shown as 0: {saved.no_weights}")
+        elif group is not None:
+            weights = tuple(Weight(p, s, trainable) for p, s in group.all_shapes())
+            parts = _file_parts(group, trainable=trainable, known=known)
         else:
-            count = f"count unknown, shown as 0: {saved.no_weights}"
-        shape = "output shape as the config records it"
-        if any(not s for s in outputs):
-            shape = "output shape not recorded in the config"
+            details.append("model.weights.h5 holds no group for it")
         described = "; ".join(
             f"{key} {entry[key]}" for key in ("module", "registered_name") if entry.get(key)
         )
-        source = f"the file ({count}; {shape}{'; config: ' + described if described else ''})"
-        return Measured(params, trainable, outputs, weights, source=source)
+        if described:
+            details.append(f"config: {described}")
+        outputs = {k: _outputs(index, path, k) for k in range(len(node.calls))}
+        node.measured = Measured(
+            _SOURCE, weights, outputs, parts, None, "; ".join(details), guess_base=True
+        )
 
-    return measure
 
-
-def _outputs(
-    saved: SavedModel, index: _Index, path: tuple[str, ...], call: int
-) -> tuple[Shape, ...]:
-    """The output shapes of a layer without rule, as the config records its consumers' inputs."""
+def _outputs(index: _Index, path: tuple[str, ...], call: int) -> tuple[Shape, ...]:
+    """A layer's output shapes as the config records its consumers' inputs (``()``: unknown)."""
     prefix, name = path[:-1], path[-1]
     graph = index.graphs[prefix]
     consumers = {
-        ref[2]: node.name
-        for node in graph.layers
-        for refs in node.calls
-        for ref in refs
+        ref[2] for node in graph.layers for refs in node.calls for ref in refs
         if ref[:2] == (name, call)
-    }
+    }  # fmt: skip
     model_outputs = {ref[2] for ref in graph.outputs if ref[:2] == (name, call)}
     recorded = {
         key[3]: shape
@@ -215,12 +253,6 @@ def _outputs(
             outputs.append(recorded[j])
         elif count == 1 and declared:
             outputs.append((None, *declared))
-        elif j in consumers:
-            needed = f"layer '{consumers[j]}'"
-            raise _error(saved.path, unknown_output(saved, entry, name, needed), layer=name)
-        elif prefix:  # a nested model's output: the layers after the model need it
-            needed = f"the layers after model '{prefix[-1]}'"
-            raise _error(saved.path, unknown_output(saved, entry, name, needed), layer=name)
         else:
             outputs.append(())
     return tuple(outputs)
@@ -238,7 +270,7 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
     """
 
     def visit(row: LayerRow, path: tuple[str, ...]) -> None:
-        if row.children:
+        if row.children and path in index.graphs:
             for child in row.children:
                 visit(child, (*path, child.name))
             return
@@ -279,7 +311,8 @@ def explain_saved(
         graph = parse_model(saved.class_name, saved.config)
         index = _Index()
         _build_index(index, graph, saved.config, saved.weights, ())
-        rows, inputs, outputs = evaluate(graph, _fallback(saved, index))
+        _attach(saved, index, graph, ())
+        rows, inputs, outputs = evaluate(graph)
     except ModelFileError:
         raise
     except SpecError as err:

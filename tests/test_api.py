@@ -8,6 +8,8 @@ import pkgutil
 import subprocess
 import sys
 import types
+import zipfile
+from pathlib import Path
 
 import cnnexplain
 import cnnexplain._rules
@@ -59,7 +61,8 @@ def _loaded_after(code: str) -> dict[str, list[str]]:
         "print(json.dumps({\n"
         "    'cnnexplain': [m for m in new if m.startswith('cnnexplain')],\n"
         "    'heavy': [m for m in new if m.split('.')[0] in ('tensorflow', 'keras', 'torch')],\n"
-        "    'stdlib': [m for m in new if m in ('inspect', 'typing', 'dataclasses', 're')],\n"
+        "    'stdlib': [m for m in new if m in ('inspect', 'typing', 'dataclasses', 're',\n"
+        "                                       'shutil', 'zipfile', 'html')],\n"
         "}))\n"
     )
     out = subprocess.run(
@@ -85,8 +88,26 @@ def test_help_loads_only_the_command() -> None:
     )
     assert loaded["cnnexplain"] == ["cnnexplain", "cnnexplain._cli"]
     assert loaded["heavy"] == []
-    assert "inspect" not in loaded["stdlib"]
-    assert "typing" not in loaded["stdlib"]
+    assert not {"inspect", "typing", "shutil"} & set(loaded["stdlib"])
+
+
+def test_reading_a_keras_file_does_not_import_zipfile(tmp_path: Path) -> None:
+    model = spec.Sequential([spec.Input((4,)), spec.Dense(2, name="d")], name="m")
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as archive:  # what Keras writes, weights aside
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        archive.writestr(
+            "config.json", json.dumps({"class_name": "Sequential", "config": model.config()})
+        )
+    loaded = _loaded_after(
+        "import contextlib, io\n"
+        "from cnnexplain._cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    assert main([{str(path)!r}]) == 0\n"
+        "assert 'Total params: 10' in out.getvalue(), out.getvalue()\n"
+    )
+    assert not {"zipfile", "html"} & set(loaded["stdlib"])
+    assert loaded["heavy"] == []
 
 
 def test_explaining_a_spec_loads_only_its_rules_and_no_framework() -> None:

@@ -91,7 +91,7 @@ def test_help_loads_only_the_command() -> None:
     assert not {"inspect", "typing", "shutil"} & set(loaded["stdlib"])
 
 
-def test_reading_a_keras_file_does_not_import_zipfile(tmp_path: Path) -> None:
+def test_reading_a_keras_file_imports_neither_zipfile_nor_every_rule(tmp_path: Path) -> None:
     model = spec.Sequential([spec.Input((4,)), spec.Dense(2, name="d")], name="m")
     path = tmp_path / "m.keras"
     with zipfile.ZipFile(path, "w") as archive:  # what Keras writes, weights aside
@@ -108,6 +108,9 @@ def test_reading_a_keras_file_does_not_import_zipfile(tmp_path: Path) -> None:
     )
     assert not {"zipfile", "html"} & set(loaded["stdlib"])
     assert loaded["heavy"] == []
+    rules = {m for m in loaded["cnnexplain"] if m.startswith("cnnexplain._rules.")}
+    assert "cnnexplain._rules.core" in rules  # Dense's rule, and only the rules it needs
+    assert not {"cnnexplain._rules.recurrent", "cnnexplain._rules.operations"} & rules
 
 
 def test_explaining_a_spec_loads_only_its_rules_and_no_framework() -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "fmt_shape",
     "rule",
     "rule_doc",
+    "rule_kinds",
     "zero",
 ]
 
@@ -160,6 +161,11 @@ def find_rule(class_name: str) -> Rule | None:
         import_module(f"{_PACKAGE}.{_kinds()[class_name]}")
         fn = REGISTERED.get(class_name)
     return fn
+
+
+def rule_kinds() -> tuple[str, ...]:
+    """Every layer kind with a rule, in the table's order, without importing any rule."""
+    return tuple(_kinds())
 
 
 def all_rules() -> Mapping[str, Rule]:

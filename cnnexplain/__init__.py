@@ -89,9 +89,10 @@ def _publish(namespace: dict[str, object]) -> None:
 
 
 def _load(name: str) -> object:
-    from importlib import import_module  # noqa: PLC0415 - only when a name is first used
+    import sys  # noqa: PLC0415 - loaded at startup; importlib would cost an import
 
-    module = import_module(_LAZY[name])
+    __import__(_LAZY[name])
+    module = sys.modules[_LAZY[name]]
     return module if name == "spec" else getattr(module, name)
 
 

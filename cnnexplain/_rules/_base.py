@@ -156,9 +156,7 @@ def find_rule(class_name: str) -> Rule | None:
     """
     fn = REGISTERED.get(class_name)
     if fn is None and class_name in _kinds():
-        from importlib import import_module  # noqa: PLC0415
-
-        import_module(f"{_PACKAGE}.{_kinds()[class_name]}")
+        __import__(f"{_PACKAGE}.{_kinds()[class_name]}")
         fn = REGISTERED.get(class_name)
     return fn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from cnnexplain import _publish
@@ -58,17 +59,22 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
         >>> b.rows[0].shape_steps[0]
         'H: ⌊(28−3)/1⌋+1 = 26'
     """
-    from cnnexplain import spec  # noqa: PLC0415
-    from cnnexplain._keras import explain_keras, is_keras_model  # noqa: PLC0415
-
     if isinstance(model, (str, os.PathLike)):
         from cnnexplain._saved import explain_file  # noqa: PLC0415
 
         return explain_file(model, verify=verify, expand=expand)
-    if isinstance(model, spec.Model):
-        return model.explain(verify=bool(verify), expand=expand)
-    if is_keras_model(model):
-        return explain_keras(model, verify=True if verify is None else verify, expand=expand)
+    # Each kind of model is recognised without importing its module: a spec model
+    # exists only once cnnexplain.spec is imported, a Keras one once keras is.
+    if "cnnexplain.spec" in sys.modules:
+        from cnnexplain import spec  # noqa: PLC0415
+
+        if isinstance(model, spec.Model):
+            return model.explain(verify=bool(verify), expand=expand)
+    if "keras" in sys.modules:
+        from cnnexplain._keras import explain_keras, is_keras_model  # noqa: PLC0415
+
+        if is_keras_model(model):
+            return explain_keras(model, verify=True if verify is None else verify, expand=expand)
     raise SpecError(
         "explain() takes a built Keras model, a cnnexplain.spec model or the path of a "
         "saved model (.keras, .h5, SavedModel directory or JSON). "

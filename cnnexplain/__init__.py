@@ -1,4 +1,4 @@
-"""cnnexplain: where every parameter of a Keras model comes from, with the formula.
+"""cnnexplain: where every parameter of a Keras or PyTorch model comes from, with the formula.
 
 Importing the package loads nothing else: each public name is read from the
 module that defines it the first time it is used (``cnnexplain.explain``,
@@ -15,10 +15,12 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; type che
 if TYPE_CHECKING:
     from cnnexplain import spec
     from cnnexplain._breakdown import Breakdown, LayerRow
+    from cnnexplain._code import CodeResult, explain_code
     from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
     from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
     from cnnexplain._errors import (
         CnnexplainError,
+        CodeError,
         DiagnosisError,
         ModelFileError,
         SpecError,
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     )
     from cnnexplain._explain import explain
     from cnnexplain._formula import Formula
+    from cnnexplain._keras_calls import KerasNote
 del TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -33,12 +36,15 @@ __version__ = "0.1.0"
 __all__ = [
     "Breakdown",
     "CnnexplainError",
+    "CodeError",
+    "CodeResult",
     "Costs",
     "Diagnosis",
     "DiagnosisError",
     "Finding",
     "FindingKind",
     "Formula",
+    "KerasNote",
     "LayerRow",
     "ModelFileError",
     "Optimizer",
@@ -49,6 +55,7 @@ __all__ = [
     "__version__",
     "diagnose",
     "explain",
+    "explain_code",
     "spec",
 ]
 
@@ -58,12 +65,15 @@ __all__ = [
 _LAZY = {
     "Breakdown": "cnnexplain._breakdown",
     "CnnexplainError": "cnnexplain._errors",
+    "CodeError": "cnnexplain._errors",
+    "CodeResult": "cnnexplain._code",
     "Costs": "cnnexplain._costs",
     "Diagnosis": "cnnexplain._diagnose",
     "DiagnosisError": "cnnexplain._errors",
     "Finding": "cnnexplain._diagnose",
     "FindingKind": "cnnexplain._diagnose",
     "Formula": "cnnexplain._formula",
+    "KerasNote": "cnnexplain._keras_calls",
     "LayerRow": "cnnexplain._breakdown",
     "ModelFileError": "cnnexplain._errors",
     "Optimizer": "cnnexplain._costs",
@@ -73,6 +83,7 @@ _LAZY = {
     "VerificationError": "cnnexplain._errors",
     "diagnose": "cnnexplain._diagnose",
     "explain": "cnnexplain._explain",
+    "explain_code": "cnnexplain._code",
     "spec": "cnnexplain.spec",
 }
 

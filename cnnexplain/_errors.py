@@ -3,9 +3,10 @@
 ```
 CnnexplainError
 ├── SpecError           an invalid model description (spec, config or file)
-├── VerificationError   a computed figure disagrees with Keras
+├── VerificationError   a computed figure disagrees with Keras or PyTorch
 ├── DiagnosisError      a hand count that cannot be read
-└── ModelFileError      a saved model file that cannot be read
+├── ModelFileError      a saved model file that cannot be read
+└── CodeError           Keras code that explain_code cannot run or model
 ```
 
 Each carries the context it names (layer, argument, file) as attributes, and
@@ -19,6 +20,7 @@ from cnnexplain import _publish
 
 __all__ = [
     "CnnexplainError",
+    "CodeError",
     "DiagnosisError",
     "ModelFileError",
     "SpecError",
@@ -47,7 +49,7 @@ class SpecError(CnnexplainError, ValueError):
 
 
 class VerificationError(CnnexplainError, AssertionError):
-    """A computed figure disagrees with the one Keras reports.
+    """A computed figure disagrees with the one Keras (or PyTorch) reports.
 
     Attributes:
         layer: the layer's name.
@@ -56,9 +58,12 @@ class VerificationError(CnnexplainError, AssertionError):
         got: what cnnexplain computed.
     """
 
-    def __init__(self, layer: str, what: str, expected: object, got: object) -> None:
+    def __init__(
+        self, layer: str, what: str, expected: object, got: object, *, framework: str = "Keras"
+    ) -> None:
         super().__init__(
-            f"Layer '{layer}': cnnexplain computed {what} {got!r} but Keras reports {expected!r}."
+            f"Layer '{layer}': cnnexplain computed {what} {got!r} but {framework} reports "
+            f"{expected!r}."
         )
         self.layer = layer
         self.what = what
@@ -93,6 +98,23 @@ class ModelFileError(CnnexplainError, ValueError):
         super().__init__(message)
         self.path = path
         self.layer = layer
+
+
+class CodeError(CnnexplainError, ValueError):
+    """Keras code given to `explain_code` cannot be run or modeled, at one line of it.
+
+    The message is one sentence starting with the line, e.g. ``Line 4: keras.layers
+    has no layer 'Conv2d' that cnnexplain can model; did you mean Conv2D?``.
+
+    Attributes:
+        line: the line of the user's code (from 1), or ``None`` when no line is at fault.
+        code: the text of that line, stripped (``""`` without a line).
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.line = line
+        self.code = code
 
 
 _publish(globals())

@@ -10,7 +10,9 @@ reader turns them into lists as it parses):
   whose first layer carries ``batch_input_shape`` gets the InputLayer Keras 2 implied;
 - calls recorded as lists (``[[layer, node, tensor, kwargs], ...]``) become Keras 3
   calls (``{"args": [...], "kwargs": {...}}``), tensors passed by keyword included
-  (``value`` of a MultiHeadAttention);
+  (``value`` of a MultiHeadAttention), and references to the calls of a nested
+  model built on its own ``Input`` counted from 0, as Keras 3 counts them (Keras 2
+  counts the node its ``Input`` created);
 - ``TFOpLambda`` and ``SlicingOpLambda`` layers (TensorFlow functions called in a
   functional model: ``x * 2``, ``tf.reshape``, ``x[:, 0]``) become the ``keras.ops``
   operation Keras 3 records for the same call, when there is one; any other stays a
@@ -21,7 +23,8 @@ reader turns them into lists as it parses):
 - ``Model`` and a ``keras.Model`` subclass whose config is functional (``layers``,
   ``input_layers``, ``output_layers``) are read as ``Functional``.
 
-A Keras 3 config passes through unchanged (apart from the last point).
+A Keras 3 config passes through unchanged, apart from the last two points (Keras 3's
+legacy ``.h5`` files write registered names too).
 
 Examples:
     >>> config = {"name": "m", "layers": [
@@ -100,6 +103,10 @@ _WITH_CONFIG: dict[str, tuple[str, dict[str, str]]] = {
     "transpose": ("Transpose", {"perm": "axes"}),
 }
 """TensorFlow functions whose keyword arguments become the Keras 3 operation's config."""
+
+
+_DEFAULTS = {"conjugate": False}
+"""Keyword arguments TensorFlow records at a value that changes no shape (``tf.transpose``)."""
 
 
 def tf_function(entry: Mapping[str, Any]) -> str | None:
@@ -280,26 +287,15 @@ def _operation(entry: dict[str, Any]) -> dict[str, Any]:
     name = entry.get("name") or (entry.get("config") or {}).get("name")
     op_config: dict[str, Any] = {"name": name}
     new_calls = []
+    op: str | None = None
     for call in calls:
         args, kwargs = list(call["args"]), dict(call["kwargs"])
         kwargs.pop("name", None)
-        if function in _BINARY and "y" in kwargs and len(args) == 1:
-            args.append(kwargs.pop("y"))
-            op = _BINARY[function]
-        elif function in _UNARY and len(args) == 1:
-            op = _UNARY[function]
-        elif function in _WITH_CONFIG and len(args) == 1:
-            op, keys = _WITH_CONFIG[function]
-            op_config.update({new: kwargs.pop(old) for old, new in keys.items() if old in kwargs})
-        elif function == "__operators__.getitem" and "slice_spec" in kwargs and len(args) == 1:
-            key = _slice_key(kwargs.pop("slice_spec"))
-            if key is None:
-                return entry
-            args.append(key)
-            op = "GetItem"
-        else:
-            return entry
-        if kwargs:  # an argument the operation would not see: keep the layer unexplained
+        for key, default in _DEFAULTS.items():
+            if key in kwargs and kwargs[key] == default:
+                del kwargs[key]
+        op = _op_call(function, args, kwargs, op_config) if len(args) == 1 else None
+        if op is None or kwargs:  # an argument the operation would not see: keep the layer
             return entry
         new_calls.append({"args": args, "kwargs": {}})
     return {
@@ -310,6 +306,32 @@ def _operation(entry: dict[str, Any]) -> dict[str, Any]:
         "name": name,
         "inbound_nodes": new_calls,
     }
+
+
+def _op_call(
+    function: str, args: list[Any], kwargs: dict[str, Any], config: dict[str, Any]
+) -> str | None:
+    """The Keras 3 operation of one call of ``function``, or None.
+
+    Its arguments move where Keras 3 records them: ``y`` into ``args``, ``axis`` into
+    the config.
+    """
+    if function in _BINARY and "y" in kwargs:
+        args.append(kwargs.pop("y"))
+        return _BINARY[function]
+    if function in _UNARY:
+        return _UNARY[function]
+    if function in _WITH_CONFIG:
+        op, keys = _WITH_CONFIG[function]
+        config.update({new: kwargs.pop(old) for old, new in keys.items() if old in kwargs})
+        return op
+    if function == "__operators__.getitem" and "slice_spec" in kwargs:
+        key = _slice_key(kwargs.pop("slice_spec"))
+        if key is None:
+            return None
+        args.append(key)
+        return "GetItem"
+    return None
 
 
 def _slice_key(spec: Any) -> Any:

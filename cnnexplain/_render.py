@@ -174,7 +174,7 @@ def html(b: Breakdown, *, expand: bool = False) -> str:
             f"<td{style}>{esc(cells[0].strip())}</td>",
             f"<td>{esc(cells[1])}</td>",
             f'<td style="text-align:right">{esc(cells[2])}</td>',
-            f"<td><code>{esc(cells[3])}</code></td>",
+            f"<td><code>{esc(cells[3])}</code></td>" if cells[3] else "<td></td>",
             f"<td>{esc(cells[4])}</td>",
         ]
         body.append("<tr>" + "".join(tds) + "</tr>")
@@ -194,7 +194,7 @@ def _shape_json(shape: Shape | list[Shape]) -> list[Any]:
 
 
 def _row_dict(row: LayerRow) -> dict[str, Any]:
-    return {
+    found = {
         "name": row.name,
         "kind": row.kind,
         "params": row.params,
@@ -213,6 +213,9 @@ def _row_dict(row: LayerRow) -> dict[str, Any]:
         "calls": row.calls,
         "children": [_row_dict(c) for c in row.children],
     }
+    if row.buffers:  # torch buffers (BatchNorm running statistics): listed, never counted
+        found["buffers"] = [{"name": b.name, "shape": list(b.shape)} for b in row.buffers]
+    return found
 
 
 def to_dict(b: Breakdown) -> dict[str, Any]:

@@ -10,6 +10,9 @@
 - ``on_page_content`` turns math written as ``$...$`` / ``$$...$$``
   (pymdownx.arithmatex, generic mode) into MathML with latex2mathml, so pages
   need no math script and no raw TeX reaches the reader.
+- the playground page's assets (``docs/playground_build.py``): ``on_config``
+  stops the build with one sentence if ``npm ci`` has not installed Pyodide;
+  ``on_post_build`` copies Pyodide into the site and writes the cnnexplain wheel.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from latex2mathml import exceptions as latex_errors
 from latex2mathml.converter import convert
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 DOCS = Path(__file__).parent
@@ -79,9 +83,22 @@ def _live(fmt: Callable[..., str]) -> Callable[..., str]:
     return live_format
 
 
+def _playground_build() -> Any:
+    if str(DOCS) not in sys.path:
+        sys.path.insert(0, str(DOCS))
+    import playground_build  # noqa: PLC0415 - docs/playground_build.py, on the path just set
+
+    return playground_build
+
+
 @event_priority(-100)  # after markdown-exec has registered its fences
 def on_config(config: Any) -> Any:
-    """Mark the output of every live block (see the module docstring)."""
+    """Check the playground's Pyodide; mark the output of every live block (module docstring)."""
+    assets = _playground_build()
+    try:
+        assets.check_pyodide()
+    except assets.MissingPyodideError as err:
+        raise PluginError(str(err)) from None
     fences = config["mdx_configs"].get("pymdownx.superfences", {}).get("custom_fences", [])
     for fence in fences:
         fmt = fence.get("format")
@@ -130,3 +147,13 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str: 
         return f'<{tag} class="math">{mathml}</{tag}>'
 
     return _MATH.sub(replace, html_text)
+
+
+def on_post_build(config: Any) -> None:
+    """Put Pyodide and the cnnexplain wheel into the built site, for the playground page."""
+    import cnnexplain  # noqa: PLC0415
+
+    assets = _playground_build()
+    site = Path(config["site_dir"])
+    assets.copy_pyodide(site)
+    assets.write_wheel(site, cnnexplain.__version__)

@@ -9,9 +9,12 @@ file by path, outside ``sys.modules``, so there is no ``from __future__ import a
 `dataclass` would look the module up to read string annotations).
 """
 
+import importlib.util
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 import keras
 from keras import layers
@@ -233,6 +236,36 @@ def check(case: Case, d: Diagnosis) -> None:
         raise ValueError(f"expected {case.kind.value}, found {sorted(kinds)}:\n{d}")
 
 
+def _sibling(name: str) -> ModuleType:
+    """``docs/examples/<name>.py``, loaded by path (this file is too, by the tests)."""
+    path = Path(__file__).with_name(f"{name}.py")
+    module_spec = importlib.util.spec_from_file_location(f"docs_examples_{name}", path)
+    if module_spec is None or module_spec.loader is None:  # pragma: no cover - our own file
+        raise ImportError(path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def try_it(case: Case) -> str:
+    """A "Try it" paragraph opening the case's model and hand count in the playground.
+
+    The model is written out as stand-alone Keras code; `cnnexplain.explain_code`
+    runs it here first and must give Keras's own count, or the build stops.
+
+    Raises:
+        ValueError: if the written-out code does not build the case's model.
+    """
+    playground = _sibling("playground")
+    source = playground.keras_source(case.model)
+    built = cnnexplain.explain_code(source).breakdown
+    if [(r.name, r.params) for r in built.rows] != [
+        (layer.name, layer.count_params()) for layer in case.model.layers
+    ]:
+        raise ValueError(f"the playground code for {case.model.name} differs:\n{source}")
+    return playground.try_it(source, running=case.running, per_layer=case.per_layer)
+
+
 def show(name: str) -> str:
     """The case's code, the hand count against Keras, the diagnosis and the right formula."""
     make = CASES[name]
@@ -246,6 +279,8 @@ def show(name: str) -> str:
             "```python",
             inspect.getsource(make).rstrip(),
             "```",
+            "",
+            try_it(case),
             "",
             f"The hand count: `{given}={list(d.given)}`. Model `{b.name}`, verified against Keras:",
             "",

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cnnexplain import _publish
 from cnnexplain._formula import Formula, Sum, total_of
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
@@ -213,3 +214,6 @@ class Breakdown:
         from cnnexplain._render import html  # noqa: PLC0415
 
         return html(self, expand=self.expand)
+
+
+_publish(globals())

@@ -75,6 +75,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cnnexplain import _publish
 from cnnexplain._errors import SpecError
 from cnnexplain._families import conv as conv_family
 from cnnexplain._families.dense import DenseSymbols, dense_macs
@@ -693,7 +694,7 @@ def dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula
     return dense_macs(shape, args.integer("units"), symbols=DenseSymbols())
 
 
-_EINSUM = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
+_EINSUM = r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$"  # compiled by re on first use
 
 
 def _letter_sizes(letters: str, shape: Shape) -> tuple[dict[str, int | None], list[int | None]]:
@@ -717,7 +718,7 @@ def einsum_dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> 
     equation = args.get("equation")
     if shape is None or out is None or not isinstance(equation, str):
         return None
-    match = _EINSUM.match(equation.replace(" ", ""))
+    match = re.match(_EINSUM, equation.replace(" ", ""))
     if match is None:
         return None
     lhs, kernel, rhs = match.groups()
@@ -1147,3 +1148,6 @@ def costs_of(breakdown: Breakdown, dtype: str | None = None) -> Costs:
             argument="dtype",
         )
     return Costs(breakdown.name, tuple(_row_cost(r, dtype) for r in breakdown.rows), dtype)
+
+
+_publish(globals())

@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnexplain import _publish
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._errors import DiagnosisError
 from cnnexplain._findings import Finding, FindingKind, Mode
@@ -360,3 +361,6 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
     if sum(f.amount for f in findings) != diagnosis.gap:  # pragma: no cover - an invariant
         raise AssertionError(f"findings {findings} do not add up to the gap {diagnosis.gap}")
     return diagnosis
+
+
+_publish(globals())

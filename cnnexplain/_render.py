@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as _html
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -272,7 +271,8 @@ def latex(b: Breakdown, *, expand: bool = False) -> str:
 
 def html(b: Breakdown, *, expand: bool = False) -> str:
     """An HTML table for notebooks."""
-    esc = _html.escape
+    from html import escape as esc  # noqa: PLC0415 - its entity table: only for notebooks
+
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
     body = []
     for depth, row in _lines(b, expand=expand):

@@ -22,17 +22,23 @@ def against_keras(row: LayerRow, layer: Any) -> str:
     keras_weights = _keras_weights(layer)
     lines = ["| | cnnexplain | Keras |", "|---|---|---|"]
     for name, shape in ours_weights:
-        lines.append(f"| `{name}` shape | {shape} | {dict(keras_weights).get(name)} |")
+        lines.append(
+            f"| `{name}` shape | {shape} | {dict(keras_weights).get(name)} |"
+        )
     if not ours_weights:
         lines.append(f"| weights | none | {len(keras_weights) or 'none'} |")
     lines.append(f"| parameters | {row.params:,} | {layer.count_params():,} |")
-    lines.append(f"| output shape | {row.output_shape} | {tuple(layer.output.shape)} |")
+    lines.append(
+        f"| output shape | {row.output_shape} | {tuple(layer.output.shape)} |"
+    )
     if (
         ours_weights != keras_weights
         or row.params != layer.count_params()
         or tuple(row.output_shape) != tuple(layer.output.shape)
     ):
-        raise ValueError(f"Layer '{row.name}' differs from Keras:\n" + "\n".join(lines))
+        raise ValueError(
+            f"Layer '{row.name}' differs from Keras:\n" + "\n".join(lines)
+        )
     return "\n".join(lines)
 
 

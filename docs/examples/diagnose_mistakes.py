@@ -31,7 +31,9 @@ class Case:
 
     def diagnose(self) -> Diagnosis:
         """The diagnosis of the hand count (the model is verified against Keras)."""
-        return cnnexplain.diagnose(self.model, running=self.running, per_layer=self.per_layer)
+        return cnnexplain.diagnose(
+            self.model, running=self.running, per_layer=self.per_layer
+        )
 
 
 def small_cnn(name: str, *, filters: int = 8, channels: int = 1) -> keras.Model:
@@ -89,7 +91,8 @@ def forgotten_input_channels() -> Case:
         model,
         per_layer=(
             (3 * 3 + 1) * 16,  # conv1: the 3 colour channels forgotten
-            (3 * 3 + 1) * 32,  # conv2: the 16 channels coming from conv1 forgotten
+            (3 * 3 + 1)
+            * 32,  # conv2: the 16 channels coming from conv1 forgotten
             (32 + 1) * 10,  # dense
         ),
     )
@@ -102,7 +105,8 @@ def wrong_flatten_size() -> Case:
         small_cnn("flatten_size"),
         per_layer=(
             (3 * 3 * 1 + 1) * 8,  # conv
-            (26 * 26 * 8 + 1) * 10,  # dense: 26×26×8 is what the pooling receives
+            (26 * 26 * 8 + 1)
+            * 10,  # dense: 26×26×8 is what the pooling receives
         ),
     )
 
@@ -230,7 +234,9 @@ def check(case: Case, d: Diagnosis) -> None:
     """
     kinds = {f.kind for f in d.findings}
     if kinds != {case.kind} or sum(f.amount for f in d.findings) != d.gap:
-        raise ValueError(f"expected {case.kind.value}, found {sorted(kinds)}:\n{d}")
+        raise ValueError(
+            f"expected {case.kind.value}, found {sorted(kinds)}:\n{d}"
+        )
 
 
 def show(name: str) -> str:

@@ -20,7 +20,9 @@ from cnnexplain._rules._base import fmt_shape
 Shape = tuple[int | None, ...]
 
 
-_SPEC_NAMES = {obj: name for name, obj in vars(spec).items() if name in spec.__all__}
+_SPEC_NAMES = {
+    obj: name for name, obj in vars(spec).items() if name in spec.__all__
+}
 
 
 def spec_code(value: Any) -> str:
@@ -48,15 +50,21 @@ class Example(NamedTuple):
 
     layer: spec.Layer
     inputs: tuple[Shape, ...]
-    spread: bool = False  # called as layer(query, value) rather than layer([a, b])
+    spread: bool = (
+        False  # called as layer(query, value) rather than layer([a, b])
+    )
     text: str = ""  # the code to show, when repr would not read well (1 / 255)
 
     def breakdown(self) -> Breakdown:
         """Build the one-layer model in Keras and verify every figure."""
-        tensors = [spec.Input(s, name=f"input_{i}") for i, s in enumerate(self.inputs)]
+        tensors = [
+            spec.Input(s, name=f"input_{i}") for i, s in enumerate(self.inputs)
+        ]
         # A fresh layer each time: calling a spec layer again would share it.
         layer = type(self.layer)(
-            name=self.layer.name, trainable=self.layer.trainable, **self.layer.kwargs
+            name=self.layer.name,
+            trainable=self.layer.trainable,
+            **self.layer.kwargs,
         )
         if self.spread:
             out = layer(*tensors)
@@ -101,27 +109,49 @@ def _stochastic_depth(keras: Any) -> Any:
     return keras.Model(x, StochasticDepth(0.1, name="drop_path")(x))
 
 
-def _e(layer: spec.Layer, *inputs: Shape, spread: bool = False, text: str = "") -> Example:
+def _e(
+    layer: spec.Layer, *inputs: Shape, spread: bool = False, text: str = ""
+) -> Example:
     return Example(layer, inputs, spread, text)
 
 
 EXAMPLES: dict[str, list[Example | KerasExample]] = {
     "Conv2D": [_e(spec.Conv2D(32, 3, name="conv"), (28, 28, 1))],
-    "DepthwiseConv2D": [_e(spec.DepthwiseConv2D(3, depth_multiplier=2, name="dw"), (8, 8, 16))],
+    "DepthwiseConv2D": [
+        _e(spec.DepthwiseConv2D(3, depth_multiplier=2, name="dw"), (8, 8, 16))
+    ],
     "Conv2DTranspose": [
         _e(spec.Conv2DTranspose(8, 3, strides=2, name="up"), (7, 7, 16)),
         _e(
-            spec.Conv2DTranspose(8, 3, strides=2, padding="same", output_padding=1, name="up"),
+            spec.Conv2DTranspose(
+                8, 3, strides=2, padding="same", output_padding=1, name="up"
+            ),
             (7, 7, 16),
         ),
     ],
-    "Conv1DTranspose": [_e(spec.Conv1DTranspose(4, 5, strides=3, name="up"), (10, 2))],
-    "SeparableConv2D": [_e(spec.SeparableConv2D(32, 3, name="sep"), (8, 8, 16))],
-    "SeparableConv1D": [_e(spec.SeparableConv1D(8, 3, depth_multiplier=2, name="sep"), (20, 4))],
+    "Conv1DTranspose": [
+        _e(spec.Conv1DTranspose(4, 5, strides=3, name="up"), (10, 2))
+    ],
+    "SeparableConv2D": [
+        _e(spec.SeparableConv2D(32, 3, name="sep"), (8, 8, 16))
+    ],
+    "SeparableConv1D": [
+        _e(spec.SeparableConv1D(8, 3, depth_multiplier=2, name="sep"), (20, 4))
+    ],
     "Dense": [_e(spec.Dense(8, name="dense"), (16,))],
     "EinsumDense": [
-        _e(spec.EinsumDense("abc,cd->abd", (10, 64), bias_axes="d", name="proj"), (10, 32)),
-        _e(spec.EinsumDense("abc,cde->abde", (10, 4, 8), bias_axes="de", name="heads"), (10, 32)),
+        _e(
+            spec.EinsumDense(
+                "abc,cd->abd", (10, 64), bias_axes="d", name="proj"
+            ),
+            (10, 32),
+        ),
+        _e(
+            spec.EinsumDense(
+                "abc,cde->abde", (10, 4, 8), bias_axes="de", name="heads"
+            ),
+            (10, 32),
+        ),
     ],
     "Embedding": [_e(spec.Embedding(1000, 64, name="embed"), (20,))],
     "PReLU": [
@@ -131,7 +161,9 @@ EXAMPLES: dict[str, list[Example | KerasExample]] = {
     "BatchNormalization": [_e(spec.BatchNormalization(name="bn"), (8, 8, 32))],
     "LayerNormalization": [_e(spec.LayerNormalization(name="ln"), (10, 64))],
     "RMSNormalization": [_e(spec.RMSNormalization(name="rms"), (10, 64))],
-    "GroupNormalization": [_e(spec.GroupNormalization(groups=8, name="gn"), (8, 8, 32))],
+    "GroupNormalization": [
+        _e(spec.GroupNormalization(groups=8, name="gn"), (8, 8, 32))
+    ],
     "UnitNormalization": [_e(spec.UnitNormalization(name="unit"), (10, 64))],
     "Normalization": [_e(spec.Normalization(name="norm"), (32, 32, 3))],
     "SimpleRNN": [_e(spec.SimpleRNN(16, name="rnn"), (10, 8))],
@@ -141,30 +173,62 @@ EXAMPLES: dict[str, list[Example | KerasExample]] = {
         _e(spec.GRU(16, reset_after=False, name="gru"), (10, 8)),
     ],
     "RNN": [
-        _e(spec.RNN(spec.StackedRNNCells([spec.LSTMCell(8), spec.GRUCell(4)]), name="rnn"), (10, 6))
+        _e(
+            spec.RNN(
+                spec.StackedRNNCells([spec.LSTMCell(8), spec.GRUCell(4)]),
+                name="rnn",
+            ),
+            (10, 6),
+        )
     ],
     "ConvLSTM2D": [_e(spec.ConvLSTM2D(8, 3, name="convlstm"), (5, 16, 16, 3))],
-    "Bidirectional": [_e(spec.Bidirectional(spec.LSTM(16), name="bi"), (10, 8))],
-    "TimeDistributed": [_e(spec.TimeDistributed(spec.Dense(8), name="td"), (10, 16))],
-    "SpectralNormalization": [_e(spec.SpectralNormalization(spec.Dense(8), name="sn"), (16,))],
+    "Bidirectional": [
+        _e(spec.Bidirectional(spec.LSTM(16), name="bi"), (10, 8))
+    ],
+    "TimeDistributed": [
+        _e(spec.TimeDistributed(spec.Dense(8), name="td"), (10, 16))
+    ],
+    "SpectralNormalization": [
+        _e(spec.SpectralNormalization(spec.Dense(8), name="sn"), (16,))
+    ],
     "MultiHeadAttention": [
-        _e(spec.MultiHeadAttention(4, 16, name="mha"), (10, 64), (12, 32), spread=True)
+        _e(
+            spec.MultiHeadAttention(4, 16, name="mha"),
+            (10, 64),
+            (12, 32),
+            spread=True,
+        )
     ],
     "GroupedQueryAttention": [
-        _e(spec.GroupQueryAttention(16, 4, 2, name="gqa"), (10, 64), (12, 64), spread=True)
+        _e(
+            spec.GroupQueryAttention(16, 4, 2, name="gqa"),
+            (10, 64),
+            (12, 64),
+            spread=True,
+        )
     ],
-    "Attention": [_e(spec.Attention(use_scale=True, name="att"), (10, 16), (12, 16))],
-    "AdditiveAttention": [_e(spec.AdditiveAttention(name="att"), (10, 16), (12, 16))],
+    "Attention": [
+        _e(spec.Attention(use_scale=True, name="att"), (10, 16), (12, 16))
+    ],
+    "AdditiveAttention": [
+        _e(spec.AdditiveAttention(name="att"), (10, 16), (12, 16))
+    ],
     "Dot": [_e(spec.Dot(axes=(2, 2), name="dot"), (10, 16), (12, 16))],
     "Add": [_e(spec.Add(name="add"), (8, 8, 16), (8, 8, 16))],
     "Concatenate": [_e(spec.Concatenate(name="concat"), (8, 8, 16), (8, 8, 4))],
     "MaxPooling2D": [_e(spec.MaxPooling2D(2, name="pool"), (26, 26, 32))],
-    "GlobalAveragePooling2D": [_e(spec.GlobalAveragePooling2D(name="gap"), (7, 7, 64))],
-    "AdaptiveAveragePooling2D": [_e(spec.AdaptiveAveragePooling2D(4, name="pool"), (13, 9, 8))],
+    "GlobalAveragePooling2D": [
+        _e(spec.GlobalAveragePooling2D(name="gap"), (7, 7, 64))
+    ],
+    "AdaptiveAveragePooling2D": [
+        _e(spec.AdaptiveAveragePooling2D(4, name="pool"), (13, 9, 8))
+    ],
     "Flatten": [_e(spec.Flatten(name="flatten"), (13, 13, 32))],
     "Reshape": [_e(spec.Reshape((-1, 8), name="reshape"), (4, 4, 16))],
     "ZeroPadding2D": [_e(spec.ZeroPadding2D(1, name="pad"), (28, 28, 3))],
-    "Cropping2D": [_e(spec.Cropping2D(((1, 2), (0, 1)), name="crop"), (28, 28, 3))],
+    "Cropping2D": [
+        _e(spec.Cropping2D(((1, 2), (0, 1)), name="crop"), (28, 28, 3))
+    ],
     "UpSampling2D": [_e(spec.UpSampling2D(2, name="up"), (7, 7, 16))],
     "Permute": [_e(spec.Permute((2, 1), name="permute"), (10, 16))],
     "RepeatVector": [_e(spec.RepeatVector(5, name="repeat"), (16,))],
@@ -233,7 +297,9 @@ def rules_by_module() -> dict[str, list[Callable[..., Any]]]:
     for fn in dict.fromkeys(RULES.values()):
         module = fn.__module__.rsplit(".", 1)[-1]
         found.setdefault(module, []).append(fn)
-    order = [m for m, _ in SECTIONS] + sorted(set(found) - {m for m, _ in SECTIONS})
+    order = [m for m, _ in SECTIONS] + sorted(
+        set(found) - {m for m, _ in SECTIONS}
+    )
     return {m: found[m] for m in order if m in found}
 
 
@@ -266,7 +332,10 @@ def example_markdown(example: Example | KerasExample) -> str:
             count = f"`{f.text()}` = {count}"
             if row.non_trainable:
                 count += f" ({row.trainable:,} trainable, {row.non_trainable:,} non-trainable)"
-        weights = " · ".join(f"`{w.name}` {_shape(w.shape)}" for w in row.weights) or "none"
+        weights = (
+            " · ".join(f"`{w.name}` {_shape(w.shape)}" for w in row.weights)
+            or "none"
+        )
         prefix = f"`{row.name}`: " if len(b.rows) > 1 else ""
         lines.append(f"- {prefix}**Parameters**: {count}")
         lines.append(f"- **Weights**: {weights}")
@@ -304,7 +373,9 @@ def sections() -> list[tuple[str, str]]:
 
 def page_markdown() -> str:
     """The whole reference: one section per rule module."""
-    return "\n\n".join(f"## {title}\n\n{section_markdown(m)}" for m, title in sections())
+    return "\n\n".join(
+        f"## {title}\n\n{section_markdown(m)}" for m, title in sections()
+    )
 
 
 def rules_without_example() -> list[list[str]]:
@@ -357,7 +428,11 @@ def pitfall_dense_3d() -> str:
     dense = _e(spec.Dense(8, name="dense"), (10, 16))
     _, row = _one(dense)
     flat = spec.Sequential(
-        [spec.Input((10, 16)), spec.Flatten(name="flatten"), spec.Dense(8, name="dense")]
+        [
+            spec.Input((10, 16)),
+            spec.Flatten(name="flatten"),
+            spec.Dense(8, name="dense"),
+        ]
     ).explain(verify=True)
     steps, features = dense.inputs[0]
     return (
@@ -379,14 +454,16 @@ def pitfall_depthwise_separable() -> str:
         _e(spec.Conv2D(32, 3, name="conv"), shape),
     ]
     lines = [
-        "| Layer | Formula | Parameters | Output shape |",
-        "| --- | --- | ---: | --- |",
+        "| Layer | Parameters | Formula | Output shape |",
+        "| --- | ---: | --- | --- |",
     ]
     for example in examples:
         _, row = _one(example)
+        code = spec_code(example.layer).removeprefix("spec.")
+        code = code.replace(f', name="{example.layer.name}"', "")
         lines.append(
-            f"| `{spec_code(example.layer)}` | ${row.formula.latex(symbols=True)}$ | "
-            f"{row.params:,} | `{_shape(row.output_shape)}` |"
+            f"| `{code}` | {row.params:,} | "
+            f"${row.formula.latex(symbols=True)}$ | `{_shape(row.output_shape)}` |"
         )
     return (
         f"On a `{_shape((None, *shape))}` input (verified against Keras):\n\n"
@@ -400,7 +477,10 @@ def pitfall_depthwise_separable() -> str:
 
 def pitfall_shared() -> str:
     """A layer called twice counts once."""
-    left, right = spec.Input((16,), name="left"), spec.Input((16,), name="right")
+    left, right = (
+        spec.Input((16,), name="left"),
+        spec.Input((16,), name="right"),
+    )
     shared = spec.Dense(8, name="shared")
     merged = spec.Concatenate(name="concat")([shared(left), shared(right)])
     b = spec.Model([left, right], merged, name="siamese").explain(verify=True)

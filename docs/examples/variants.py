@@ -103,7 +103,9 @@ def describe(breakdown: cnnexplain.Breakdown, *, baseline: int) -> str:
     """Markdown for one variant: its layers, what reaches the first Dense layer, its count."""
     from examples.compare import count_latex, display_math  # noqa: PLC0415
 
-    first_dense = next(i for i, row in enumerate(breakdown.rows) if row.kind == "Dense")
+    first_dense = next(
+        i for i, row in enumerate(breakdown.rows) if row.kind == "Dense"
+    )
     before = breakdown.rows[first_dense - 1]
     dense = breakdown.rows[first_dense]
     path = " → ".join(f"`{row.name}`" for row in breakdown.rows)
@@ -116,7 +118,9 @@ def describe(breakdown: cnnexplain.Breakdown, *, baseline: int) -> str:
             f"The first dense layer receives `{before.output_shape}` from `{before.name}`{step}, "
             f"so it holds {dense.params:,} parameters, {share:.1%} of the model."
         ),
-        display_math(f"{breakdown.formula.latex()} = {count_latex(breakdown.total)}"),
+        display_math(
+            f"{breakdown.formula.latex()} = {count_latex(breakdown.total)}"
+        ),
         f"That is {breakdown.total / baseline:.1%} of the question's model.",
         "",
         '??? note "The full breakdown"',

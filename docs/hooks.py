@@ -159,7 +159,10 @@ def _display_math(latex: str) -> str:
     pieces = split_terms(latex)
     if len(pieces) == 1:
         return f'<div class="math">{latex_to_mathml(latex, block=True)}</div>'
-    inner = " ".join(latex_to_mathml(p, block=True) for p in pieces)
+    rendered = [latex_to_mathml(p, block=True) for p in pieces]
+    # A piece's leading "+" or "=" joins two terms: an infix operator, spaced as one.
+    rendered[1:] = [m.replace("<mo>", '<mo form="infix">', 1) for m in rendered[1:]]
+    inner = " ".join(rendered)
     return f'<div class="math terms">{inner}</div>'
 
 

@@ -73,9 +73,30 @@ class Example(NamedTuple):
         return spec.Model(tensors, out, name="example").explain(verify=True)
 
     def code(self) -> str:
-        """The example as code: the spec and the input shapes."""
-        shapes = ", ".join(_shape((None, *s)) for s in self.inputs)
-        return f"# input {shapes}\n{self.text or spec_code(self.layer)}"
+        """The example as complete code: the import, the inputs, the layer, the model."""
+        names = (
+            ["x"]
+            if len(self.inputs) == 1
+            else ["a", "b", "c", "d"][: len(self.inputs)]
+        )
+        lines = ["from cnnexplain import spec", ""]
+        lines += [
+            f"{n} = spec.Input({s!r})"
+            for n, s in zip(names, self.inputs, strict=True)
+        ]
+        lines.append(f"layer = {self.text or spec_code(self.layer)}")
+        if len(names) == 1:
+            inputs, call = "x", "layer(x)"
+        elif self.spread:
+            inputs, call = f"[{', '.join(names)}]", f"layer({', '.join(names)})"
+        else:
+            inputs = f"[{', '.join(names)}]"
+            call = f"layer({inputs})"
+        lines += [
+            f"model = spec.Model({inputs}, {call})",
+            "breakdown = model.explain()",
+        ]
+        return "\n".join(lines)
 
 
 class KerasExample(NamedTuple):
@@ -245,13 +266,19 @@ EXAMPLES: dict[str, list[Example | KerasExample]] = {
     "LayerScale": [
         KerasExample(
             _layer_scale,
-            "# input (None, 7, 7, 96)\nkeras.src.applications.convnext.LayerScale(1e-6, 96)",
+            "import keras\n"
+            "from keras.src.applications.convnext import LayerScale\n\n"
+            "x = keras.Input((7, 7, 96))\n"
+            'model = keras.Model(x, LayerScale(1e-6, 96, name="layer_scale")(x))',
         )
     ],
     "StochasticDepth": [
         KerasExample(
             _stochastic_depth,
-            "# input (None, 7, 7, 96)\nkeras.src.applications.convnext.StochasticDepth(0.1)",
+            "import keras\n"
+            "from keras.src.applications.convnext import StochasticDepth\n\n"
+            "x = keras.Input((7, 7, 96))\n"
+            'model = keras.Model(x, StochasticDepth(0.1, name="drop_path")(x))',
         )
     ],
 }

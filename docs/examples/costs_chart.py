@@ -20,6 +20,8 @@ Examples:
 
 from html import escape
 
+from examples.compare import percent
+
 WIDTH = (
     480  # small, so that text stays readable when a phone scales the chart down
 )
@@ -89,7 +91,7 @@ def share_chart(
                 continue
             share = value / total
             width = WIDTH * share
-            tip = f"{label}: {value:,} ({share:.1%})"
+            tip = f"{label}: {value:,} ({percent(value, total)})"
             parts.append(
                 f'<rect class="segment" x="{x:.1f}" y="{y + LABEL}" width="{max(width, 0.5):.1f}" '
                 f'height="{BAR}" fill="{colour[label]}"><title>{escape(tip)}</title></rect>'
@@ -97,7 +99,7 @@ def share_chart(
             if width >= MIN_TEXT:
                 parts.append(
                     f'<text x="{x + width / 2:.1f}" y="{y + LABEL + BAR - 7}" fill="#fff" '
-                    f'text-anchor="middle">{share:.1%}</text>'
+                    f'text-anchor="middle">{percent(value, total)}</text>'
                 )
             x += width
     top = ROW * len(measures) + 4

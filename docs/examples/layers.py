@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cnnexplain import Breakdown, explain, spec
+from cnnexplain._formula import Term
 from cnnexplain._rules import RULES, rule_doc
 from cnnexplain._rules._base import fmt_shape
 
@@ -335,9 +336,60 @@ def kinds_of(fn: Callable[..., Any]) -> list[str]:
     return [kind for kind, rule in RULES.items() if rule is fn]
 
 
+_FORMULA_TOKEN = re.compile(
+    r"\s*(?:([A-Za-z]+(?:_[A-Za-z]+)?)|(\d+)|([·+−\-/()⌊⌋⌈⌉]))"
+)
+_LATEX_OPERATORS = {"·": r"\cdot", "−": "-", "⌊": r"\lfloor", "⌋": r"\rfloor"}
+_LATEX_OPERATORS |= {"⌈": r"\lceil", "⌉": r"\rceil"}
+
+
+def formula_latex(text: str) -> str | None:
+    r"""A rule docstring's formula in symbols as LaTeX, or None if it is not one.
+
+    Symbols are written as `Formula.latex(symbols=True)` writes them.
+
+    Examples:
+        >>> formula_latex("(k_h·k_w·C_in/g+1)·F")
+        '(k_{h} \\cdot k_{w} \\cdot C_{\\mathrm{in}} / g + 1) \\cdot F'
+        >>> formula_latex("units"), formula_latex("C_in"), formula_latex("4")
+        (None, 'C_{\\mathrm{in}}', None)
+    """
+    parts, i = [], 0
+    while i < len(text):
+        match = _FORMULA_TOKEN.match(text, i)
+        if not match or match.end() == i:
+            return None
+        name, number, operator = match.groups()
+        if name:
+            parts.append(Term(0, name).latex(symbols=True))
+        elif number:
+            parts.append(number)
+        else:
+            parts.append(_LATEX_OPERATORS.get(operator, operator))
+        i = match.end()
+    symbol = (
+        len(parts) == 1
+        and text[:1].isalpha()
+        and ("_" in text or len(text) == 1)
+    )
+    if not symbol and not any(p in text for p in "·+−/⌊⌈"):
+        return None  # an argument name (``units``) or a number stays code
+    latex = " ".join(parts)
+    for opening in ("(", r"\lfloor", r"\lceil"):
+        latex = latex.replace(f"{opening} ", opening)
+    for closing in (")", r"\rfloor", r"\rceil"):
+        latex = latex.replace(f" {closing}", closing)
+    return latex
+
+
 def _markdown(doc: str) -> str:
-    """A docstring as Markdown: ``code`` becomes `code`, paragraphs are kept."""
-    return re.sub(r"``(.+?)``", r"`\1`", doc)
+    """A docstring as Markdown: a formula in ``code`` becomes math, other code `code`."""
+
+    def span(match: re.Match[str]) -> str:
+        latex = formula_latex(match[1])
+        return f"${latex}$" if latex else f"`{match[1]}`"
+
+    return re.sub(r"``(.+?)``", span, doc)
 
 
 def _shape(shape: Any) -> str:
@@ -437,13 +489,22 @@ def pitfall_gru() -> str:
     _, a = _one(after)
     _, b = _one(before)
     gap = a.params - b.params
+    lstm_units, lstm_inputs = 16, 8
+    _, lstm = _one(_e(spec.LSTM(lstm_units, name="lstm"), (10, lstm_inputs)))
     return (
         f"With `reset_after=True` (the Keras default) this GRU has **{a.params:,}** "
         f"parameters, with `reset_after=False` **{b.params:,}**: {gap:,} more, "
         f"`3·n` = `3·{gap // 3}`, one extra bias vector per gate, because the reset gate "
         "is applied after the recurrent kernel, which then needs its own bias. The bias "
-        "weight is `(2, 3·n)` instead of `(3·n,)`. Formulas from older Keras versions "
-        "(or from PyTorch, which always keeps two biases) differ on this point.\n\n"
+        "weight is `(2, 3·n)` instead of `(3·n,)`. Keras 2 before TensorFlow 2 "
+        "defaulted to `reset_after=False`, so older formulas give the smaller count.\n\n"
+        "PyTorch's `GRU` keeps two bias vectors per gate, `b_ih` and `b_hh`, so it matches "
+        "Keras's default `reset_after=True`. It is PyTorch's `LSTM` that differs: with "
+        "$h$ units and $i$ input features, its two bias vectors give "
+        "$4 \\cdot (h \\cdot (i + h) + 2h)$ parameters, where Keras's `LSTM` has one "
+        f"bias vector and $4 \\cdot (h \\cdot (i + h) + h)$: {lstm.params:,} for "
+        f"`LSTM({lstm_units})` on {lstm_inputs} features (verified against Keras), "
+        f"{4 * lstm_units:,} fewer than PyTorch.\n\n"
         + example_markdown(after)
         + "\n\n"
         + example_markdown(before)

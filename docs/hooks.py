@@ -166,6 +166,16 @@ def _display_math(latex: str) -> str:
     return f'<div class="math terms">{inner}</div>'
 
 
+def _inline_math(latex: str) -> str:
+    """An inline formula; a sum of several terms may wrap between them, like words."""
+    pieces = split_terms(latex)
+    if len(pieces) == 1:
+        return f'<span class="math">{latex_to_mathml(latex)}</span>'
+    rendered = [latex_to_mathml(p) for p in pieces]
+    rendered[1:] = [m.replace("<mo>", '<mo form="infix">', 1) for m in rendered[1:]]
+    return f'<span class="math terms">{" ".join(rendered)}</span>'
+
+
 _TABLE = re.compile(r"<table>(?P<body>.*?)</table>", re.DOTALL)
 _HEADER = re.compile(r"<th[^>]*>(?P<text>.*?)</th>", re.DOTALL)
 _ROW = re.compile(r"<tr>(?P<cells>.*?)</tr>", re.DOTALL)
@@ -211,7 +221,7 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str: 
         try:
             if block:
                 return _display_math(latex)
-            return f'<span class="math">{latex_to_mathml(latex)}</span>'
+            return _inline_math(latex)
         except _MATH_ERRORS as err:
             log.warning("Cannot render math %r on %s: %s", latex, page.file.src_uri, err)
             return match[0]

@@ -354,12 +354,17 @@ def formula_latex(text: str) -> str | None:
         >>> formula_latex("units"), formula_latex("C_in"), formula_latex("4")
         (None, 'C_{\\mathrm{in}}', None)
     """
-    parts, i = [], 0
+    parts, i, previous_name = [], 0, False
     while i < len(text):
         match = _FORMULA_TOKEN.match(text, i)
         if not match or match.end() == i:
             return None
         name, number, operator = match.groups()
+        if name and previous_name:
+            return (
+                None  # two words in a row: prose (``count of the wrapped RNN``)
+            )
+        previous_name = bool(name)
         if name:
             parts.append(Term(0, name).latex(symbols=True))
         elif number:
@@ -588,3 +593,67 @@ PITFALLS: dict[str, Callable[[], str]] = {
     "depthwise_separable": pitfall_depthwise_separable,
     "shared": pitfall_shared,
 }
+
+
+_VERIFIED: dict[int, Breakdown] = {}
+
+
+def verified(example: Example | KerasExample) -> Breakdown:
+    """The example's breakdown, verified against Keras once per build."""
+    key = id(example)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = example.breakdown()
+    return _VERIFIED[key]
+
+
+def _call(example: Example | KerasExample) -> str:
+    """A short call for a table cell: ``Conv2D(32, 3)``, without ``spec.`` or the name."""
+    if isinstance(example, KerasExample):
+        line = example.text.splitlines()[-1]
+        return (
+            line.split("(x, ", 1)[1].rsplit(")(x)", 1)[0].split(", name=")[0]
+            + ")"
+        )
+    code = spec_code(example.layer).removeprefix("spec.")
+    code = code.replace(f', name="{example.layer.name}"', "")
+    return code.replace(f'(name="{example.layer.name}")', "()")
+
+
+def sheet_markdown() -> str:
+    """The formula sheet: one line per layer kind that has weights, each with a live example.
+
+    Each line: the kind, its formula in symbols and in numbers (the example's
+    `Formula`, so both come from the rule), the example (built in Keras and
+    verified) and its count.
+    """
+    lines = [
+        "| Layer | Parameters, in symbols | Example (input shape) | In numbers | Count |",
+        "|---|---|---|---|---:|",
+    ]
+    for fns in rules_by_module().values():
+        for fn in fns:
+            for kind in kinds_of(fn):
+                if not EXAMPLES.get(kind):
+                    continue
+                example = EXAMPLES[kind][0]
+                b = verified(example)
+                row = b.rows[0]
+                if not row.params:
+                    continue
+                shape = _shape(b.input_shapes[0][1:])
+                lines.append(
+                    f"| `{kind}` | ${row.formula.latex(symbols=True)}$ | "
+                    f"`{_call(example)}` on `{shape}` | ${row.formula.latex()}$ | "
+                    f"{row.params:,} |"
+                )
+    return "\n".join(lines)
+
+
+def no_parameter_kinds() -> list[str]:
+    """The layer kinds whose rule never counts a weight."""
+    kinds = []
+    for fns in rules_by_module().values():
+        for fn in fns:
+            if rule_doc(kinds_of(fn)[0]).startswith(("No parameters", "``0``")):
+                kinds += kinds_of(fn)
+    return kinds

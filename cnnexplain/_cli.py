@@ -170,8 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--costs and --diagnose have no LaTeX form; use --format text, markdown or json."
         )
 
+    from cnnexplain._archive import read_model_file  # noqa: PLC0415
     from cnnexplain._errors import CnnexplainError, ModelFileError  # noqa: PLC0415
-    from cnnexplain._file import explain_saved, read_model_file  # noqa: PLC0415
+    from cnnexplain._saved import explain_saved  # noqa: PLC0415
 
     try:
         saved = read_model_file(args.path)

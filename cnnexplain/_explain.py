@@ -58,7 +58,7 @@ def explain(model: Any, *, verify: bool | None = None, expand: bool = False) -> 
     from cnnexplain._keras import explain_keras, is_keras_model  # noqa: PLC0415
 
     if isinstance(model, (str, os.PathLike)):
-        from cnnexplain._file import explain_file  # noqa: PLC0415
+        from cnnexplain._saved import explain_file  # noqa: PLC0415
 
         return explain_file(model, verify=verify, expand=expand)
     if isinstance(model, spec.Model):

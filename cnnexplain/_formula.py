@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Union
 
-__all__ = ["Formula", "Product", "Quotient", "Sum", "Term", "as_formula", "total_of"]
+__all__ = ["Formula", "Named", "Product", "Quotient", "Sum", "Term", "as_formula", "total_of"]
 
 _Style = Literal["text", "symbols", "latex", "latex_symbols"]
 _Operand = Union["Formula", int]
@@ -201,6 +201,36 @@ class Quotient(Formula):
 
     def __repr__(self) -> str:
         return f"Quotient({self.text()!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Named(Formula):
+    r"""A formula named as a whole: a weight's size, ``pos_emb`` for ``64·128``.
+
+    With numbers it renders its inside; with symbols, its name.
+
+    Examples:
+        >>> pos = Named("pos_emb", Term(64) * Term(128))
+        >>> int(pos), str(pos), pos.symbols(), pos.latex(symbols=True)
+        (8192, '64·128', 'pos_emb', '\\mathrm{pos\\_emb}')
+    """
+
+    name: str
+    inner: Formula
+
+    def evaluate(self) -> int:
+        """The inside's value."""
+        return self.inner.evaluate()
+
+    def _render(self, style: _Style, *, compact: bool) -> str:
+        if style == "symbols":
+            return self.name
+        if style == "latex_symbols":
+            return r"\mathrm{" + self.name.replace("_", r"\_") + "}"
+        return self.inner._render(style, compact=compact)  # noqa: SLF001
+
+    def __repr__(self) -> str:
+        return f"Named({self.name!r}, {self.inner!r})"
 
 
 def total_of(formulas: list[Formula]) -> Sum:

@@ -1,8 +1,11 @@
-"""Read a Keras-format model config into a graph of layers and their calls.
+"""The model graph: layers, their calls, and what a source measured of each.
 
-The same reader serves Keras models (``model.get_config()``), specs (which
-write the same format) and saved ``.keras`` files (their ``config.json``), so
-all three give identical breakdowns by construction.
+The same reader serves Keras models (their config, serialized layer by layer),
+specs (which write the same format) and saved ``.keras`` files (their
+``config.json``), so all three give identical breakdowns by construction.
+Each source then attaches what it measured (`Measured`: built or stored
+weights, output shapes per call, the `Part` s of a layer no rule covers) to the
+graph's nodes before evaluation, which reads only the graph.
 """
 
 from __future__ import annotations
@@ -12,17 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnexplain._errors import SpecError
-from cnnexplain._shapes import Shape
+from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
     "DATA_KEYWORDS",
     "MODEL_CLASSES",
     "OPERATION_MODULES",
     "LayerNode",
+    "Measured",
     "ModelGraph",
+    "Part",
     "TensorRef",
     "all_refs",
     "call_refs",
+    "is_model_config",
     "parse_model",
 ]
 
@@ -30,6 +36,62 @@ TensorRef = tuple[str, int, int]
 """``(layer name, call index, output index)``, as Keras's ``keras_history``."""
 
 MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
+
+ALIASES = {"GroupQueryAttention": "GroupedQueryAttention"}
+"""Class names Keras configs record for a class known by another ``type(layer).__name__``."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of a layer no rule covers: a sublayer it tracks, or a weight it creates.
+
+    Attributes:
+        name: the sublayer's name, or the weight's (``pos_emb``).
+        class_name: the sublayer's class (``Dense``), or None for a weight.
+        config: the sublayer's Keras-format config, when the source has it.
+        input_shapes: the shapes the sublayer was built for, when recorded.
+        weights: its weights as built or stored (a weight part: the weight itself).
+        outputs: its output shapes, when the source measured them.
+        parts: the parts of a sublayer that no rule covers itself.
+        model: the graph of a sublayer that is a Functional or Sequential model.
+        base: the nearest class with a rule its class derives from, if known.
+    """
+
+    name: str
+    class_name: str | None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    input_shapes: tuple[Shape, ...] | None = None
+    weights: tuple[Weight, ...] = ()
+    outputs: tuple[Shape, ...] | None = None
+    parts: tuple[Part, ...] | None = None
+    model: ModelGraph | None = None
+    base: str | None = None
+
+
+@dataclass
+class Measured:
+    """What a source measured of a layer: facts to explain or check, never derivations.
+
+    Attributes:
+        source: who measured them, for notes (``"Keras"``, ``"the weights file"``).
+        weights: every weight of the layer (its sublayers' included), None if unknown.
+        outputs: output shapes by call index, where known.
+        parts: the layer's sublayers and own weights, for a layer no rule covers.
+        base: the nearest class with a rule the layer's class derives from
+            (a ``Conv2D`` subclass), when the source knows the class hierarchy.
+        detail: what else a flagged row's note should say (the config's module).
+        guess_base: the source does not know the class hierarchy (a file): a
+            base may be guessed from the config, kept only if its rule gives
+            exactly the measured weights.
+    """
+
+    source: str
+    weights: tuple[Weight, ...] | None = None
+    outputs: dict[int, tuple[Shape, ...]] = field(default_factory=dict)
+    parts: tuple[Part, ...] | None = None
+    base: str | None = None
+    detail: str = ""
+    guess_base: bool = False
 
 
 @dataclass
@@ -48,6 +110,8 @@ class LayerNode:
     """A ``keras.ops`` operation (``x + 3``), not a layer: no weights, not in ``model.layers``."""
     recorded: dict[tuple[int, int], Shape] = field(default_factory=dict)
     """Output shapes by ``(call, index)`` as the layers that consume them record them."""
+    measured: Measured | None = None
+    """What the source (live model, weights file) measured of this layer."""
 
 
 @dataclass
@@ -100,7 +164,7 @@ def _refs(value: Any) -> list[TensorRef]:
         if value.get("class_name") == "__keras_tensor__":
             name, node, index = value["config"]["keras_history"]
             return [(str(name), int(node), int(index))]
-        return [r for v in value.values() for r in _refs(v)]
+        return [r for key in sorted(value, key=str) for r in _refs(value[key])]
     if isinstance(value, (list, tuple)):
         return [r for v in value for r in _refs(v)]
     return []
@@ -171,12 +235,44 @@ def _record_shapes(layers: list[LayerNode]) -> None:
                     operations[name].recorded[(int(call), int(index))] = shape
 
 
+def _is_ref(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 3  # noqa: PLR2004 - [layer name, node, index]
+        and isinstance(value[0], str)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])
+    )
+
+
 def _io(value: Any) -> list[TensorRef]:
-    if not value:
-        return []
-    if isinstance(value[0], str):
-        value = [value]
-    return [(str(v[0]), int(v[1]), int(v[2])) for v in value]
+    """The tensor references of ``input_layers``/``output_layers``, flattened as Keras does.
+
+    A single reference, a list of them, or a dict or nested structure of them
+    (``keras.Model(inputs={"a": ..., "b": ...})``: sorted by key, as ``keras.tree``).
+    """
+    if _is_ref(value):
+        return [(str(value[0]), int(value[1]), int(value[2]))]
+    if isinstance(value, Mapping):
+        return [r for key in sorted(value) for r in _io(value[key])]
+    if isinstance(value, (list, tuple)):
+        return [r for v in value for r in _io(v)]
+    return []
+
+
+def is_model_config(class_name: str, config: Any) -> bool:
+    """A Sequential or Functional model, or a ``keras.Model`` subclass saved as Functional.
+
+    A subclass that only overrides ``train_step`` keeps Functional's config
+    (``layers``, ``input_layers``, ``output_layers``): it is read as Functional.
+    """
+    if class_name in MODEL_CLASSES:
+        return True
+    return (
+        isinstance(config, Mapping)
+        and isinstance(config.get("layers"), list)
+        and "input_layers" in config
+        and "output_layers" in config
+    )
 
 
 def parse_model(
@@ -197,12 +293,14 @@ def parse_model(
     for entry in entries:
         lname = _layer_name(entry)
         lclass = str(entry.get("class_name"))
+        lclass = ALIASES.get(lclass, lclass)
         lconfig = entry.get("config") or {}
         node = LayerNode(lname, lclass, lconfig, trainable and bool(lconfig.get("trainable", True)))
         if lclass == "InputLayer":
             input_shapes[lname] = _input_shape(lconfig, lname)
-        elif lclass in MODEL_CLASSES:
-            node.model = parse_model(lclass, lconfig, trainable=node.trainable)
+        elif is_model_config(lclass, lconfig):
+            kind = lclass if lclass in MODEL_CLASSES else "Functional"
+            node.model = parse_model(kind, lconfig, trainable=node.trainable)
         node.calls, node.call_args = _calls(entry.get("inbound_nodes"))
         node.operation = str(entry.get("module") or "").startswith(OPERATION_MODULES)
         layers.append(node)
@@ -216,15 +314,29 @@ def parse_model(
             config=config,
             entries=entries,
         )
+    by_name = {node.name: node for node in layers}
     return ModelGraph(
         name,
         class_name,
         trainable,
         layers,
         _io(config.get("input_layers")),
-        _io(config.get("output_layers")),
+        [_output_ref(ref, by_name) for ref in _io(config.get("output_layers"))],
         input_shapes,
     )
+
+
+def _output_ref(ref: TensorRef, layers: Mapping[str, LayerNode]) -> TensorRef:
+    """An output reference with calls counted from 0, as everywhere else in the graph.
+
+    Keras 3 counts a nested Functional model's calls from 1 in ``output_layers``
+    (its call 0 is the node linking its own inputs to its outputs) but from 0 in
+    ``inbound_nodes``.
+    """
+    node = layers.get(ref[0])
+    if node is None or node.model is None or node.model.class_name == "Sequential":
+        return ref
+    return (ref[0], ref[1] - 1, ref[2]) if 1 <= ref[1] <= len(node.calls) else ref
 
 
 def _sequential(

@@ -17,10 +17,25 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Dim", "Shape", "conv_length", "flatten_size", "transpose_length"]
+__all__ = ["Dim", "Shape", "Weight", "conv_length", "flatten_size", "transpose_length"]
 
 Shape = tuple[int | None, ...]
 """A tensor shape, batch dimension included (``None`` where unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """One weight tensor the layer holds, as Keras names it (``kernel``, ``bias``...)."""
+
+    name: str
+    shape: tuple[int, ...]
+    trainable: bool = True
+
+    @property
+    def size(self) -> int:
+        """Number of scalars in the tensor."""
+        return math.prod(self.shape)
+
 
 Padding = Literal["valid", "same", "causal"]
 

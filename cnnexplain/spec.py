@@ -712,7 +712,7 @@ class Model(Layer):
             "trainable": self.trainable,
             "layers": layers,
             "input_layers": [ref(t) for t in self.inputs],
-            "output_layers": [ref(t) for t in self.outputs],
+            "output_layers": [_output_ref(ref(t), t.layer) for t in self.outputs],
         }
 
     def get_config(self) -> dict[str, Any]:
@@ -734,6 +734,13 @@ class Model(Layer):
         if verify:
             breakdown.verify()
         return breakdown
+
+
+def _output_ref(ref: list[Any], layer: Layer) -> list[Any]:
+    """Keras 3 counts a nested Functional's calls from 1 in ``output_layers`` (0 is its own)."""
+    if isinstance(layer, Model) and not isinstance(layer, Sequential):
+        return [ref[0], ref[1] + 1, ref[2]]
+    return ref
 
 
 class Sequential(Model):

@@ -16,7 +16,7 @@ from saved_models import APPLICATIONS, Saved, member_bytes, member_json, rewrite
 
 import cnnexplain
 from cnnexplain import ModelFileError, explain, spec
-from cnnexplain._file import _h5py_node, _member_stream, _read_tree, read_model_file
+from cnnexplain._archive import _h5py_node, _member_stream, _read_tree, read_model_file
 from cnnexplain._hdf5 import Corrupt, Unsupported, read_tree
 
 __all__ = ["saved"]  # the fixture, imported for pytest
@@ -200,23 +200,30 @@ def test_hdf5_reader_refuses_damage_cleanly(saved: Saved) -> None:
 # --- layers without a rule ---------------------------------------------------------------------
 
 
-def test_layers_without_rule_take_their_figures_from_the_file(saved: Saved) -> None:
+def test_layers_without_rule_are_explained_from_their_stored_variables(saved: Saved) -> None:
     model, path = saved("unruled")
     b, live = explain(path), explain(model)
-    assert [p for p, _ in b.walk() if not _.explained] == ["double", "scale"]
+    assert b.unexplained == live.unexplained == []
     for row, expected in zip(b.rows, live.rows, strict=True):
         layer = model.get_layer(row.name)
         assert (row.params, row.trainable) == (layer.count_params(), expected.trainable)
         assert row.output_shape == tuple(layer.output.shape)
-        if row.explained:
+        if not row.children:
             assert row == expected
     scale = b.rows[2]
     assert [(w.name, w.shape) for w in scale.weights] == [("vars/0", (5, 3)), ("vars/1", ())]
+    assert [(c.name, str(c.formula)) for c in scale.children] == [
+        ("vars/0", "5·3"),
+        ("vars/1", "1"),
+    ]
     assert scale.note == (
-        "no rule for Scale: count and shape taken from the file (count from the weight shapes "
-        "in model.weights.h5, all counted trainable; output shape as the config records it; "
-        "config: module saved_models; registered_name cnnexplain_tests>Scale)"
+        "no rule for Scale: explained from its parts (0 sublayers and 2 weights of its own, "
+        "measured by the file)"
     )
+    assert [(c.name, str(c.formula)) for c in live.rows[2].children] == [
+        ("kernel", "5·3"),
+        ("offset", "1"),
+    ]
     assert b.total == model.count_params()
 
 

@@ -87,16 +87,20 @@ def with_unknown(keras: Any) -> Any:
     )
 
 
-def test_layer_without_rule_is_flagged_with_keras_count(with_unknown: Any) -> None:
+def test_custom_layer_is_explained_from_its_own_weight(with_unknown: Any) -> None:
     b = cnnexplain.explain(with_unknown)
     assert b.total == with_unknown.count_params()
-    (row,) = b.unexplained
-    assert row.name == "scale"
-    assert not row.explained
-    assert row.params == 3
-    assert row.note == "no rule for Scale: count and shape taken from Keras"
-    assert "no rule for Scale" in b.to_text()
-    assert b.to_dict()["unexplained"] == ["scale"]
+    assert b.unexplained == []
+    row = b.rows[1]
+    assert (row.name, row.kind, row.params, row.explained) == ("scale", "Scale", 3, True)
+    assert row.note == (
+        "no rule for Scale: explained from its parts (0 sublayers and 1 weight of its own, "
+        "measured by Keras)"
+    )
+    assert [(c.name, c.kind, str(c.formula), c.formula.symbols()) for c in row.children] == [
+        ("w", "Variable", "3", "w")
+    ]
+    assert row.output_shape == (None, 3)
 
 
 def test_verify_names_layer_and_figures(seed_model: Any) -> None:
@@ -112,7 +116,7 @@ def test_verify_names_layer_and_figures(seed_model: Any) -> None:
     assert (info.value.layer, info.value.expected, info.value.got) == ("hidden", 540900, 540800)
 
 
-def test_subclassed_model_rows_come_from_keras(keras: Any) -> None:
+def test_subclassed_model_rows_are_its_sublayers_explained(keras: Any) -> None:
     class Net(keras.Model):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(name="net")
@@ -126,7 +130,9 @@ def test_subclassed_model_rows_come_from_keras(keras: Any) -> None:
     net(keras.ops.zeros((1, 3)))
     b = cnnexplain.explain(net)
     assert b.total == net.count_params() == (3 + 1) * 4 + (4 + 1) * 2
-    assert len(b.unexplained) == 2
+    assert b.unexplained == []
+    assert str(b.formula) == "(3+1)·4 + (4+1)·2"
+    assert [r.output_shape for r in b.rows] == [(1, 4), (1, 2)]
 
 
 def test_unbuilt_sequential_is_refused(keras: Any) -> None:

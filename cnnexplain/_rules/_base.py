@@ -9,14 +9,13 @@ the arithmetic behind them.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Term
-from cnnexplain._shapes import Shape
+from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
     "RULES",
@@ -32,20 +31,6 @@ __all__ = [
     "rule_doc",
     "zero",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Weight:
-    """One weight tensor the layer holds, as Keras names it (``kernel``, ``bias``...)."""
-
-    name: str
-    shape: tuple[int, ...]
-    trainable: bool = True
-
-    @property
-    def size(self) -> int:
-        """Number of scalars in the tensor."""
-        return math.prod(self.shape)
 
 
 @dataclass(frozen=True, slots=True)

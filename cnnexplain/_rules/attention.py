@@ -1,7 +1,9 @@
 """Attention: MultiHeadAttention, GroupedQueryAttention, Attention, AdditiveAttention.
 
 Calls take ``query``, ``value`` and optionally ``key`` (default: ``value``),
-positionally or by keyword; the rules receive them in that order.
+positionally or by keyword; the rules receive them in that order. A call with
+``return_attention_scores=True`` (a call argument, which the evaluator passes
+in the layer's arguments) has a second output: the scores.
 """
 
 from __future__ import annotations
@@ -27,6 +29,43 @@ def _query_value_key(args: LayerArgs, inputs: list[Shape]) -> tuple[Shape, Shape
             f"{fmt_shape(value)} and {fmt_shape(key)}",
         )
     return query, value, key
+
+
+def _with_scores(
+    args: LayerArgs,
+    found: Explained,
+    query: Shape,
+    key: Shape,
+    heads: int,
+    *,
+    symbolic_query_length: bool = False,
+) -> Explained:
+    """Add the scores output of a call with ``return_attention_scores=True``.
+
+    ``heads`` is 0 for single-head attention: scores ``(B, T_q, T_k)``; else
+    ``(B, heads, T_q, T_k)`` (both for 3-D inputs; other ranks keep their axes).
+    """
+    if not args.boolean("return_attention_scores", default=False):
+        return found
+    head_axes = (heads,) if heads else ()
+    scores = (query[0], *head_axes, *query[1:-1], *key[1:-1])
+    step = f"return_attention_scores=True: plus the scores, {fmt_shape(scores)}"
+    if symbolic_query_length and len(query) == 3 and key[1] != query[1]:  # noqa: PLR2004
+        # MultiHeadAttention.compute_output_spec (Keras 3.15) gives the scores the
+        # query's length on both axes; the graph records that shape, so follow it.
+        true = scores
+        scores = (query[0], *head_axes, query[1], query[1])
+        step = (
+            f"return_attention_scores=True: plus the scores, {fmt_shape(scores)} as Keras's "
+            f"symbolic shape gives them (computed, they are {fmt_shape(true)})"
+        )
+    return Explained(
+        found.formula,
+        found.weights,
+        (*found.outputs, scores),
+        (*found.shape_steps, step),
+        found.note,
+    )
 
 
 def _projection(
@@ -86,7 +125,8 @@ def multi_head_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
         formula = formula + part
     output = (*query[:-1], *out_dims)
     steps = (f"the query's shape with last axis {', '.join(map(str, out_dims))}",)
-    return Explained(formula, tuple(weights), (output,), steps)
+    found = Explained(formula, tuple(weights), (output,), steps)
+    return _with_scores(args, found, query, key, heads.value, symbolic_query_length=True)
 
 
 def _output_dims(args: LayerArgs, d_q: int) -> tuple[int, ...]:
@@ -147,7 +187,8 @@ def grouped_query_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     formula = parts[0]
     for part in parts[1:]:
         formula = formula + part
-    return Explained(formula, tuple(weights), (query,), ("the query's shape",))
+    found = Explained(formula, tuple(weights), (query,), ("the query's shape",))
+    return _with_scores(args, found, query, key, h_q.value)
 
 
 def _attention_output(query: Shape, value: Shape) -> tuple[Shape, str]:
@@ -172,7 +213,7 @@ def dot_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
         weights.append(Weight("concat_score_weight", ()))
     formula: Formula = Term(len(weights), "scalars")
     out, step = _attention_output(query, value)
-    return Explained(formula, tuple(weights), (out,), (step,))
+    return _with_scores(args, Explained(formula, tuple(weights), (out,), (step,)), query, value, 0)
 
 
 @rule("AdditiveAttention")
@@ -190,4 +231,4 @@ def additive_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
         weights = (Weight("scale", (d,)),)
         formula = Term(d, "d")
     out, step = _attention_output(query, value)
-    return Explained(formula, weights, (out,), (step,))
+    return _with_scores(args, Explained(formula, weights, (out,), (step,)), query, value, 0)

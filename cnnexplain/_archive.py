@@ -1,32 +1,27 @@
-"""Read a saved Keras model without Keras: a ``.keras`` archive or a JSON config.
+"""Read a saved Keras model file without Keras, bounded: the config and the weight shapes.
 
 A ``.keras`` file is a zip holding ``metadata.json`` (the Keras version that
 saved it), ``config.json`` (the architecture, in the format of
 ``model.get_config()``) and ``model.weights.h5`` (each layer's weights under
-``layers/<snake_case class>/vars/<i>``). The config goes through the same graph
-reader and evaluator as a live model, so a file and the model it was saved from
-give the same breakdown. The weights' shapes check every row: `cnnexplain._hdf5`
-reads them from the layout Keras writes, h5py (when installed) from any other.
+``layers/<snake_case class>/vars/<i>``). `read_model_file` reads it (or a JSON
+config) into a `SavedModel`: the model's class and config, checked for the
+types the graph reader relies on, and the weights' shapes as `WeightGroup`
+trees, read by `cnnexplain._hdf5` from the layout Keras writes, by h5py (when
+installed) from any other. `cnnexplain._saved` turns it into a breakdown.
 
 Nothing in the file is ever run: no unpickling, no ``keras.models.load_model``,
-no import of a module the config names. Layers without a rule (``Lambda``,
-custom classes) become flagged rows whose count comes from the stored weight
-shapes and whose output shape comes from the shapes the config records. Every
-read is bounded, so a zip bomb or an absurd size is reported, not allocated.
+no import of a module the config names. Every read is bounded, so a zip bomb or
+an absurd size is reported, not allocated.
 
 Examples:
     >>> import json, tempfile, pathlib
-    >>> from cnnexplain import explain, spec
-    >>> model = spec.Sequential([
-    ...     spec.Input((8,)), spec.Dense(4, name="hidden"), spec.Dense(2, name="out"),
-    ... ], name="tiny")
-    >>> config = {"class_name": "Sequential", "config": model.config()}
+    >>> config = {"class_name": "Sequential", "config": {"name": "tiny", "layers": []}}
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = pathlib.Path(tmp, "tiny.json")
     ...     _ = path.write_text(json.dumps(config))
-    ...     b = explain(path)
-    >>> b.total, str(b.formula)
-    (46, '(8+1)·4 + (4+1)·2')
+    ...     saved = read_model_file(path)
+    >>> saved.class_name, saved.weights, saved.no_weights
+    ('Sequential', None, 'a JSON config holds no weights')
 """
 
 from __future__ import annotations
@@ -36,28 +31,21 @@ import json
 import mmap
 import os
 import struct
-import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from cnnexplain._breakdown import Breakdown, LayerRow
-from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
-from cnnexplain._evaluate import Measured, evaluate
-from cnnexplain._graph import MODEL_CLASSES, ModelGraph, parse_model
+from cnnexplain._errors import ModelFileError
+from cnnexplain._graph import MODEL_CLASSES, is_model_config
 from cnnexplain._hdf5 import Corrupt, Node, Unsupported, read_tree
-from cnnexplain._rules._base import Weight, fmt_shape
-from cnnexplain._shapes import Shape
 
 __all__ = [
     "CONFIG_LIMIT",
     "KNOWN_KERAS",
     "SavedModel",
     "WeightGroup",
-    "explain_file",
-    "explain_saved",
     "read_model_file",
 ]
 
@@ -73,7 +61,6 @@ _MAX_INT = 2**63
 _INT_DIGITS = 19
 _SHOWN = 60
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_LAYER_GROUPS = ("layers", "_layer_checkpoint_dependencies")
 _SEQUENTIAL = "Sequential"
 
 
@@ -296,7 +283,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
         config = top.get("config")
     if not isinstance(class_name, str):
         raise _fail(path, member, "'class_name' must name the model's class", class_name)
-    if class_name not in MODEL_CLASSES:
+    if not is_model_config(class_name, config):
         module = top.get("module")
         where = f" (module {module})" if isinstance(module, str) else ""
         raise _error(
@@ -307,7 +294,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
     if not isinstance(config, dict):
         raise _fail(path, member, "'config' must be the model's config", config)
     _check_model(config, path, f"{member}, model '{config.get('name', class_name)}'", 0)
-    return class_name, config
+    return (class_name if class_name in MODEL_CLASSES else "Functional"), config
 
 
 # --- structure of a model config -------------------------------------------------------------
@@ -361,13 +348,23 @@ def _check_model(config: Mapping[str, Any], path: str, where: str, depth: int) -
     for key in ("input_layers", "output_layers"):
         value = config.get(key)
         if value:
-            refs = [value] if isinstance(value, list) and isinstance(value[0], str) else value
-            if not isinstance(refs, list):
-                raise _fail(path, where, f"'{key}' must be a list", value)
-            for ref in refs:
+            if not isinstance(value, (list, dict)):
+                raise _fail(path, where, f"'{key}' must be a list or a dict", value)
+            for ref in _io_refs(value):
                 _check_ref(ref, path, f"{where}, {key}")
     for i, entry in enumerate(layers):
         _check_entry(entry, path, f"{where}, layer {i}", depth)
+
+
+def _io_refs(value: Any) -> list[Any]:
+    """The references of ``input_layers``/``output_layers``: one, a list, or a dict of them."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _io_refs(v)]
+    if isinstance(value, list) and value and all(isinstance(v, (list, dict)) for v in value):
+        return [r for v in value for r in _io_refs(v)]
+    return [value] if isinstance(value, list) and value else []
 
 
 def _check_inbound(inbound: Any, path: str, where: str) -> None:
@@ -398,7 +395,7 @@ def _check_entry(entry: Any, path: str, where: str, depth: int) -> None:
     if not isinstance(build, (dict, type(None))):
         raise _fail(path, where, "'build_config' must be an object", build)
     _check_inbound(entry.get("inbound_nodes"), path, where)
-    if class_name in MODEL_CLASSES and config is not None:
+    if config is not None and is_model_config(class_name, config):
         name = config.get("name", class_name)
         _check_model(config, path, f"{where}, model '{name}'", depth + 1)
 
@@ -536,289 +533,3 @@ def _weight_group(node: Node) -> WeightGroup:
 def _var_order(key: str) -> tuple[int, str]:
     tail = key.rsplit("/", 1)[-1]
     return (int(tail), key) if tail.isdigit() else (2**63, key)
-
-
-def _entry_name(entry: Mapping[str, Any]) -> str:
-    """A layer entry's name (`parse_model` has checked it is a string)."""
-    return str(entry.get("name") or (entry.get("config") or {}).get("name"))
-
-
-def _snake_case(name: str) -> str:
-    """Keras's ``naming.to_snake_case``: how ``model.weights.h5`` names a layer's group."""
-    import re  # noqa: PLC0415
-
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _layer_groups(
-    group: WeightGroup | None, class_name: str, entries: list[Any]
-) -> dict[str, WeightGroup]:
-    """Each layer's weight group, by layer name: from recorded names, else Keras's counters."""
-    if group is None:
-        return {}
-    layers = next((group.groups[k] for k in _LAYER_GROUPS if k in group.groups), None)
-    if layers is None:
-        return {}
-    by_name = {g.name: g for g in layers.groups.values() if g.name is not None}
-    found: dict[str, WeightGroup] = {}
-    used: dict[str, int] = {}
-    for entry in entries:
-        lclass = entry["class_name"]
-        lname = _entry_name(entry)
-        if class_name == _SEQUENTIAL and lclass == "InputLayer":
-            continue  # Sequential.layers leaves its InputLayer out
-        key = _snake_case(lclass)
-        if key in used:
-            used[key] += 1
-            key = f"{key}_{used[key]}"
-        else:
-            used[key] = 0
-        if by_name:
-            if lname in by_name:
-                found[lname] = by_name[lname]
-        elif key in layers.groups:
-            found[lname] = layers.groups[key]
-    return found
-
-
-# --- explaining ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Index:
-    """Per layer path: its weight group, raw config entry and the shapes recorded for it."""
-
-    groups: dict[tuple[str, ...], WeightGroup] = field(default_factory=dict)
-    entries: dict[tuple[str, ...], Mapping[str, Any]] = field(default_factory=dict)
-    recorded: dict[tuple[tuple[str, ...], str, int, int], Shape] = field(default_factory=dict)
-    graphs: dict[tuple[str, ...], ModelGraph] = field(default_factory=dict)
-
-
-def _record(index: _Index, prefix: tuple[str, ...], value: Any) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if item.get("class_name") == "__keras_tensor__":
-                tensor = item["config"]
-                name, node, out = tensor["keras_history"][:3]
-                shape = tensor.get("shape")
-                if shape is not None:
-                    index.recorded[(prefix, name, node, out)] = _recorded_shape(shape)
-                continue
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _recorded_shape(value: Any) -> Shape:
-    if not isinstance(value, list) or not all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value
-    ):
-        return ()
-    return tuple(value)
-
-
-def _build_index(
-    index: _Index,
-    graph: ModelGraph,
-    config: Mapping[str, Any],
-    group: WeightGroup | None,
-    prefix: tuple[str, ...],
-) -> None:
-    index.graphs[prefix] = graph
-    entries = config["layers"]
-    groups = _layer_groups(group, graph.class_name, entries)
-    nodes = {node.name: node for node in graph.layers}
-    previous: str | None = None
-    for entry in entries:
-        name = _entry_name(entry)
-        path = (*prefix, name)
-        index.entries[path] = entry
-        if name in groups:
-            index.groups[path] = groups[name]
-        for call in entry.get("inbound_nodes") or []:
-            if isinstance(call, dict):
-                _record(index, prefix, call.get("args", []))
-        if graph.class_name == _SEQUENTIAL:
-            build = (entry.get("build_config") or {}).get("input_shape")
-            if previous is not None and build is not None:
-                index.recorded[(prefix, previous, 0, 0)] = _recorded_shape(build)
-            previous = name if entry["class_name"] != "InputLayer" else None
-        node = nodes.get(name)
-        if node is not None and node.model is not None:
-            _build_index(index, node.model, entry.get("config") or {}, groups.get(name), path)
-
-
-def _fallback(saved: SavedModel, index: _Index) -> Any:
-    """What the file says of a layer without rule: stored weight shapes, recorded shapes."""
-
-    def measure(path: tuple[str, ...], call: int, _inputs: list[Shape]) -> Measured:
-        entry = index.entries.get(path, {})
-        config = entry.get("config") or {}
-        outputs = _outputs(saved, index, path, call)
-        group = index.groups.get(path)
-        weights: tuple[Weight, ...] = ()
-        if group is not None:
-            weights = tuple(Weight(p, s) for p, s in group.all_shapes())
-        params = sum(w.size for w in weights)
-        trainable = params if config.get("trainable", True) is not False else 0
-        if saved.weights is not None:
-            count = "count from the weight shapes in model.weights.h5, all counted trainable"
-        else:
-            count = f"count unknown, shown as 0: {saved.no_weights}"
-        shape = "output shape as the config records it"
-        if any(not s for s in outputs):
-            shape = "output shape not recorded in the config"
-        described = "; ".join(
-            f"{key} {entry[key]}" for key in ("module", "registered_name") if entry.get(key)
-        )
-        source = f"the file ({count}; {shape}{'; config: ' + described if described else ''})"
-        return Measured(params, trainable, outputs, weights, source=source)
-
-    return measure
-
-
-def _outputs(
-    saved: SavedModel, index: _Index, path: tuple[str, ...], call: int
-) -> tuple[Shape, ...]:
-    """The output shapes of a layer without rule, as the config records its consumers' inputs."""
-    prefix, name = path[:-1], path[-1]
-    graph = index.graphs[prefix]
-    consumers = {
-        ref[2]: node.name
-        for node in graph.layers
-        for refs in node.calls
-        for ref in refs
-        if ref[:2] == (name, call)
-    }
-    model_outputs = {ref[2] for ref in graph.outputs if ref[:2] == (name, call)}
-    recorded = {
-        key[3]: shape
-        for key, shape in index.recorded.items()
-        if key[:3] == (prefix, name, call) and shape
-    }
-    count = max([*consumers, *model_outputs, *recorded, 0]) + 1
-    entry = index.entries.get(path, {})
-    declared = _recorded_shape((entry.get("config") or {}).get("output_shape"))
-    outputs: list[Shape] = []
-    for j in range(count):
-        if j in recorded:
-            outputs.append(recorded[j])
-        elif count == 1 and declared:
-            outputs.append((None, *declared))
-        elif j in consumers:
-            raise _error(
-                saved.path,
-                f"layer '{name}' ({entry.get('class_name')}) has no rule and the config does "
-                f"not record its output shape, which layer '{consumers[j]}' needs; save the "
-                "model with Keras 3, which records it.",
-                layer=name,
-            )
-        else:
-            outputs.append(())
-    return tuple(outputs)
-
-
-def _shapes_text(shapes: list[tuple[int, ...]]) -> str:
-    return ", ".join(fmt_shape(s) for s in shapes) or "none"
-
-
-def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
-    """Compare each explained row's weight shapes with those stored in the file.
-
-    Raises:
-        ModelFileError: naming the first layer whose shapes differ.
-    """
-
-    def visit(row: LayerRow, path: tuple[str, ...]) -> None:
-        if row.children:
-            for child in row.children:
-                visit(child, (*path, child.name))
-            return
-        if not row.explained:
-            return
-        group = index.groups.get(path)
-        stored = [s for _, s in group.all_shapes()] if group is not None else []
-        computed = [w.shape for w in row.weights]
-        if sorted(stored) != sorted(computed):
-            raise _error(
-                saved.path,
-                f"layer '{'/'.join(path)}' ({row.kind}) holds weights of shapes "
-                f"{_shapes_text(stored)} in model.weights.h5, but its config implies "
-                f"{_shapes_text(computed)}.",
-                layer=row.name,
-            )
-
-    for row in b.rows:
-        visit(row, (row.name,))
-
-
-def explain_saved(
-    saved: SavedModel, *, verify: bool | None = None, expand: bool = False
-) -> Breakdown:
-    """The breakdown of a read model file, checked against its weight shapes.
-
-    Args:
-        saved: what `read_model_file` read.
-        verify: compare every row with the weights file's shapes. ``None`` (the
-            default) does so when the shapes could be read; ``True`` requires them.
-        expand: render nested models' layers under their row.
-
-    Raises:
-        ModelFileError: if a layer's config is invalid, a row's weight shapes
-            differ from the file's, or ``verify`` is True and there are no weights.
-    """
-    try:
-        graph = parse_model(saved.class_name, saved.config)
-        index = _Index()
-        _build_index(index, graph, saved.config, saved.weights, ())
-        rows, inputs, outputs = evaluate(graph, _fallback(saved, index))
-    except ModelFileError:
-        raise
-    except SpecError as err:
-        raise ModelFileError(f"In '{saved.path}': {err}", path=saved.path, layer=err.layer) from err
-    except CnnexplainError:
-        raise
-    except (TypeError, KeyError, IndexError, AttributeError, ValueError) as err:
-        # A config value of a type no Keras version writes, found past the checks above.
-        raise _error(
-            saved.path, f"config.json holds a value cnnexplain cannot read ({err!r})."
-        ) from err
-    except RecursionError:
-        raise _error(saved.path, "config.json nests models too deeply.") from None
-
-    def verifier(b: Breakdown) -> None:
-        if saved.weights is None:
-            raise _error(saved.path, f"no weights to verify against: {saved.no_weights}.")
-        _check_weights(b, saved, index)
-
-    breakdown = Breakdown(
-        graph.name,
-        tuple(rows),
-        tuple(inputs),
-        tuple(outputs),
-        expand,
-        source=saved.path,
-        _verifier=verifier,
-    )
-    if verify or (verify is None and saved.weights is not None):
-        breakdown.verify()
-    return breakdown
-
-
-def explain_file(
-    path: str | os.PathLike[str], *, verify: bool | None = None, expand: bool = False
-) -> Breakdown:
-    """Explain a ``.keras`` archive or JSON config; warn (`UserWarning`) of an unknown version.
-
-    Raises:
-        ModelFileError: if the file cannot be read, a layer's config is invalid or the
-            weights disagree with the config.
-    """
-    saved = read_model_file(path)
-    for message in saved.warnings:
-        warnings.warn(message, UserWarning, stacklevel=3)
-    return explain_saved(saved, verify=verify, expand=expand)

@@ -50,7 +50,16 @@ VIEWPORTS: dict[str, ViewportSize] = {
     "phone": {"width": 390, "height": 844},
 }
 # Pages whose formulas must come out as MathML.
-MATH_PAGES = {"", "tutorial/", "posted-code/", "fewer-parameters/"}
+MATH_PAGES = {
+    "",
+    "tutorial/",
+    "posted-code/",
+    "fewer-parameters/",
+    "formulas/",
+    "conv-arithmetic/",
+    "resnet-block/",
+    "exercises/",
+}
 TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\cdot|\\left|\\lfloor|\\mathrm")
 
 if not CHROMIUM.exists():

@@ -25,7 +25,7 @@ from cnnexplain._breakdown import Breakdown
 
 __all__ = ["FORMATS", "get_parser", "main"]
 
-FORMATS = ("text", "markdown", "json", "latex")
+FORMATS = ("text", "markdown", "json", "latex", "svg")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 PROG = "cnnexplain"
@@ -76,10 +76,21 @@ def get_parser() -> argparse.ArgumentParser:
         "--format",
         choices=FORMATS,
         default="text",
-        help="output format (default: text, laid out like model.summary())",
+        help=(
+            "output format (default: text, laid out like model.summary(); svg draws the "
+            "model as volumes)"
+        ),
     )
     parser.add_argument(
         "--expand", action="store_true", help="list the layers of nested models under their row"
+    )
+    parser.add_argument(
+        "--formula",
+        action="store_true",
+        help=(
+            "write the whole model formula under the table (by default a formula wider "
+            "than the table shows its first and last terms)"
+        ),
     )
     parser.add_argument(
         "--strict",
@@ -142,12 +153,15 @@ def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, An
             data["diagnosis"] = extras["diagnosis"].to_dict()
         return json.dumps(data, indent=2, ensure_ascii=False)
     if fmt == "markdown":
-        parts = [breakdown.to_markdown(expand=args.expand)]
+        parts = [breakdown.to_markdown(expand=args.expand, full_formula=args.formula)]
         parts += [value.to_markdown() for value in extras.values()]
         return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
     if fmt == "latex":
         return breakdown.to_latex(expand=args.expand).rstrip("\n")
-    parts = [breakdown.to_text(expand=args.expand), *(str(v) for v in extras.values())]
+    if fmt == "svg":
+        return breakdown.to_svg().rstrip("\n")
+    text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
+    parts = [text, *(str(v) for v in extras.values())]
     return "\n\n".join(parts)
 
 
@@ -170,9 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = get_parser().parse_args(argv)
-    if args.format == "latex" and (args.costs or args.diagnose is not None):
+    if args.format in ("latex", "svg") and (args.costs or args.diagnose is not None):
+        form = "LaTeX" if args.format == "latex" else "SVG"
         return _fail(
-            "--costs and --diagnose have no LaTeX form; use --format text, markdown or json."
+            f"--costs and --diagnose have no {form} form; use --format text, markdown or json."
         )
 
     from cnnexplain._archive import read_model_file  # noqa: PLC0415

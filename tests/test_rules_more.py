@@ -8,6 +8,7 @@ and the weights (Keras's names and shapes).
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -685,3 +686,6 @@ def test_layer_reference_covers_every_rule() -> None:
             listed.update(k.strip("`.") for k in line.removeprefix("Layers: ").split(", "))
     assert sorted(set(RULES) - listed) == []
     assert "shared: called" not in page
+    # No step says a number equals itself ("Parameters: 3 = 3", "96 = 96").
+    plain = page.replace("`", "").replace("*", "")
+    assert re.findall(r"(?<![\w·/−+(.,])(\d+) = \1(?![\d,.])", plain) == []

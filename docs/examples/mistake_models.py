@@ -56,3 +56,17 @@ def mlp(name: str) -> keras.Model:
         ],
         name=name,
     )
+
+
+def conv_pool(name: str, **conv: object) -> keras.Model:
+    """Conv2D 8 (3×3 unless ``conv`` says otherwise), MaxPooling2D 2×2, Flatten, Dense 10."""
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(8, **{"kernel_size": 3, **conv}, name="conv"),
+            layers.MaxPooling2D(2, name="pool"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(10, name="dense"),
+        ],
+        name=name,
+    )

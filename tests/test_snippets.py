@@ -11,6 +11,11 @@ fresh namespace. Where the page shows a block's printed output (a live block
 with ``source="above"`` and a text or console result), the output must be what
 the block prints.
 
+A block in a content tab other than a set's first (the "PyTorch" tab beside a
+"Keras" one) belongs to that tab's chain: it continues only the previous block
+of a tab with the same label, and the blocks after the tab set continue the
+page's main chain as if the tab were not there.
+
 ``pycon`` snippets are doctests, checked by tests/test_docs.py.
 """
 
@@ -47,6 +52,7 @@ class Block:
 
     code: str
     shown_output: str | None = None
+    chain: str = ""  # the label of the tab it sits in, if not a tab set's first
 
     @property
     def continues(self) -> bool:
@@ -56,6 +62,53 @@ class Block:
 
 def _text(code_html: str) -> str:
     return html.unescape(_TAG.sub("", code_html))
+
+
+_TABS = re.compile(
+    r'<div class="(?P<cls>[^"]*)"[^>]*>|</div>|<label for="[^"]*">(?P<label>.*?)</label>', re.DOTALL
+)
+
+
+def tab_chains(article: str) -> list[tuple[int, int, str]]:
+    """``(start, end, label)`` of each tab of a content tab set but the first.
+
+    Examples:
+        >>> html = (
+        ...     '<div class="tabbed-set tabbed-alternate"><div class="tabbed-labels">'
+        ...     '<label for="a">Keras</label><label for="b">PyTorch</label></div>'
+        ...     '<div class="tabbed-content"><div class="tabbed-block">K</div>'
+        ...     '<div class="tabbed-block">T</div></div></div>'
+        ... )
+        >>> [(html[s:e], label) for s, e, label in tab_chains(html)]
+        [('<div class="tabbed-block">T</div>', 'PyTorch')]
+    """
+    spans: list[tuple[int, int, str]] = []
+    stack: list[str] = []  # the kind of each open div: "set", "block" or ""
+    sets: list[tuple[list[str], list[int]]] = []  # per open set: its labels, blocks seen
+    starts: list[int] = []  # where each open tab block starts
+    for match in _TABS.finditer(article):
+        if match["label"] is not None:
+            if sets:
+                sets[-1][0].append(_text(match["label"]).strip())
+        elif match["cls"] is not None:
+            classes = match["cls"].split()
+            kind = "set" if "tabbed-set" in classes else "block" if "tabbed-block" in classes else ""
+            if kind == "set":
+                sets.append(([], [0]))
+            elif kind == "block" and sets:
+                starts.append(match.start())
+            stack.append(kind)
+        elif stack:
+            kind = stack.pop()
+            if kind == "set":
+                sets.pop()
+            elif kind == "block" and sets:
+                labels, seen = sets[-1]
+                if seen[0] > 0:
+                    spans.append((starts[-1], match.end(), labels[seen[0]]))
+                starts.pop()
+                seen[0] += 1
+    return spans
 
 
 def visible_blocks(page_html: str) -> list[Block]:
@@ -69,9 +122,10 @@ def visible_blocks(page_html: str) -> list[Block]:
         ...     "</code></pre></div></div>"
         ... )
         >>> visible_blocks(page)
-        [Block(code='print(1)', shown_output='1\\n')]
+        [Block(code='print(1)', shown_output='1\\n', chain='')]
     """
     article = page_html.split("<article", 1)[-1].split("</article>", 1)[0]
+    tabs = tab_chains(article)
     blocks: list[Block] = []
     previous: str | None = None  # the token before: "live", a language, or None
     for match in _TOKEN.finditer(article):
@@ -81,7 +135,10 @@ def visible_blocks(page_html: str) -> list[Block]:
             continue
         if lang == "python":
             # A live block's source comes first in its output; any other block is static.
-            blocks.append(Block(_text(match["code"])))
+            where = match.start()
+            inside = [(s, label) for s, e, label in tabs if s <= where < e]
+            chain = max(inside)[1] if inside else ""  # the innermost tab
+            blocks.append(Block(_text(match["code"]), chain=chain))
             blocks[-1].code = blocks[-1].code.rstrip("\n")
             previous = "python-after-live" if previous == "live" else "python"
             continue
@@ -96,10 +153,11 @@ def visible_blocks(page_html: str) -> list[Block]:
 RUNNER = r"""
 import contextlib, io, json, sys, traceback
 blocks = json.load(sys.stdin)
-out, namespace = [], None
+out, namespaces = [], {}
 for i, block in enumerate(blocks):
-    if namespace is None or not block["continues"]:
-        namespace = {"__name__": "__main__"}
+    if block["chain"] not in namespaces or not block["continues"]:
+        namespaces[block["chain"]] = {"__name__": "__main__"}
+    namespace = namespaces[block["chain"]]
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
@@ -121,7 +179,7 @@ def run_page(blocks: list[Block], cwd: Path) -> list[dict[str, str | None]]:
         "KERAS_BACKEND": "tensorflow",
         "PYTHONWARNINGS": "ignore",
     }
-    data = json.dumps([{"code": b.code, "continues": b.continues} for b in blocks])
+    data = json.dumps([{"code": b.code, "continues": b.continues, "chain": b.chain} for b in blocks])
     result = subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=data,
@@ -207,3 +265,29 @@ def test_a_snippet_that_needs_unseen_code_fails(tmp_path: Path) -> None:
     assert "NameError: name 'x' is not defined" in later[0]
     last = problems_of("p", [blocks[1], blocks[3]], run_page([blocks[1], blocks[3]], tmp_path))
     assert last == [f"p, block 2 ('{CONTINUES}') prints\n42\n\nbut the page shows\n41"]
+
+
+def test_a_pytorch_tab_keeps_its_own_chain(tmp_path: Path) -> None:
+    """The block after a tab set continues the main chain, a PyTorch block its own."""
+    blocks = [
+        Block("model = 'keras'"),
+        Block("net = 'torch'", chain="PyTorch"),
+        Block(f"{CONTINUES}\nprint(model, 'net' in dir())", shown_output="keras False"),
+        Block(f"{CONTINUES}\nprint(net, 'model' in dir())", shown_output="torch False", chain="PyTorch"),
+    ]
+    assert problems_of("p", blocks, run_page(blocks, tmp_path)) == []
+    page = (
+        '<article><div class="tabbed-set tabbed-alternate"><div class="tabbed-labels">'
+        '<label for="a">Keras</label><label for="b">PyTorch</label></div>'
+        '<div class="tabbed-content"><div class="tabbed-block">'
+        '<div class="language-python highlight"><pre><code>a = 1</code></pre></div></div>'
+        '<div class="tabbed-block">'
+        '<div class="language-python highlight"><pre><code>b = 2</code></pre></div></div>'
+        '</div></div>'
+        '<div class="language-python highlight"><pre><code>c = 3</code></pre></div></article>'
+    )
+    assert [(b.code, b.chain) for b in visible_blocks(page)] == [
+        ("a = 1", ""),
+        ("b = 2", "PyTorch"),
+        ("c = 3", ""),
+    ]

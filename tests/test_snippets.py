@@ -83,31 +83,28 @@ def tab_chains(article: str) -> list[tuple[int, int, str]]:
         [('<div class="tabbed-block">T</div>', 'PyTorch')]
     """
     spans: list[tuple[int, int, str]] = []
-    stack: list[str] = []  # the kind of each open div: "set", "block" or ""
-    sets: list[tuple[list[str], list[int]]] = []  # per open set: its labels, blocks seen
-    starts: list[int] = []  # where each open tab block starts
+    # Each open div: its kind ("set", "block" or ""), where it starts, and for a
+    # set its labels and the number of its tab blocks closed so far.
+    stack: list[tuple[str, int]] = []
+    sets: list[tuple[list[str], list[int]]] = []
     for match in _TABS.finditer(article):
-        if match["label"] is not None:
-            if sets:
-                sets[-1][0].append(_text(match["label"]).strip())
+        if match["label"] is not None and sets:
+            sets[-1][0].append(_text(match["label"]).strip())
         elif match["cls"] is not None:
             classes = match["cls"].split()
-            kind = "set" if "tabbed-set" in classes else "block" if "tabbed-block" in classes else ""
+            kind = next((k for k in ("set", "block") if f"tabbed-{k}" in classes), "")
             if kind == "set":
                 sets.append(([], [0]))
-            elif kind == "block" and sets:
-                starts.append(match.start())
-            stack.append(kind)
+            stack.append((kind, match.start()))
         elif stack:
-            kind = stack.pop()
+            kind, start = stack.pop()
             if kind == "set":
                 sets.pop()
             elif kind == "block" and sets:
-                labels, seen = sets[-1]
-                if seen[0] > 0:
-                    spans.append((starts[-1], match.end(), labels[seen[0]]))
-                starts.pop()
-                seen[0] += 1
+                labels, closed = sets[-1]
+                if closed[0]:
+                    spans.append((start, match.end(), labels[closed[0]]))
+                closed[0] += 1
     return spans
 
 
@@ -179,7 +176,9 @@ def run_page(blocks: list[Block], cwd: Path) -> list[dict[str, str | None]]:
         "KERAS_BACKEND": "tensorflow",
         "PYTHONWARNINGS": "ignore",
     }
-    data = json.dumps([{"code": b.code, "continues": b.continues, "chain": b.chain} for b in blocks])
+    data = json.dumps(
+        [{"code": b.code, "continues": b.continues, "chain": b.chain} for b in blocks]
+    )
     result = subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=data,
@@ -273,7 +272,11 @@ def test_a_pytorch_tab_keeps_its_own_chain(tmp_path: Path) -> None:
         Block("model = 'keras'"),
         Block("net = 'torch'", chain="PyTorch"),
         Block(f"{CONTINUES}\nprint(model, 'net' in dir())", shown_output="keras False"),
-        Block(f"{CONTINUES}\nprint(net, 'model' in dir())", shown_output="torch False", chain="PyTorch"),
+        Block(
+            f"{CONTINUES}\nprint(net, 'model' in dir())",
+            shown_output="torch False",
+            chain="PyTorch",
+        ),
     ]
     assert problems_of("p", blocks, run_page(blocks, tmp_path)) == []
     page = (
@@ -283,7 +286,7 @@ def test_a_pytorch_tab_keeps_its_own_chain(tmp_path: Path) -> None:
         '<div class="language-python highlight"><pre><code>a = 1</code></pre></div></div>'
         '<div class="tabbed-block">'
         '<div class="language-python highlight"><pre><code>b = 2</code></pre></div></div>'
-        '</div></div>'
+        "</div></div>"
         '<div class="language-python highlight"><pre><code>c = 3</code></pre></div></article>'
     )
     assert [(b.code, b.chain) for b in visible_blocks(page)] == [

@@ -10,6 +10,8 @@ import numpy as np
 
 from cnnexplain import Breakdown
 
+TOLERANCE = 1e-5  # float32 rounding: the same sums in another order
+
 
 def _leaves(rows: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """``(path, row)`` of every row without children, nested rows included."""
@@ -93,12 +95,17 @@ def _weights(weights: Any) -> str:
     return ", ".join(f"`{w.name}` {w.shape}" for w in weights) or "none"
 
 
-def same_outputs(layer: Any, nets: dict[str, Any], image: np.ndarray) -> str:
+def same_outputs(
+    layer: Any, nets: dict[str, Any], image: np.ndarray, *, exact: str
+) -> str:
     """Run a Keras Conv2D and torch versions of it, with the same weights, on one image.
 
     ``nets`` maps a description to an ``nn.Sequential`` ending in the
     ``Conv2d``; the table gives each one's output shape and its largest
     difference from Keras's output.
+
+    Raises:
+        ValueError: unless the net named ``exact``, and only it, gives Keras's output.
     """
     import torch  # noqa: PLC0415
 
@@ -115,10 +122,9 @@ def same_outputs(layer: Any, nets: dict[str, Any], image: np.ndarray) -> str:
             conv.bias.copy_(torch.from_numpy(bias))
             x = torch.from_numpy(image.transpose(2, 0, 1)[None].copy())
             got = net(x)[0].numpy().transpose(1, 2, 0)
-        gap = (
-            f"{np.abs(got - expected).max():.1e}"
-            if got.shape == expected.shape
-            else "shapes differ"
-        )
-        lines.append(f"| {name} | {tuple(net(x).shape)} | {gap} |")
+        same_shape = got.shape == expected.shape
+        gap = float(np.abs(got - expected).max()) if same_shape else np.inf
+        lines.append(f"| {name} | {tuple(net(x).shape)} | {gap:.1e} |")
+        if (gap < TOLERANCE) != (name == exact):
+            raise ValueError(f"{name}: largest difference {gap} from Keras")
     return "\n".join(lines)

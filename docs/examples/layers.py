@@ -413,7 +413,9 @@ def example_markdown(example: Example | KerasExample) -> str:
         if row.params:
             # Display math: a long formula scrolls in its own box, not the page.
             lines += ["$$", f.latex(symbols=True), "$$", ""]
-            if f.text() != str(row.params):  # a count that is one number is said once
+            if f.text() != str(
+                row.params
+            ):  # a count that is one number is said once
                 count = f"`{f.text()}` = {count}"
             if row.non_trainable:
                 count += f" ({row.trainable:,} trainable, {row.non_trainable:,} non-trainable)"

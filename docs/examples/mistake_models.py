@@ -59,7 +59,7 @@ def mlp(name: str) -> keras.Model:
 
 
 def conv_pool(name: str, **conv: object) -> keras.Model:
-    """Conv2D 8 (3×3 unless ``conv`` says otherwise), MaxPooling2D 2×2, Flatten, Dense 10."""
+    """Conv2D 8 with ``conv``, MaxPooling2D 2×2, Flatten, Dense 10."""
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),

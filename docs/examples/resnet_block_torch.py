@@ -1,4 +1,4 @@
-"""The same ResNet basic block as a torch.nn module, as torchvision writes it."""
+"""The same ResNet basic block as a torch.nn module, as torchvision has it."""
 
 from torch import Tensor, nn
 

@@ -6,7 +6,7 @@ from torch import nn
 
 
 def define_net() -> nn.Sequential:
-    """Conv2d 1→32 3×3, MaxPool2d 2×2, Flatten, Linear 5408→100, Linear 100→10."""
+    """Conv2d 1→32 3×3, MaxPool2d 2×2, Flatten, Linear 5408→100, Linear →10."""
     return nn.Sequential(
         OrderedDict(
             conv=nn.Conv2d(1, 32, kernel_size=3),  # in_channels, out_channels

@@ -100,3 +100,14 @@ def test_same_outputs_finds_the_exact_padding(frameworks: Any, keras: Any) -> No
     )
     with pytest.raises(ValueError, match="symmetric: largest difference"):
         frameworks.same_outputs(conv, nets, image, exact="symmetric")
+
+
+def test_the_fewer_parameters_variants_count_as_in_keras(keras: Any) -> None:
+    del keras  # imported before the page module imports it
+    torch_variants = load_example("variants_torch").VARIANTS
+    keras_variants = load_example("variants").VARIANTS
+    assert [v.key for v in keras_variants] == list(torch_variants)
+    for v in keras_variants:
+        net = torch_variants[v.key]()
+        b = cnnexplain.explain(net, input_size=(1, 1, 28, 28))
+        assert b.total == numel(net) == v.build().count_params(), v.key

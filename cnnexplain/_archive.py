@@ -39,7 +39,8 @@ from typing import IO, Any
 
 from cnnexplain._errors import ModelFileError
 from cnnexplain._graph import MODEL_CLASSES, is_model_config
-from cnnexplain._hdf5 import Corrupt, Node, Unsupported, read_tree
+from cnnexplain._hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
+from cnnexplain._keras_config import normalise, tf_function
 
 __all__ = [
     "CONFIG_LIMIT",
@@ -61,6 +62,7 @@ _MAX_INT = 2**63
 _INT_DIGITS = 19
 _SHOWN = 60
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SEQUENTIAL = "Sequential"
 
 
@@ -98,6 +100,7 @@ class SavedModel:
         weights: the root group of ``model.weights.h5``, or ``None``.
         no_weights: why ``weights`` is ``None`` (empty when it isn't).
         warnings: one sentence per thing the reader should know (unknown Keras version).
+        weights_from: where in the file the weights are (``model.weights.h5``).
     """
 
     path: str
@@ -107,6 +110,34 @@ class SavedModel:
     weights: WeightGroup | None
     no_weights: str = ""
     warnings: tuple[str, ...] = ()
+    weights_from: str = "model.weights.h5"
+
+
+def unknown_output(saved: SavedModel, entry: Mapping[str, Any], layer: str, needed_by: str) -> str:
+    """Why a layer without rule stops the breakdown: its output shape is nowhere in the file.
+
+    Advice only where it applies: a Keras 2 file records no output shapes, and Keras 3
+    records them when it saves the model again (not for a TFOpLambda, which it cannot load).
+    """
+    class_name = entry.get("class_name")
+    what = f"{class_name}, calling {tf_function(entry)}" if tf_function(entry) else class_name
+    head = f"layer '{layer}' ({what}) has no rule in cnnexplain"
+    version = saved.keras_version or ""
+    if version.startswith("2."):
+        advice = (
+            ""
+            if tf_function(entry)
+            else '; loading the model in Keras 3 and saving it with model.save("model.keras") '
+            "records them"
+        )
+        return (
+            f"{head}, and a file written by Keras {version} records no output shapes, so its "
+            f"output shape, which {needed_by} needs, is unknown{advice}."
+        )
+    return (
+        f"{head}, and the file does not record its output shape, which {needed_by} needs; "
+        "cnnexplain cannot go past it."
+    )
 
 
 def _error(path: str, message: str, layer: str | None = None) -> ModelFileError:
@@ -178,39 +209,50 @@ def _version_warning(path: str, version: object) -> tuple[str, ...]:
 
 
 def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
-    """Read a ``.keras`` archive or a JSON config file, without running anything in it.
+    """Read a model file without running anything in it.
+
+    A ``.keras`` archive, a JSON config, a legacy HDF5 file (`cnnexplain._h5model`)
+    or a tf.keras SavedModel directory (`cnnexplain._savedmodel`), told apart by
+    their content, not their name.
 
     Args:
-        path: the file.
+        path: the file or directory.
 
     Returns:
-        The `SavedModel`, with the weight shapes when the archive holds weights.
+        The `SavedModel`, with the weight shapes when the file holds weights.
 
     Raises:
-        ModelFileError: if the file is missing, not a zip nor JSON, truncated or
-            corrupted, lacks ``config.json``, or its config is too large or not a
+        ModelFileError: if the file is missing, not a zip, HDF5 nor JSON, truncated
+            or corrupted, lacks its config, or its config is too large or not a
             Sequential or Functional model.
     """
     name = os.fspath(path)
+    if os.path.isdir(name):  # noqa: PTH112 - name may be any str
+        from cnnexplain._savedmodel import read_saved_model  # noqa: PLC0415 - imports this
+
+        return read_saved_model(name)
     try:
         with open(name, "rb") as stream:  # noqa: PTH123 - path may be str or PathLike
-            head = stream.read(4)
-            if head in _ZIP_MAGIC:
+            head = stream.read(8)
+            if head[:4] in _ZIP_MAGIC:
                 return _read_archive(name, stream)
+            if head == _HDF5_SIGNATURE:
+                from cnnexplain._h5model import read_h5_model  # noqa: PLC0415 - imports this
+
+                return read_h5_model(name, stream)
             stream.seek(0)
             data = _read_limited(stream, name, "the file")
     except FileNotFoundError:
         raise _error(name, "no such file.") from None
-    except IsADirectoryError:
-        raise _error(name, "it is a directory; expected a .keras file.") from None
     except OSError as err:
         raise _error(name, f"{err.strerror or err}.") from err
     if not data.strip():
-        raise _error(name, "the file is empty; expected a .keras archive or a JSON config.")
+        raise _error(name, "the file is empty; expected a .keras, .h5 or JSON model file.")
     if data.lstrip()[:1] != b"{":
         raise _error(
             name,
-            "it is neither a .keras archive (zip) nor a Keras model JSON config. "
+            "it is neither a .keras archive (zip), an HDF5 file (.h5) nor a Keras model JSON "
+            "config. "
             f"Received: first bytes {data[:8]!r}.",
         )
     top = _parse_json(data, name, "the file")
@@ -293,6 +335,7 @@ def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, A
         )
     if not isinstance(config, dict):
         raise _fail(path, member, "'config' must be the model's config", config)
+    class_name, config = normalise(class_name, config)
     _check_model(config, path, f"{member}, model '{config.get('name', class_name)}'", 0)
     return (class_name if class_name in MODEL_CLASSES else "Functional"), config
 
@@ -505,8 +548,11 @@ def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
     if depth > _MAX_DEPTH:
         raise ValueError(f"groups nest deeper than {_MAX_DEPTH} levels")
     node = Node()
-    recorded = group.attrs.get("name")
-    recorded = recorded.decode() if isinstance(recorded, bytes) else recorded
+    for key in group.attrs:
+        value = _h5py_attribute(group.attrs[key])
+        if value is not None:
+            node.attrs[key] = value
+    recorded = node.attrs.get("name")
     node.name = recorded if isinstance(recorded, str) else None
     for key, item in group.items():
         if isinstance(item, h5py.Dataset):
@@ -514,6 +560,19 @@ def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
         elif isinstance(item, h5py.Group):
             node.groups[key] = _h5py_node(h5py, item, depth + 1)
     return node
+
+
+def _h5py_attribute(value: Any) -> Attribute | None:
+    """An attribute as h5py gives it, as `cnnexplain._hdf5` reads it: strings, else None."""
+    if isinstance(value, (bytes, str)):
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    shape = getattr(value, "shape", None)
+    if shape is None or getattr(value, "size", None) == 0:
+        return None if shape is None else ()
+    items = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value.flat]
+    if not all(isinstance(v, str) for v in items):
+        return None
+    return items[0] if shape == () else tuple(items)
 
 
 def _weight_group(node: Node) -> WeightGroup:

@@ -36,7 +36,13 @@ class LayerRow:
         explained: False when no rule covers the layer and its count comes from Keras.
         calls: how many times the layer is called (a shared layer counts once).
         input_shape: the shape(s) the layer receives.
-        config: the layer's Keras-format config (arguments, dtype policy), as read.
+        config: the layer's Keras-format config (arguments, dtype policy), as read;
+            for a torch module, its constructor arguments as the module stores them.
+        buffers: tensors the layer keeps that are not parameters (torch buffers such
+            as BatchNorm's ``running_mean``): listed, never counted.
+        macs: the MACs of one call when the rule gives them (torch rows), else None
+            and the costs module computes them from the kind and config.
+        framework: ``"keras"`` or ``"torch"``: whose argument names ``config`` holds.
     """
 
     name: str
@@ -54,6 +60,9 @@ class LayerRow:
     calls: int = 1
     input_shape: Shape | list[Shape] = ()
     config: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    buffers: tuple[Weight, ...] = ()
+    macs: Formula | None = field(default=None, repr=False, compare=False)
+    framework: str = field(default="keras", repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""

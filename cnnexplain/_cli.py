@@ -1,10 +1,10 @@
 """The ``cnnexplain`` command: explain a saved model file in a terminal or in CI.
 
-It reads the file with the standard library (the weight shapes with a small
-HDF5 reader, or h5py for layouts it doesn't know), never imports TensorFlow or
-Keras, and never runs code from the file. Bad input gets one line on stderr and
-exit status 2; so does a file with layers cnnexplain cannot explain when
-``--strict`` is given.
+It reads the file (``.keras``, ``.h5``, a SavedModel directory or JSON) with the
+standard library (the weight shapes with a small HDF5 reader, or h5py for
+layouts it doesn't know), never imports TensorFlow or Keras, and never runs
+code from the file. Bad input gets one line on stderr and exit status 2; so
+does a file with layers cnnexplain cannot explain when ``--strict`` is given.
 
 Examples:
     >>> from cnnexplain._cli import get_parser
@@ -57,8 +57,9 @@ def get_parser() -> argparse.ArgumentParser:
         description=(
             "Explain where every parameter of a saved Keras model comes from: one row per "
             "layer with the formula of its count and the arithmetic of its output shape. "
-            "Reads a .keras file or a Keras model JSON config without TensorFlow and never "
-            "runs code from it; the weight shapes stored in a .keras file check every row."
+            "Reads a .keras file, a legacy .h5 file (Keras 2 or 3), a tf.keras SavedModel "
+            "directory or a Keras model JSON config without TensorFlow and never runs code "
+            "from it; the weight shapes stored in the file check every row."
         ),
         epilog=(
             "Exit status: 0 on success; 2 on bad input (missing, corrupted or unreadable "
@@ -66,7 +67,11 @@ def get_parser() -> argparse.ArgumentParser:
             "--strict also when a layer has no rule or the Keras version is unknown."
         ),
     )
-    parser.add_argument("path", metavar="PATH", help="a .keras file or a model JSON config")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        help="a .keras or .h5 file, a SavedModel directory or a model JSON config",
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,

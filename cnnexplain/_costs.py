@@ -76,8 +76,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cnnexplain._errors import SpecError
-from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
+from cnnexplain._families import conv as conv_family
+from cnnexplain._families.conv import AXES, KERNEL_SUFFIXES
+from cnnexplain._families.dense import DenseSymbols, dense_macs
+from cnnexplain._formula import Formula, Product, Sum, Term
 from cnnexplain._rules._base import LayerArgs, channel_axis
+from cnnexplain._rules.conv import keras_symbols
 from cnnexplain._rules.core import IDENTITY
 from cnnexplain._rules.preprocessing import AUGMENTATION
 from cnnexplain._shapes import Shape
@@ -581,10 +585,6 @@ def up_sampling(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> F
     return Term(0) if mode == "nearest" else None
 
 
-_SPATIAL = {1: ("",), 2: ("_h", "_w"), 3: ("_d", "_h", "_w")}
-_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
 def _rank(args: LayerArgs) -> int:
     match = re.search(r"(\d)D", args.class_name)
     if match is None:
@@ -601,12 +601,12 @@ def _positions(shape: Shape, axis: int, rank: int, suffix: str) -> Formula | Non
     dims = _spatial(shape, axis)
     if len(dims) != rank:
         return None
-    return _prod_terms([(d, f"{a}_{suffix}") for d, a in zip(dims, _AXES[rank], strict=True)])
+    return _prod_terms([(d, f"{a}_{suffix}") for d, a in zip(dims, AXES[rank], strict=True)])
 
 
 def _kernel(args: LayerArgs, rank: int) -> Formula | None:
     kernel = args.integers("kernel_size", rank)
-    return _prod_terms([(k, "k" + s) for k, s in zip(kernel, _SPATIAL[rank], strict=True)])
+    return _prod_terms([(k, "k" + s) for k, s in zip(kernel, KERNEL_SUFFIXES[rank], strict=True)])
 
 
 def _only(shapes: list[Shape]) -> Shape | None:
@@ -641,13 +641,15 @@ def conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula 
     w, out = _window(args, inputs), _only(outputs)
     if w is None or out is None:
         return None
-    groups = args.integer("groups", 1)
-    channels: Formula = w.c_in
-    if groups > 1:
-        channels = Quotient(channels, Term(groups, "g"))
-    filters = Term(args.integer("filters"), "F")
-    positions = _positions(out, w.axis, w.rank, "out")
-    return _times(positions, _kernel(args, w.rank), channels, filters)
+    kernel = args.integers("kernel_size", w.rank)
+    return conv_family.conv_macs(
+        _spatial(out, w.axis),
+        kernel,
+        w.c_in.value,
+        args.integer("filters"),
+        groups=args.integer("groups", 1),
+        symbols=keras_symbols(w.rank),
+    )
 
 
 @cost("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
@@ -656,9 +658,14 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -
     w = _window(args, inputs)
     if w is None:
         return None
-    filters = Term(args.integer("filters"), "F")
-    positions = _positions(w.shape, w.axis, w.rank, "in")
-    return _times(positions, _kernel(args, w.rank), w.c_in, filters)
+    kernel = args.integers("kernel_size", w.rank)
+    return conv_family.transpose_macs(
+        _spatial(w.shape, w.axis),
+        kernel,
+        w.c_in.value,
+        args.integer("filters"),
+        symbols=keras_symbols(w.rank),
+    )
 
 
 @cost("DepthwiseConv1D", "DepthwiseConv2D")
@@ -698,11 +705,7 @@ def dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula
     shape = _only(inputs)
     if shape is None:
         return None
-    units = Term(args.integer("units"), "units")
-    positions = [(d, f"d{i}") for i, d in enumerate(shape[1:-1], start=1)]
-    if len(positions) == 1:
-        positions = [(shape[1], "T")]
-    return _times(_prod_terms([*positions, (shape[-1], "n_in")]), units)
+    return dense_macs(shape, args.integer("units"), symbols=DenseSymbols())
 
 
 _EINSUM = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
@@ -1062,6 +1065,10 @@ def _activation_elements(outputs: list[Shape]) -> int | None:
 
 
 def _macs(row: LayerRow) -> tuple[Formula | None, str]:
+    if row.macs is not None:
+        return row.macs, ""
+    if row.framework != "keras":
+        return None, f"no MAC formula for {row.kind}: MACs unknown"
     fn = COST_FUNCTIONS.get(row.kind)
     if fn is None:
         return None, f"no cost function for {row.kind}: MACs unknown"

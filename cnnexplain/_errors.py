@@ -3,7 +3,7 @@
 ```
 CnnexplainError
 ├── SpecError           an invalid model description (spec, config or file)
-├── VerificationError   a computed figure disagrees with Keras
+├── VerificationError   a computed figure disagrees with Keras or PyTorch
 ├── DiagnosisError      a hand count that cannot be read
 └── ModelFileError      a saved model file that cannot be read
 ```
@@ -45,7 +45,7 @@ class SpecError(CnnexplainError, ValueError):
 
 
 class VerificationError(CnnexplainError, AssertionError):
-    """A computed figure disagrees with the one Keras reports.
+    """A computed figure disagrees with the one Keras (or PyTorch) reports.
 
     Attributes:
         layer: the layer's name.
@@ -54,9 +54,12 @@ class VerificationError(CnnexplainError, AssertionError):
         got: what cnnexplain computed.
     """
 
-    def __init__(self, layer: str, what: str, expected: object, got: object) -> None:
+    def __init__(
+        self, layer: str, what: str, expected: object, got: object, *, framework: str = "Keras"
+    ) -> None:
         super().__init__(
-            f"Layer '{layer}': cnnexplain computed {what} {got!r} but Keras reports {expected!r}."
+            f"Layer '{layer}': cnnexplain computed {what} {got!r} but {framework} reports "
+            f"{expected!r}."
         )
         self.layer = layer
         self.what = what

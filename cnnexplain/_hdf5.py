@@ -1,11 +1,13 @@
 """Read the group tree and dataset shapes of an HDF5 file, in pure Python.
 
-``model.weights.h5`` is written by h5py with its default ("earliest") file
-format: a version 0 superblock, version 1 object headers, groups indexed by
-symbol tables (version 1 B-trees and local heaps), and each layer's name as a
-variable-length string attribute in the global heap. Reading that much takes a
-few milliseconds, where importing h5py (and NumPy) takes a fifth of a second,
-which matters to a command that should answer in well under one.
+``model.weights.h5`` and the legacy ``model.save("m.h5")`` files are written by
+h5py with its default ("earliest") file format: a version 0 superblock,
+version 1 object headers, groups indexed by symbol tables (version 1 B-trees
+and local heaps), and string attributes (a layer's ``name``, the
+``model_config`` JSON, the ``layer_names`` and ``weight_names`` lists), fixed
+length in the object header or variable length in the global heap. Reading
+that much takes a few milliseconds, where importing h5py (and NumPy) takes a
+fifth of a second, which matters to a command that should answer in well under one.
 
 Only metadata is read, never the weights themselves, and every address is
 checked against the file's size, so a corrupted file fails cleanly. A file in a
@@ -25,7 +27,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Corrupt", "Node", "Unsupported", "read_tree"]
+__all__ = ["Attribute", "Corrupt", "Node", "Unsupported", "read_tree"]
 
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _UNDEFINED = 2**64 - 1
@@ -47,6 +49,13 @@ _SHARED_FLAG = 0x02
 _ATTRIBUTE_VERSIONS = (1, 2, 3)
 _VLEN_CLASS = 9
 _STRING_CLASS = 3
+_SPACE_PADDED = 2
+_VLEN_SIZE = 16  # length (4 bytes), global heap collection (8) and object index (4)
+_NULL_SPACE = 2
+_MAX_ELEMENTS = 1_000_000
+
+Attribute = str | tuple[str, ...]
+"""A string attribute: a string, or a tuple of them for an array (``()`` for any empty one)."""
 
 
 class Corrupt(ValueError):  # noqa: N818 - reads as "the file is corrupt"
@@ -59,11 +68,16 @@ class Unsupported(ValueError):  # noqa: N818 - reads as "the layout is unsupport
 
 @dataclass
 class Node:
-    """A group: its ``name`` attribute, its datasets' shapes and its subgroups, by name."""
+    """A group: its ``name`` attribute, its datasets' shapes and its subgroups, by name.
+
+    ``attrs`` holds its string attributes (and its empty arrays, as ``()``); other
+    attributes (numbers) are left out.
+    """
 
     name: str | None = None
     datasets: dict[str, tuple[int, ...]] = field(default_factory=dict)
     groups: dict[str, Node] = field(default_factory=dict)
+    attrs: dict[str, Attribute] = field(default_factory=dict)
 
 
 class _File:
@@ -176,8 +190,10 @@ def _group_header(f: _File, messages: list[tuple[int, int, bytes]]) -> tuple[Nod
             table = (_u(body, 0, 8), _u(body, 8, 8))
         elif kind == _ATTRIBUTE and not flags & _SHARED_FLAG:
             name, value = _attribute(f, body)
-            if name == "name" and value is not None:
-                node.name = value
+            if value is not None:
+                node.attrs[name] = value
+                if name == "name" and isinstance(value, str):
+                    node.name = value
     if table is None:
         raise Corrupt("the root object is not a group")
     return node, *table
@@ -254,8 +270,22 @@ def _pad8(n: int) -> int:
     return (n + 7) // 8 * 8
 
 
-def _attribute(f: _File, body: bytes) -> tuple[str, str | None]:
-    """An attribute's name and, when it is a string, its value."""
+def _count(space: bytes) -> int:
+    """How many elements a dataspace message describes (1 for a scalar, 0 for a null one)."""
+    if len(space) < 4:  # noqa: PLR2004 - version, rank, flags and type (or reserved)
+        raise Corrupt("an attribute has a truncated dataspace")
+    if space[0] == _NULL_SPACE and space[3] == _NULL_SPACE:
+        return 0
+    count = 1
+    for dim in _dataspace(space):
+        count *= dim
+    if count > _MAX_ELEMENTS:
+        raise Corrupt(f"an attribute has more than {_MAX_ELEMENTS} elements")
+    return count
+
+
+def _attribute(f: _File, body: bytes) -> tuple[str, Attribute | None]:
+    """An attribute's name and, when it holds strings (or nothing), its value."""
     version = body[0]
     name_size, type_size, space_size = _u(body, 2, 2), _u(body, 4, 2), _u(body, 6, 2)
     if version not in _ATTRIBUTE_VERSIONS:
@@ -268,16 +298,34 @@ def _attribute(f: _File, body: bytes) -> tuple[str, str | None]:
     name = body[pos : pos + name_size].rstrip(b"\0").decode("utf-8", "replace")
     pos += pad(name_size)
     datatype = body[pos : pos + type_size]
-    pos += pad(type_size) + pad(space_size)
+    pos += pad(type_size)
+    space = body[pos : pos + space_size]
+    pos += pad(space_size)
     if len(datatype) < 8:  # noqa: PLR2004 - class, bit fields and size
         raise Corrupt(f"attribute {name!r} has a truncated datatype")
+    count = _count(space)
+    if count == 0:
+        return name, ()
     kind, size = datatype[0] & 0x0F, _u(datatype, 4, 4)
+    scalar = not _dataspace(space)
     if kind == _STRING_CLASS:
-        return name, body[pos : pos + size].rstrip(b"\0").decode("utf-8", "replace")
-    if kind == _VLEN_CLASS and datatype[1] & 0x0F == 1:  # a variable-length string
-        length, collection, index = _u(body, pos, 4), _u(body, pos + 4, 8), _u(body, pos + 12, 4)
-        return name, _global(f, collection, index, length)
-    return name, None
+        if len(body) < pos + size * count:
+            raise Corrupt(f"attribute {name!r} is shorter than its strings")
+        strip = b"\0 " if datatype[1] & 0x0F == _SPACE_PADDED else b"\0"
+        items = [
+            body[pos + i * size : pos + (i + 1) * size].rstrip(strip).decode("utf-8", "replace")
+            for i in range(count)
+        ]
+    elif kind == _VLEN_CLASS and datatype[1] & 0x0F == 1:  # variable-length strings
+        if len(body) < pos + _VLEN_SIZE * count:
+            raise Corrupt(f"attribute {name!r} is shorter than its strings")
+        items = []
+        for at in range(pos, pos + _VLEN_SIZE * count, _VLEN_SIZE):
+            length, collection, index = _u(body, at, 4), _u(body, at + 4, 8), _u(body, at + 12, 4)
+            items.append(_global(f, collection, index, length) if collection else "")
+    else:
+        return name, None
+    return name, items[0] if scalar else tuple(items)
 
 
 def _global(f: _File, collection: int, index: int, length: int) -> str:

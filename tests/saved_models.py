@@ -7,6 +7,9 @@ lives here, so each model is saved once however many modules use it.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -137,3 +140,35 @@ def member_bytes(path: Path, name: str) -> bytes:
 def write_json(path: Path, value: Any) -> Path:
     path.write_text(json.dumps(value), encoding="utf-8")
     return path
+
+
+Legacy = tuple[Path, dict[str, Any]]
+"""The type of the ``legacy`` fixture: the folder of tf_keras files and tf_keras's counts."""
+
+_LEGACY: list[Legacy] = []
+
+
+@pytest.fixture(scope="session")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> Legacy:
+    """Real tf_keras (Keras 2) ``.h5`` files and SavedModels, written once per session.
+
+    tf_keras and Keras 3 cannot share a process, so `legacy_models` runs in its own;
+    its ``oracle.json`` holds tf_keras's counts and output shapes.
+    """
+    if not _LEGACY:
+        folder = tmp_path_factory.getbasetemp() / "legacy_models"
+        script = Path(__file__).with_name("legacy_models.py")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONPATH")}
+        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        result = subprocess.run(
+            [sys.executable, str(script), str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=900,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        oracle = json.loads((folder / "oracle.json").read_text(encoding="utf-8"))
+        _LEGACY.append((folder, oracle))
+    return _LEGACY[0]

@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from saved_models import APPLICATIONS, Saved, member_json, rewrite, saved, write_json
+from saved_models import (
+    APPLICATIONS,
+    Legacy,
+    Saved,
+    legacy,
+    member_json,
+    rewrite,
+    saved,
+    write_json,
+)
 
 from cnnexplain import diagnose, explain
 from cnnexplain._cli import get_parser, main
 
-__all__ = ["saved"]  # the fixture, imported for pytest
+__all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 
 CLI = Path(sys.executable).with_name("cnnexplain")
 
@@ -277,17 +286,23 @@ def _directory(tmp: Path, seed: Path) -> list[str]:  # noqa: ARG001
 
 BAD_INPUT = [
     case("missing", _missing, "Cannot read '{0}': no such file."),
-    case("directory", _directory, "Cannot read '{0}': it is a directory; expected a .keras file."),
+    case(
+        "directory",
+        _directory,
+        "Cannot read '{0}': it is a directory but not a SavedModel (no saved_model.pb nor "
+        "keras_metadata.pb); expected a .keras, .h5 or JSON file, or a tf.keras SavedModel "
+        "directory.",
+    ),
     case(
         "empty",
         _file("m.keras", b""),
-        "Cannot read '{0}': the file is empty; expected a .keras archive or a JSON config.",
+        "Cannot read '{0}': the file is empty; expected a .keras, .h5 or JSON model file.",
     ),
     case(
         "not a zip",
         _file("m.keras", b"GIF89a\x01\x00"),
-        "Cannot read '{0}': it is neither a .keras archive (zip) nor a Keras model JSON "
-        "config. Received: first bytes b'GIF89a\\x01\\x00'.",
+        "Cannot read '{0}': it is neither a .keras archive (zip), an HDF5 file (.h5) nor a "
+        "Keras model JSON config. Received: first bytes b'GIF89a\\x01\\x00'.",
     ),
     case(
         "no config.json",
@@ -459,7 +474,8 @@ def test_unknown_version_warns_and_explains(
 # --- whole processes: no TensorFlow, python -m, the console script -----------------------------
 
 HEAVY = (
-    "sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'h5py', 'numpy'))"
+    "sorted(m for m in sys.modules"
+    " if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras', 'h5py', 'numpy'))"
 )
 
 
@@ -483,6 +499,20 @@ def test_explaining_a_file_imports_neither_tensorflow_nor_keras(saved: Saved) ->
     )
     model, _ = saved("ResNet50")
     assert _fresh(code) == f"{model.count_params()} []"
+
+
+def test_legacy_files_import_neither_tensorflow_nor_keras(legacy: Legacy) -> None:
+    folder, oracle = legacy
+    paths = [folder / "seed.h5", folder / "ResNet50.h5", folder / "seed_savedmodel"]
+    code = (
+        "import sys, cnnexplain\n"
+        "from cnnexplain._cli import main\n"
+        f"totals = [cnnexplain.explain(p).total for p in {[str(p) for p in paths]!r}]\n"
+        f"assert all(main([p, '--format', 'json']) == 0 for p in {[str(p) for p in paths]!r})\n"
+        f"print(totals, {HEAVY})\n"
+    )
+    totals = [oracle["seed"]["total"], oracle["ResNet50"]["total"], oracle["seed"]["total"]]
+    assert _fresh(code) == f"{totals} []"
 
 
 def test_help_imports_neither_tensorflow_nor_keras() -> None:

@@ -83,6 +83,9 @@ CASES = [
     Case("append(1)", (C, C), lambda o, x, y: o.append(x, y, axis=1)),
     Case("split(3)", (B,), lambda o, x: o.split(x, 3, axis=1)),
     Case("split([1,3])", (C,), lambda o, x: o.split(x, [1, 3], axis=-1)),
+    Case("array_split(2)", (C,), lambda o, x: o.array_split(x, 2, axis=-1)),
+    Case("hsplit", (B,), lambda o, x: o.hsplit(x, 2)),
+    Case("vsplit([1])", (C,), lambda o, x: o.vsplit(x[0], [1])),
     Case("unstack(1)", (C,), lambda o, x: o.unstack(x, axis=1)),
     Case("unstack(2)", (C,), lambda o, x: o.unstack(x, num=5, axis=2)),
     # __getitem__ and slice

@@ -46,6 +46,10 @@ class Explained:
     """Trainable count when known from outside (a layer without rule); else from weights."""
     explained: bool = True
     """False when no rule gave this result (the count was measured, not derived)."""
+    macs: Formula | None = None
+    """Multiply-accumulates of one call, when the rule's family computes them (torch rules)."""
+    buffers: tuple[Weight, ...] = ()
+    """State tensors that are not parameters (torch buffers: BatchNorm running statistics)."""
 
 
 class LayerArgs:

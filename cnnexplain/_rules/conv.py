@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnnexplain._formula import Formula, Quotient, Term
+from cnnexplain._families.conv import (
+    AXES,
+    KERNEL_SUFFIXES,
+    ConvSymbols,
+    conv_parameters,
+    conv_weights,
+    kernel_symbols,
+)
+from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, channel_axis, fmt_shape, rule
 from cnnexplain._shapes import Shape, conv_length
 
@@ -17,19 +25,22 @@ __all__ = [
     "Window",
     "conv",
     "depthwise_conv",
+    "keras_symbols",
     "kernel_product",
     "read_window",
     "spatial_names",
     "spatial_shape",
 ]
 
-_SPATIAL = {1: ("",), 2: ("_h", "_w"), 3: ("_d", "_h", "_w")}
-_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+def keras_symbols(rank: int) -> ConvSymbols:
+    """Keras's convolution symbols: ``k_h``, ``k_w``..., ``C_in``, ``F``, ``g``."""
+    return ConvSymbols(kernel=kernel_symbols(rank))
 
 
 def spatial_names(rank: int) -> tuple[str, ...]:
     """Axis letters used in shape arithmetic: ``("H", "W")`` for rank 2."""
-    return _AXES[rank]
+    return AXES[rank]
 
 
 def spatial_shape(args: LayerArgs, shape: Shape, rank: int) -> tuple[tuple[int | None, ...], int]:
@@ -100,7 +111,7 @@ def read_window(
     what = "kernel" if kernel_key == "kernel_size" else "window"
     dims: list[int | None] = []
     steps = []
-    for name, n, k, s, d in zip(_AXES[rank], spatial, kernel, strides, dilation, strict=True):
+    for name, n, k, s, d in zip(AXES[rank], spatial, kernel, strides, dilation, strict=True):
         dim = conv_length(n, k, stride=s, padding=padding, dilation=d)
         if dim.value is not None and dim.value < 1:
             raise args.error(
@@ -115,7 +126,7 @@ def read_window(
 
 def kernel_product(kernel: tuple[int, ...], tail: Formula | None = None) -> Formula:
     """``k_h·k_w·tail`` (or ``k_h·k_w``) with each kernel length named by its axis."""
-    terms = [Term(k, "k" + s) for k, s in zip(kernel, _SPATIAL[len(kernel)], strict=True)]
+    terms = [Term(k, "k" + s) for k, s in zip(kernel, KERNEL_SUFFIXES[len(kernel)], strict=True)]
     product: Formula = terms[0]
     for term in [*terms[1:], *([tail] if tail is not None else [])]:
         product = product * term
@@ -140,17 +151,12 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
         raise args.error("groups", f"filters={filters} must be divisible by groups", groups)
     if c_in % groups:
         raise args.error("groups", f"the {c_in} input channels must be divisible by groups", groups)
-    channels: Formula = Term(c_in, "C_in")
-    if groups > 1:
-        channels = Quotient(channels, Term(groups, "g"))
-    per_filter = kernel_product(w.kernel, channels)
-    f = Term(filters, "F")
-    formula = (per_filter + 1) * f if use_bias else per_filter * f
-    weights = [Weight("kernel", (*w.kernel, c_in // groups, filters))]
-    if use_bias:
-        weights.append(Weight("bias", (filters,)))
+    formula = conv_parameters(
+        w.kernel, c_in, filters, groups=groups, bias=use_bias, symbols=keras_symbols(w.rank)
+    )
+    weights = conv_weights(w.kernel, c_in, filters, groups=groups, bias=use_bias, layout="keras")
     steps = (*w.steps, f"C: F = {filters}")
-    return Explained(formula, tuple(weights), (w.output(filters),), steps)
+    return Explained(formula, weights, (w.output(filters),), steps)
 
 
 @rule("DepthwiseConv1D", "DepthwiseConv2D")

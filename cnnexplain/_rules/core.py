@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from cnnexplain._families.dense import DenseSymbols, dense_parameters, dense_weights
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._rules.conv import spatial_names, spatial_shape
@@ -52,11 +53,11 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
     n_in = args.known(shape, -1, "input size")
     x = Term(n_in, "n_in")
     u = Term(units, "units")
-    formula: Formula = (x + 1) * u if use_bias else x * u
+    formula: Formula = dense_parameters(n_in, units, bias=use_bias, symbols=DenseSymbols())
     lora = args.get("lora_rank")
-    weights = [Weight("kernel", (n_in, units), trainable=not lora)]
-    if use_bias:
-        weights.append(Weight("bias", (units,)))
+    weights = list(dense_weights(n_in, units, bias=use_bias, layout="keras"))
+    if lora:
+        weights[0] = Weight("kernel", (n_in, units), trainable=False)
     steps = [f"last axis: units = {units}"]
     note = ""
     if lora:

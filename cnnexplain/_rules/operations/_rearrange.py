@@ -223,21 +223,31 @@ def stack(op: OpCall) -> Result:
     return [out], [step(f"{op.label} {len(shapes)} inputs on new axis {axis}", shapes, [out])]
 
 
-def split(op: OpCall) -> Result:
-    """``split``: ``n`` equal parts along ``axis``, or the parts between the given indices."""
+def split(op: OpCall, *, on: int | None = None, uneven: bool = False) -> Result:
+    """``split``: ``n`` equal parts along ``axis``, or the parts between the given indices.
+
+    ``hsplit`` splits axis 1 (axis 0 of a vector), ``vsplit`` axis 0;
+    ``array_split`` allows unequal parts, the first ones one longer.
+    """
     shape = op.shape("x")
-    axis = op.axis("axis", len(shape), 0)
+    if on is None:
+        axis = op.axis("axis", len(shape), 0)
+    else:
+        axis = op.canonical("x", on if len(shape) > on else 0, len(shape), shape)
     sections = op.get("indices_or_sections")
     length = shape[axis]
     if isinstance(sections, int) and not isinstance(sections, bool):
         n = op.integer("indices_or_sections", minimum=1)
-        if length is not None and length % n:
+        if length is not None and length % n and not uneven:
             raise op.error(
                 "indices_or_sections", f"axis {axis} of length {length} does not split in {n}", n
             )
-        part = None if length is None else length // n
-        outs = [(*shape[:axis], part, *shape[axis + 1 :])] * n
-        what = f"{op.label} axis {axis} in {n}" + (f" ({length}/{n} = {part})" if part else "")
+        parts = [None if length is None else length // n + (i < length % n) for i in range(n)]
+        outs = [(*shape[:axis], part, *shape[axis + 1 :]) for part in parts]
+        what = f"{op.label} axis {axis} in {n}"
+        if length is not None:
+            rest = f" remainder {length % n}, one more in the first parts" if length % n else ""
+            what += f" ({length}/{n} = {length // n}{rest})"
         return outs, [step(what, [shape], outs)]
     cuts = op.integers("indices_or_sections")
     bounds: list[int | None] = [0, *cuts, length]

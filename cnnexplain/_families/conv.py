@@ -1,0 +1,207 @@
+"""Convolutions (and the sliding window every pooling shares): parameters, lengths, MACs.
+
+A convolution with ``groups`` g holds one ``k_h·k_w·C_in/g`` kernel per output
+channel, plus a bias each: ``(k_h·k_w·C_in/g+1)·C_out`` parameters. Each output
+value is one dot product of that kernel with a window of the input, so its
+MACs are ``H_out·W_out·k_h·k_w·C_in/g·C_out`` per example.
+
+Examples:
+    >>> symbols = ConvSymbols(kernel=("k_h", "k_w"), in_channels="C_in", out_channels="F")
+    >>> f = conv_parameters((3, 3), 1, 32, groups=1, bias=True, symbols=symbols)
+    >>> int(f), f.symbols()
+    (320, '(k_h·k_w·C_in+1)·F')
+    >>> [w.shape for w in conv_weights((3, 3), 1, 32, groups=1, bias=True, layout="torch")]
+    [(32, 1, 3, 3), (32,)]
+    >>> padded_length(28, 3, stride=1, before=1, after=1)
+    Dim(value=28, text='⌊(28+1+1−3)/1⌋+1 = 28')
+    >>> str(conv_macs((26, 26), (3, 3), 1, 32, groups=1, symbols=symbols))
+    '26·26·3·3·1·32'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnnexplain._families import Layout
+from cnnexplain._formula import Formula, Product, Quotient, Term
+from cnnexplain._rules._base import Weight
+from cnnexplain._shapes import Dim
+
+__all__ = [
+    "AXES",
+    "KERNEL_SUFFIXES",
+    "ConvSymbols",
+    "conv_macs",
+    "conv_parameters",
+    "conv_weights",
+    "kernel_symbols",
+    "padded_length",
+    "positions",
+    "transpose_macs",
+    "transposed_length",
+]
+
+KERNEL_SUFFIXES = {1: ("",), 2: ("_h", "_w"), 3: ("_d", "_h", "_w")}
+"""Subscripts of the kernel lengths by rank: ``k_h``, ``k_w`` for rank 2, ``k`` for rank 1."""
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+"""Spatial axis letters used in shape arithmetic and MACs, by rank."""
+
+
+def kernel_symbols(rank: int) -> tuple[str, ...]:
+    """``("k_h", "k_w")`` for rank 2."""
+    return tuple("k" + s for s in KERNEL_SUFFIXES[rank])
+
+
+@dataclass(frozen=True)
+class ConvSymbols:
+    """The symbols a framework's reader gives a convolution's numbers in its formulas."""
+
+    kernel: tuple[str, ...]
+    in_channels: str = "C_in"
+    out_channels: str = "F"
+    groups: str = "g"
+
+
+def _kernel_product(kernel: tuple[int, ...], symbols: tuple[str, ...]) -> list[Formula]:
+    return [Term(k, s) for k, s in zip(kernel, symbols, strict=True)]
+
+
+def _channels(in_channels: int, groups: int, symbols: ConvSymbols) -> Formula:
+    channels: Formula = Term(in_channels, symbols.in_channels)
+    if groups > 1:
+        channels = Quotient(channels, Term(groups, symbols.groups))
+    return channels
+
+
+def conv_parameters(
+    kernel: tuple[int, ...],
+    in_channels: int,
+    out_channels: int,
+    *,
+    groups: int,
+    bias: bool,
+    symbols: ConvSymbols,
+) -> Formula:
+    """``(k_h·k_w·C_in/g+1)·C_out`` (without ``+1`` when there is no bias)."""
+    per_filter: Formula = Product(
+        (*_kernel_product(kernel, symbols.kernel), _channels(in_channels, groups, symbols))
+    )
+    f = Term(out_channels, symbols.out_channels)
+    return (per_filter + 1) * f if bias else per_filter * f
+
+
+def conv_weights(
+    kernel: tuple[int, ...],
+    in_channels: int,
+    out_channels: int,
+    *,
+    groups: int,
+    bias: bool,
+    layout: Layout,
+    transposed: bool = False,
+) -> tuple[Weight, ...]:
+    """The kernel and bias tensors in ``layout``.
+
+    Keras stores ``kernel`` as (k…, C_in/g, F) and, transposed, (k…, F, C_in);
+    torch stores ``weight`` as (out_channels, in_channels/groups, k…) and,
+    transposed, (in_channels, out_channels/groups, k…).
+    """
+    if layout == "keras":
+        shape = (
+            (*kernel, out_channels, in_channels)
+            if transposed
+            else (
+                *kernel,
+                in_channels // groups,
+                out_channels,
+            )
+        )
+        weights = [Weight("kernel", shape)]
+    else:
+        shape = (
+            (in_channels, out_channels // groups, *kernel)
+            if transposed
+            else (out_channels, in_channels // groups, *kernel)
+        )
+        weights = [Weight("weight", shape)]
+    if bias:
+        weights.append(Weight("bias", (out_channels,)))
+    return tuple(weights)
+
+
+def padded_length(
+    n: int, kernel: int, *, stride: int, before: int, after: int, dilation: int = 1
+) -> Dim:
+    """``⌊(n+p_before+p_after−k_eff)/s⌋+1`` with ``k_eff = d·(k−1)+1`` (explicit padding)."""
+    k_eff = dilation * (kernel - 1) + 1
+    value = (n + before + after - k_eff) // stride + 1
+    k_text = str(k_eff) if dilation == 1 else f"({dilation}·({kernel}−1)+1)"
+    pads = f"+{before}+{after}" if before or after else ""
+    return Dim(value, f"⌊({n}{pads}−{k_text})/{stride}⌋+1 = {value}")
+
+
+def transposed_length(
+    n: int, kernel: int, *, stride: int, padding: int, output_padding: int, dilation: int = 1
+) -> Dim:
+    """``(n−1)·s−2·p+d·(k−1)+output_padding+1``, torch's ConvTranspose length."""
+    value = (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    return Dim(
+        value,
+        f"({n}−1)·{stride}−2·{padding}+{dilation}·({kernel}−1)+{output_padding}+1 = {value}",
+    )
+
+
+def positions(dims: tuple[int | None, ...], suffix: str) -> list[Formula] | None:
+    """``[H_out, W_out]``: spatial lengths named by axis, or None when one is unknown."""
+    if any(d is None for d in dims) or len(dims) not in AXES:
+        return None
+    return [Term(d or 0, f"{a}_{suffix}") for d, a in zip(dims, AXES[len(dims)], strict=True)]
+
+
+def conv_macs(
+    out_spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    in_channels: int,
+    out_channels: int,
+    *,
+    groups: int,
+    symbols: ConvSymbols,
+) -> Formula | None:
+    """``H_out·W_out·k_h·k_w·C_in/g·C_out``: each output value is a dot product."""
+    where = positions(out_spatial, "out")
+    if where is None:
+        return None
+    return Product(
+        (
+            *where,
+            *_kernel_product(kernel, symbols.kernel),
+            _channels(in_channels, groups, symbols),
+            Term(out_channels, symbols.out_channels),
+        )
+    )
+
+
+def transpose_macs(
+    in_spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    in_channels: int,
+    out_channels: int,
+    *,
+    groups: int = 1,
+    symbols: ConvSymbols,
+) -> Formula | None:
+    """``H_in·W_in·k_h·k_w·C_in·C_out/g``: each input value scatters a kernel-sized patch."""
+    where = positions(in_spatial, "in")
+    if where is None:
+        return None
+    out: Formula = Term(out_channels, symbols.out_channels)
+    if groups > 1:
+        out = Quotient(out, Term(groups, symbols.groups))
+    return Product(
+        (
+            *where,
+            *_kernel_product(kernel, symbols.kernel),
+            Term(in_channels, symbols.in_channels),
+            out,
+        )
+    )

@@ -1,0 +1,24 @@
+"""One rule per ``torch.nn`` module class; importing this package registers them all.
+
+They are readers of torch's arguments onto the framework-neutral families
+(`cnnexplain._families`), registered apart from the Keras rules because the
+two frameworks share class names (``Embedding``, ``LSTM``, ``Flatten``) with
+different arguments.
+"""
+
+from __future__ import annotations
+
+from cnnexplain._torch_rules import attention, conv, core, embedding, norm, recurrent
+from cnnexplain._torch_rules._base import TORCH_RULES, find_torch_rule, torch_rule
+
+__all__ = [
+    "TORCH_RULES",
+    "attention",
+    "conv",
+    "core",
+    "embedding",
+    "find_torch_rule",
+    "norm",
+    "recurrent",
+    "torch_rule",
+]

@@ -40,7 +40,7 @@ from typing import IO, Any
 from cnnexplain._errors import ModelFileError
 from cnnexplain._graph import MODEL_CLASSES, is_model_config
 from cnnexplain._hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
-from cnnexplain._keras_config import normalise
+from cnnexplain._keras_config import normalise, tf_function
 
 __all__ = [
     "CONFIG_LIMIT",
@@ -111,6 +111,33 @@ class SavedModel:
     no_weights: str = ""
     warnings: tuple[str, ...] = ()
     weights_from: str = "model.weights.h5"
+
+
+def unknown_output(saved: SavedModel, entry: Mapping[str, Any], layer: str, needed_by: str) -> str:
+    """Why a layer without rule stops the breakdown: its output shape is nowhere in the file.
+
+    Advice only where it applies: a Keras 2 file records no output shapes, and Keras 3
+    records them when it saves the model again (not for a TFOpLambda, which it cannot load).
+    """
+    class_name = entry.get("class_name")
+    what = f"{class_name}, calling {tf_function(entry)}" if tf_function(entry) else class_name
+    head = f"layer '{layer}' ({what}) has no rule in cnnexplain"
+    version = saved.keras_version or ""
+    if version.startswith("2."):
+        advice = (
+            ""
+            if tf_function(entry)
+            else '; loading the model in Keras 3 and saving it with model.save("model.keras") '
+            "records them"
+        )
+        return (
+            f"{head}, and a file written by Keras {version} records no output shapes, so its "
+            f"output shape, which {needed_by} needs, is unknown{advice}."
+        )
+    return (
+        f"{head}, and the file does not record its output shape, which {needed_by} needs; "
+        "cnnexplain cannot go past it."
+    )
 
 
 def _error(path: str, message: str, layer: str | None = None) -> ModelFileError:

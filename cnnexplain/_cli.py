@@ -59,7 +59,7 @@ def get_parser() -> argparse.ArgumentParser:
             "layer with the formula of its count and the arithmetic of its output shape. "
             "Reads a .keras file, a legacy .h5 file (Keras 2 or 3), a tf.keras SavedModel "
             "directory or a Keras model JSON config without TensorFlow and never runs code "
-            "from it; the weight shapes stored in a .keras or .h5 file check every row."
+            "from it; the weight shapes stored in the file check every row."
         ),
         epilog=(
             "Exit status: 0 on success; 2 on bad input (missing, corrupted or unreadable "

@@ -21,7 +21,10 @@ from cnnexplain._rules._base import Explained, NoRule
 from cnnexplain._rules.operations import operation
 from cnnexplain._shapes import Shape
 
-__all__ = ["CALL_FLAGS", "Unknown", "evaluate", "explain_graph"]
+__all__ = ["CALL_FLAGS", "NEEDED_BY", "Unknown", "UnknownShapeError", "evaluate", "explain_graph"]
+
+NEEDED_BY = "{needed_by}"
+"""Where `Measured.unknown` names the layer that needs the unknown shape."""
 
 CALL_FLAGS = ("return_attention_scores",)
 """Call arguments that change a layer's outputs; rules read them with its arguments."""
@@ -29,10 +32,25 @@ CALL_FLAGS = ("return_attention_scores",)
 
 @dataclass(frozen=True)
 class Unknown:
-    """An output shape nobody knows: which layer produces it, and why it is unknown."""
+    """An output shape nobody knows: the layer producing it, and why, as a sentence.
+
+    ``sentence`` holds `NEEDED_BY` where the layer that needs the shape goes.
+    """
 
     layer: str
-    reason: str
+    sentence: str
+
+
+class UnknownShapeError(SpecError):
+    """A layer needs an output shape nobody knows; the breakdown stops there.
+
+    Attributes:
+        sentence: the message, starting in lower case, for a caller to prefix.
+    """
+
+    def __init__(self, sentence: str, *, layer: str) -> None:
+        super().__init__(sentence[:1].upper() + sentence[1:], layer=layer)
+        self.sentence = sentence
 
 
 Value = Shape | Unknown
@@ -98,11 +116,9 @@ class _Run:
                 ins = [shapes[r] for r in refs]
                 for value in ins:
                     if isinstance(value, Unknown):
-                        raise SpecError(
-                            f"Layer '{node.name}' ({node.class_name}) takes the output of "
-                            f"{value.layer}, whose shape is unknown: {value.reason}.",
-                            layer=node.name,
-                        )
+                        needed_by = f"layer '{node.name}'"
+                        sentence = value.sentence.replace(NEEDED_BY, needed_by)
+                        raise UnknownShapeError(sentence, layer=value.layer)
                 known = [s for s in ins if not isinstance(s, Unknown)]
                 done = self.call(graph, node, k, known)
                 for j, out in enumerate(done.outputs):
@@ -159,11 +175,11 @@ class _Run:
         children: list[LayerRow] = []
         if found is None and measured.parts is not None:
             found, children = explain_parts(
-                node.name, node.class_name, measured.parts, measured.source, self.part_model
+                node.name, what, measured.parts, measured.source, self.part_model
             )
         if found is None:
             found = _flagged(node, what, measured)
-        return _Call(found, children, self.outputs(graph, node, k, what, measured))
+        return _Call(found, children, self.outputs(graph, node, k, measured))
 
     def part_model(
         self, graph: ModelGraph, inputs: tuple[Shape, ...] | None
@@ -174,13 +190,17 @@ class _Run:
 
     @staticmethod
     def outputs(
-        graph: ModelGraph, node: LayerNode, k: int, what: str, measured: Measured
+        graph: ModelGraph, node: LayerNode, k: int, measured: Measured
     ) -> tuple[Value, ...]:
         """The measured output shapes of call ``k``, the unmeasured ones (``()``) as `Unknown`."""
-        where = f"layer '{node.name}' ({node.class_name})"
-        why = f"no rule for {what} gives it, and {measured.source} does not record it"
+        sentence = measured.unknown or (
+            f"layer '{node.name}' ({node.class_name}) has no rule in cnnexplain, and "
+            f"{measured.source} does not record its output shape, which {NEEDED_BY} needs; "
+            "cnnexplain cannot go past it."
+        )
+        where = node.name
         if k in measured.outputs:
-            return tuple(s or Unknown(where, why) for s in measured.outputs[k])
+            return tuple(s or Unknown(where, sentence) for s in measured.outputs[k])
         used = [
             ref[2]
             for other in graph.layers
@@ -189,7 +209,7 @@ class _Run:
             if ref[:2] == (node.name, k)
         ]
         used += [ref[2] for ref in graph.outputs if ref[:2] == (node.name, k)]
-        return tuple(Unknown(where, why) for _ in range(max([*used, 0]) + 1))
+        return tuple(Unknown(where, sentence) for _ in range(max([*used, 0]) + 1))
 
 
 def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) -> Explained | None:

@@ -22,9 +22,20 @@ def explain(
 ) -> Breakdown:
     """Explain where every parameter of ``model`` comes from.
 
+    Every layer gets its rule's formula. A layer no rule covers (a custom
+    ``keras.layers.Layer``, a ``keras.Model`` subclass with a ``call``) is
+    explained from its parts: each sublayer it tracks by its own rule, from its
+    config and build input shape (or, from a file, from the weight shapes it
+    stores), and each weight it creates itself as the product of its shape,
+    named (``pos_emb: 64·128``); its row's children are those parts. A row is
+    flagged (``explained=False``, listed by `Breakdown.unexplained`) only where a
+    weight can't be accounted for. Nested models (also as outputs, called
+    several times), dict inputs and outputs, and calls with several outputs
+    (attention scores, recurrent states) are read as Keras records them.
+
     Args:
-        model: a built Keras model (Sequential or Functional), a ``torch.nn.Module``
-            (run once on the meta device to record shapes), a framework-free
+        model: a built Keras model (Sequential, Functional or a subclass), a
+            ``torch.nn.Module`` (run once on the meta device to record shapes), a framework-free
             model from `cnnexplain.spec`, or the path (``str`` or `pathlib.Path`) of
             a saved model: a ``.keras`` file, a legacy ``.h5`` file
             (``model.save("m.h5")``, Keras 2 or 3), a tf.keras SavedModel
@@ -35,8 +46,8 @@ def explain(
             to True for a Keras or torch model
             and False for a spec (verifying a spec builds it in Keras). For a file,
             compare every row's weight shapes with those the file stores; by
-            default whenever the file holds weights (a ``.keras`` or ``.h5`` file;
-            a SavedModel's variables are not read).
+            default whenever the file holds weights (a ``.keras`` or ``.h5`` file,
+            a SavedModel's variables).
         expand: render nested models' layers under their row.
         input_size: for a ``torch.nn.Module``: the input's shape, batch included
             (``(1, 1, 28, 28)``), or a list of shapes for several inputs, as
@@ -52,7 +63,8 @@ def explain(
         The `Breakdown`: rows, totals and the model formula.
 
     Raises:
-        SpecError: if the model is invalid or of a type cnnexplain doesn't read.
+        SpecError: if the model is invalid or of a type cnnexplain doesn't read, or a
+            layer's output shape is unknowable (naming that layer and its class).
         VerificationError: if ``verify`` and a figure differs from Keras's.
         ModelFileError: if a file cannot be read, describes an invalid model or
             stores weights whose shapes differ from the computed ones.

@@ -83,6 +83,9 @@ class Measured:
         guess_base: the source does not know the class hierarchy (a file): a
             base may be guessed from the config, kept only if its rule gives
             exactly the measured weights.
+        unknown: why an output shape it did not measure is unknown, one sentence
+            in which ``{needed_by}`` names the layer that needs it (advice included
+            where it applies); empty for the evaluator's own wording.
     """
 
     source: str
@@ -92,6 +95,7 @@ class Measured:
     base: str | None = None
     detail: str = ""
     guess_base: bool = False
+    unknown: str = ""
 
 
 @dataclass

@@ -116,7 +116,7 @@ def _not_a_model(root: Node) -> str:
         )
     if {"layers", "vars"} & set(root.groups):
         return (
-            "it is a Keras 3 weights file (model.save_weights, .weights.h5), which holds "
+            "it is a weights file (model.save_weights, .weights.h5), which holds the "
             f"weights but not the architecture; {_SAVE_KERAS}."
         )
     return (

@@ -258,7 +258,7 @@ class _Live:
     def measure(self, layer: Any, outputs: dict[int, tuple[Shape, ...]]) -> Measured:
         kind = type(layer).__name__
         parts = None
-        if find_rule(kind) is None:
+        if find_rule(kind) is None or _sublayers(layer):  # a wrapper may wrap a custom layer
             parts = self.parts(layer, set(), trainable=bool(layer.trainable))
         return Measured(_SOURCE, _weights(layer), outputs, parts, _base(layer))
 

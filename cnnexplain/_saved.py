@@ -31,10 +31,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnexplain._archive import SavedModel, WeightGroup, _error, read_model_file
+from cnnexplain._archive import SavedModel, WeightGroup, _error, read_model_file, unknown_output
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
-from cnnexplain._evaluate import evaluate
+from cnnexplain._evaluate import NEEDED_BY, UnknownShapeError, evaluate
 from cnnexplain._graph import MODEL_CLASSES, Measured, ModelGraph, Part, parse_model
 from cnnexplain._rules._base import fmt_shape
 from cnnexplain._shapes import Shape, Weight
@@ -218,15 +218,22 @@ def _attach(saved: SavedModel, index: _Index, graph: ModelGraph, prefix: tuple[s
             weights = tuple(Weight(p, s, trainable) for p, s in group.all_shapes())
             parts = _file_parts(group, trainable=trainable, known=known)
         else:
-            details.append("model.weights.h5 holds no group for it")
+            details.append(f"{saved.weights_from} holds no group for it")
         described = "; ".join(
             f"{key} {entry[key]}" for key in ("module", "registered_name") if entry.get(key)
         )
         if described:
             details.append(f"config: {described}")
         outputs = {k: _outputs(index, path, k) for k in range(len(node.calls))}
+        unknown = unknown_output(saved, entry, node.name, NEEDED_BY)
         node.measured = Measured(
-            _SOURCE, weights, outputs, parts, None, "; ".join(details), guess_base=True
+            _SOURCE,
+            weights,
+            outputs,
+            parts,
+            detail="; ".join(details),
+            guess_base=True,
+            unknown=unknown,
         )
 
 
@@ -315,6 +322,8 @@ def explain_saved(
         rows, inputs, outputs = evaluate(graph)
     except ModelFileError:
         raise
+    except UnknownShapeError as err:
+        raise _error(saved.path, err.sentence, layer=err.layer) from err
     except SpecError as err:
         raise ModelFileError(f"In '{saved.path}': {err}", path=saved.path, layer=err.layer) from err
     except CnnexplainError:

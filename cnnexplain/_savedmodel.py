@@ -11,11 +11,13 @@ TensorFlow graph in ``saved_model.pb``, the variables in ``variables/``, and
     }
 
 The root node (``node_path`` ``root``) holds, as JSON, the model's class, config and
-Keras version. Its wire format is decoded here (varints and length-delimited
-fields, every length checked against the data); nothing else of the directory is
-run or read. The variables' shapes are not read: ``variables/variables.index`` is
-a TensorFlow checkpoint whose keys name objects, not layers, so the rows are not
-checked against stored weights.
+Keras version; every layer has a node too (``root.layer_with_weights-0``), whose
+JSON gives its name. The wire format is decoded here (varints and
+length-delimited fields, every length checked against the data). The weight
+shapes come from the checkpoint in ``variables/`` (`cnnexplain._bundle`), found
+along each layer's path, so every row is checked as for a ``.keras`` file; if
+the checkpoint cannot be read, the rows are explained but not checked. Nothing
+of the directory is run, and ``saved_model.pb`` (the TensorFlow graph) is not read.
 
 Examples:
     >>> list(_fields(b"\x08\x96\x01\x12\x02hi", "m", "test"))
@@ -24,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -31,11 +34,13 @@ from typing import Any
 from cnnexplain._archive import (
     CONFIG_LIMIT,
     SavedModel,
+    WeightGroup,
     _error,
     _model_config,
     _parse_json,
     _version_warning,
 )
+from cnnexplain._bundle import Bundle, BundleError, read_bundle
 
 __all__ = ["read_saved_model"]
 
@@ -43,8 +48,10 @@ _METADATA = "keras_metadata.pb"
 _GRAPH = "saved_model.pb"
 _MAX_VARINT = 10
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
-_NODES, _NODE_PATH, _METADATA_FIELD = 1, 3, 5
-_NO_WEIGHTS = "a SavedModel's variables are a TensorFlow checkpoint, which cnnexplain does not read"
+_NODES, _NODE_PATH, _IDENTIFIER, _METADATA_FIELD = 1, 3, 4, 5
+_VARIABLES = "variables/variables.index"
+_MODEL_IDS = frozenset({"_tf_keras_network", "_tf_keras_model", "_tf_keras_sequential"})
+_LAYER_IDS = _MODEL_IDS | {"_tf_keras_layer", "_tf_keras_input_layer", "_tf_keras_rnn_layer"}
 
 
 def read_saved_model(name: str) -> SavedModel:
@@ -67,7 +74,14 @@ def read_saved_model(name: str) -> SavedModel:
             name,
             f"{_METADATA} is larger than {CONFIG_LIMIT // 2**20} MiB, too large to be Keras's.",
         )
-    root = _root_metadata(data, name)
+    nodes = _nodes(data, name)
+    root = next((m for path, _, m in nodes if path == "root"), None)
+    if root is None:
+        raise _error(
+            name,
+            f"{_METADATA} has no root node with metadata, so it describes no Keras model "
+            "(corrupted, or not written by tf.keras).",
+        )
     top = _parse_json(root, name, f"{_METADATA} (root)")
     if not isinstance(top, dict):
         raise _error(name, f"the root node of {_METADATA} is not a JSON object.")
@@ -77,9 +91,43 @@ def read_saved_model(name: str) -> SavedModel:
     class_name, config = _model_config(saved, name, _METADATA)
     version = top.get("keras_version")
     version = str(version) if version is not None else None
-    return SavedModel(
-        name, class_name, config, version, None, _NO_WEIGHTS, _version_warning(name, version)
-    )
+    warned = _version_warning(name, version)
+    try:
+        bundle = read_bundle(os.path.join(name, "variables", "variables"))  # noqa: PTH118
+    except BundleError as err:
+        missing = f"its variables could not be read ({err})"
+        return SavedModel(name, class_name, config, version, None, missing, warned, _VARIABLES)
+    weights = WeightGroup(groups={"layers": WeightGroup(groups=_layers(nodes, bundle, "root"))})
+    return SavedModel(name, class_name, config, version, weights, "", warned, _VARIABLES)
+
+
+def _layers(
+    nodes: list[tuple[str, str, bytes]], bundle: Bundle, parent: str
+) -> dict[str, WeightGroup]:
+    """The weight group of each layer directly under ``parent`` (a node path), by name."""
+    groups: dict[str, WeightGroup] = {}
+    for path, identifier, metadata in nodes:
+        if path.rpartition(".")[0] != parent or identifier not in _LAYER_IDS:
+            continue
+        layer = _layer_name(metadata)
+        node = bundle.node(path.split(".")[1:])
+        if layer is None or node is None:
+            continue
+        if identifier in _MODEL_IDS:
+            inner = WeightGroup(groups=_layers(nodes, bundle, path))
+            groups[layer] = WeightGroup(layer, (), {"layers": inner})
+        else:
+            groups[layer] = WeightGroup(layer, tuple(bundle.owned(node)))
+    return groups
+
+
+def _layer_name(metadata: bytes) -> str | None:
+    try:
+        found = json.loads(metadata)
+    except (ValueError, RecursionError):
+        return None
+    name = found.get("name") if isinstance(found, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _no_metadata(name: str) -> str:
@@ -132,17 +180,17 @@ def _fields(data: bytes, name: str, where: str) -> Iterator[tuple[int, Any]]:
         yield number, value
 
 
-def _root_metadata(data: bytes, name: str) -> bytes:
-    """The ``metadata`` of the node whose ``node_path`` is ``root``."""
+def _nodes(data: bytes, name: str) -> list[tuple[str, str, bytes]]:
+    """``(node_path, identifier, metadata)`` of each node of the SavedMetadata."""
+    nodes = []
     for number, node in _fields(data, name, "SavedMetadata"):
         if number != _NODES or not isinstance(node, bytes):
             continue
         found = dict(_fields(node, name, "a SavedObject"))
-        if found.get(_NODE_PATH) == b"root" and isinstance(found.get(_METADATA_FIELD), bytes):
-            metadata: bytes = found[_METADATA_FIELD]
-            return metadata
-    raise _error(
-        name,
-        f"{_METADATA} has no root node with metadata, so it describes no Keras model "
-        "(corrupted, or not written by tf.keras).",
-    )
+        path, identifier, metadata = (
+            found.get(k) for k in (_NODE_PATH, _IDENTIFIER, _METADATA_FIELD)
+        )
+        if isinstance(path, bytes) and isinstance(metadata, bytes):
+            ident = identifier.decode("utf-8", "replace") if isinstance(identifier, bytes) else ""
+            nodes.append((path.decode("utf-8", "replace"), ident, metadata))
+    return nodes

@@ -162,7 +162,7 @@ def _display_math(latex: str) -> str:
     rendered = [latex_to_mathml(p, block=True) for p in pieces]
     # A piece's leading "+" or "=" joins two terms: an infix operator, spaced as one.
     rendered[1:] = [m.replace("<mo>", '<mo form="infix">', 1) for m in rendered[1:]]
-    inner = " ".join(rendered)
+    inner = "&#8203;".join(rendered)  # a break opportunity without a gap: "=" is spaced
     return f'<div class="math terms">{inner}</div>'
 
 
@@ -173,7 +173,7 @@ def _inline_math(latex: str) -> str:
         return f'<span class="math">{latex_to_mathml(latex)}</span>'
     rendered = [latex_to_mathml(p) for p in pieces]
     rendered[1:] = [m.replace("<mo>", '<mo form="infix">', 1) for m in rendered[1:]]
-    return f'<span class="math terms">{" ".join(rendered)}</span>'
+    return f'<span class="math terms">{"&#8203;".join(rendered)}</span>'
 
 
 _TABLE = re.compile(r"<table>(?P<body>.*?)</table>", re.DOTALL)

@@ -112,6 +112,134 @@ def test_keras2_config_gives_the_keras3_breakdown(keras: Any, tmp_path: Path) ->
     assert b.to_dict() == explain(model).to_dict()
 
 
+def test_keras2_sequential_with_batch_input_shape_on_its_first_layer(
+    keras: Any, tmp_path: Path
+) -> None:
+    """Keras 2 files of the question's era: no InputLayer, the shape on the first layer."""
+    dense = {"name": "hidden", "units": 4, "batch_input_shape": [None, 8], "use_bias": True}
+    out = {"name": "out", "units": 2, "use_bias": True}
+    config = {
+        "class_name": "Sequential",
+        "keras_version": "2.4.0",
+        "config": {
+            "name": "old",
+            "layers": [
+                {"class_name": "Dense", "config": dense},
+                {"class_name": "Dense", "config": out},
+            ],
+        },
+    }
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(4, name="hidden"),
+            keras.layers.Dense(2, name="out"),
+        ],
+        name="old",
+    )
+    assert explain(write_json(tmp_path / "old.json", config)).to_dict() == explain(model).to_dict()
+
+
+def _functional(layers: list[Any], outputs: list[Any]) -> dict[str, Any]:
+    image = {"batch_input_shape": {"class_name": "__tuple__", "items": [None, 6]}, "name": "x"}
+    entry = {"class_name": "InputLayer", "config": image, "name": "x", "inbound_nodes": []}
+    return {
+        "class_name": "Functional",
+        "keras_version": "2.15.0",
+        "config": {
+            "name": "k2",
+            "layers": [entry, *layers],
+            "input_layers": [["x", 0, 0]],
+            "output_layers": outputs,
+        },
+    }
+
+
+def test_keras2_tf_ops_and_registered_names(keras: Any, tmp_path: Path) -> None:
+    """``x * 2`` as TFOpLambda, ``x[:, 1:]`` as SlicingOpLambda, a ``package>Class`` name."""
+    multiply = {
+        "class_name": "TFOpLambda",
+        "config": {"name": "tf.math.multiply", "function": "math.multiply"},
+        "name": "tf.math.multiply",
+        "inbound_nodes": [["d", 0, 0, {"y": 2.0, "name": None}]],
+    }
+    dense = {
+        "class_name": "Custom>Dense",
+        "config": {"name": "d", "units": 5},
+        "name": "d",
+        "inbound_nodes": [[["x", 0, 0, {}]]],
+    }
+    out = {
+        "class_name": "Dense",
+        "config": {"name": "out", "units": 3},
+        "name": "out",
+        "inbound_nodes": [[["tf.math.multiply", 0, 0, {}]]],
+    }
+    path = write_json(tmp_path / "k2.json", _functional([dense, multiply, out], [["out", 0, 0]]))
+    x = keras.Input((6,), name="x")
+    y = keras.layers.Dense(3, name="out")(keras.layers.Dense(5, name="d")(x) * 2.0)
+    assert explain(path).to_dict() == explain(keras.Model(x, y, name="k2")).to_dict()
+
+
+def test_keras2_tf_function_without_rule_is_one_true_sentence(tmp_path: Path) -> None:
+    gelu = {
+        "class_name": "TFOpLambda",
+        "config": {"name": "tf.nn.gelu", "function": "nn.gelu"},
+        "name": "tf.nn.gelu",
+        "inbound_nodes": [["x", 0, 0, {"name": None}]],
+    }
+    out = {
+        "class_name": "Dense",
+        "config": {"name": "out", "units": 3},
+        "name": "out",
+        "inbound_nodes": [[["tf.nn.gelu", 0, 0, {}]]],
+    }
+    path = write_json(tmp_path / "gelu.json", _functional([gelu, out], [["out", 0, 0]]))
+    with pytest.raises(ModelFileError) as error:
+        explain(path)
+    assert str(error.value) == (
+        f"Cannot read '{path}': layer 'tf.nn.gelu' (TFOpLambda, calling tf.nn.gelu) has no rule "
+        "in cnnexplain, and a file written by Keras 2.15.0 records no output shapes, so its "
+        "output shape, which layer 'out' needs, is unknown."
+    )
+
+
+def test_keras3_file_without_a_recorded_shape_gives_no_keras3_advice(
+    saved: Saved, tmp_path: Path
+) -> None:
+    _, path = saved("unruled")
+    config = member_json(path, "config.json")
+    for entry in config["config"]["layers"]:
+        for call in entry.get("inbound_nodes", []):
+            for arg in call["args"]:
+                arg["config"].pop("shape", None)
+    broken = rewrite(path, tmp_path / "no_shapes.keras", config=config)
+    with pytest.raises(ModelFileError) as error:
+        explain(broken)
+    message = str(error.value)
+    assert "has no rule in cnnexplain, and the file does not record its output shape" in message
+    assert "Keras 3" not in message
+
+
+def test_model_subclass_with_a_functional_config_is_read_as_functional(
+    keras: Any, tmp_path: Path
+) -> None:
+    """A ``keras.Model`` subclass that only overrides ``train_step`` saves a functional config."""
+
+    @keras.saving.register_keras_serializable(package="cnnexplain_tests")
+    class Trainer(keras.Model):  # type: ignore[misc]
+        def train_step(self, data: Any) -> Any:
+            return super().train_step(data)
+
+    x = keras.Input((8,), name="x")
+    y = keras.layers.Dense(2, name="out")(keras.layers.Dense(4, name="hidden")(x))
+    path = tmp_path / "trainer.keras"
+    Trainer(x, y, name="trainer").save(path)
+    assert member_json(path, "config.json")["class_name"] == "Trainer"
+    plain = keras.Model(x, y, name="trainer")
+    assert explain(path).to_dict() == explain(plain).to_dict()
+
+
 # --- weights -----------------------------------------------------------------------------------
 
 

@@ -86,19 +86,3 @@ def compact_note(breakdown: Breakdown) -> str:
         f"classic hand count does: the row of `{row.name}` writes "
         f"`{row.formula.text()}`, the total `{row.formula.text(compact=True)}`."
     )
-
-
-def percent(part: float, whole: float) -> str:
-    """A share, with the one rounding rule of the whole site.
-
-    One decimal from 1% up, two significant digits below, so a small share
-    never shows as 0.0% and the same share reads the same everywhere.
-
-    Examples:
-        >>> percent(540900, 542230), percent(320, 542230), percent(0, 5)
-        ('99.8%', '0.059%', '0%')
-    """
-    share = 100 * part / whole
-    if share == 0 or share >= 1:
-        return f"{share:.1f}%" if share else "0%"
-    return f"{share:.2g}%"

@@ -20,8 +20,6 @@ Examples:
 
 from html import escape
 
-from examples.compare import percent
-
 WIDTH = (
     480  # small, so that text stays readable when a phone scales the chart down
 )
@@ -41,6 +39,22 @@ PALETTE = (
     "#c2589b",
     "#5f7a8a",
 )
+
+
+def percent(part: float, whole: float) -> str:
+    """A share, with the one rounding rule of the whole site.
+
+    One decimal from 1% up, two significant digits below, so a small share
+    never shows as 0.0% and the same share reads the same everywhere.
+
+    Examples:
+        >>> percent(540900, 542230), percent(320, 542230), percent(0, 5)
+        ('99.8%', '0.059%', '0%')
+    """
+    share = 100 * part / whole
+    if share == 0 or share >= 1:
+        return f"{share:.1f}%" if share else "0%"
+    return f"{share:.2g}%"
 
 
 def share_chart(

@@ -625,13 +625,13 @@ def _call(example: Example | KerasExample) -> str:
 def sheet_markdown() -> str:
     """The formula sheet: one line per layer kind that has weights, each with a live example.
 
-    Each line: the kind, its formula in symbols and in numbers (the example's
-    `Formula`, so both come from the rule), the example (built in Keras and
-    verified) and its count.
+    Each line: the kind and an example (built in Keras and verified), its
+    formula in symbols and in numbers with the count (the example's `Formula`,
+    so both come from the rule).
     """
     lines = [
-        "| Layer | Parameters, in symbols | Example (input shape) | In numbers | Count |",
-        "|---|---|---|---|---:|",
+        "| Layer, with an example | Parameters, in symbols | In numbers |",
+        "|---|---|---|",
     ]
     for fns in rules_by_module().values():
         for fn in fns:
@@ -644,10 +644,13 @@ def sheet_markdown() -> str:
                 if not row.params:
                     continue
                 shape = _shape(b.input_shapes[0][1:])
+                count = f"{row.params:,}".replace(",", "{,}")
+                numbers = row.formula.latex()
+                if numbers != str(row.params):  # never "64 = 64"
+                    count = f"{numbers} = {count}"
                 lines.append(
-                    f"| `{kind}` | ${row.formula.latex(symbols=True)}$ | "
-                    f"`{_call(example)}` on `{shape}` | ${row.formula.latex()}$ | "
-                    f"{row.params:,} |"
+                    f"| **{kind}**: `{_call(example)}` on `{shape}` | "
+                    f"${row.formula.latex(symbols=True)}$ | ${count}$ |"
                 )
     return "\n".join(lines)
 

@@ -101,7 +101,8 @@ VARIANTS = (
 
 def describe(breakdown: cnnexplain.Breakdown, *, baseline: int) -> str:
     """Markdown for one variant: its layers, what reaches the first Dense layer, its count."""
-    from examples.compare import count_latex, display_math, percent  # noqa: PLC0415
+    from examples.compare import count_latex, display_math  # noqa: PLC0415
+    from examples.costs_chart import percent  # noqa: PLC0415
 
     first_dense = next(
         i for i, row in enumerate(breakdown.rows) if row.kind == "Dense"

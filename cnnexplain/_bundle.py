@@ -1,0 +1,249 @@
+r"""Read variable shapes from a TensorFlow checkpoint (tensor bundle), in pure Python.
+
+A SavedModel's ``variables/variables.index`` is a LevelDB table (an SSTable):
+a footer pointing to an index block, which points to data blocks of
+prefix-compressed keys, each key a checkpoint key and each value a
+``BundleEntryProto`` (``dtype = 1``, ``shape = 2``, ``shard_id = 3``,
+``offset = 4``, ``size = 5``). The shape is a ``TensorShapeProto`` (``dim = 2``,
+each ``Dim`` with ``size = 1``).
+
+Checkpoint keys name objects by their shortest path from the root, so a nested
+layer's kernel may be ``variables/4/...``. The key ``_CHECKPOINTABLE_OBJECT_GRAPH``
+holds the ``TrackableObjectGraph`` (``nodes = 1``; a node's ``children = 1`` are
+``node_id = 1``, ``local_name = 2``; its ``attributes = 2`` have ``name = 1`` and
+``checkpoint_key = 3``), a string tensor in the data shard. Walking it from the
+root along a layer's path (``layer_with_weights-2``, then ``layer_with_weights-0``)
+finds every variable the layer owns, whatever its key. Only the index, and that
+one string of the data file, are read: never a weight.
+
+Examples:
+    >>> _varint(b"\x96\x01", 0)
+    (150, 2)
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["Bundle", "BundleError", "read_bundle"]
+
+_MAGIC = bytes.fromhex("57fb808b247547db")
+_FOOTER = 48
+_TRAILER = 5
+_LIMIT = 64 * 2**20
+_MAX_VARINT = 10
+_MAX_NODES = 1_000_000
+_GRAPH_KEY = b"_CHECKPOINTABLE_OBJECT_GRAPH"
+_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
+
+
+class BundleError(ValueError):
+    """The checkpoint cannot be read: missing, truncated, compressed or malformed."""
+
+
+@dataclass
+class Bundle:
+    """Each variable's shape by checkpoint key, and the object graph's nodes."""
+
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    children: list[dict[str, int]] = field(default_factory=list)
+    """Per node: its children's node ids by local name."""
+    variables: list[str | None] = field(default_factory=list)
+    """Per node: its ``VARIABLE_VALUE`` checkpoint key, if it is a variable."""
+
+    def node(self, path: list[str]) -> int | None:
+        """The node reached from the root along ``path`` (local names), or None."""
+        at = 0
+        for name in path:
+            if at >= len(self.children) or name not in self.children[at]:
+                return None
+            at = self.children[at][name]
+        return at
+
+    def owned(self, node: int) -> list[tuple[str, tuple[int, ...]]]:
+        """``(path from node, shape)`` of every variable reachable from ``node``, once each."""
+        found: list[tuple[str, tuple[int, ...]]] = []
+        seen = {node}
+        stack = [(node, "")]
+        while stack:
+            at, prefix = stack.pop()
+            key = self.variables[at] if at < len(self.variables) else None
+            if key is not None and key in self.shapes:
+                found.append((prefix.rstrip("/"), self.shapes[key]))
+                continue
+            children = self.children[at] if at < len(self.children) else {}
+            for name, child in sorted(children.items(), reverse=True):
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, f"{prefix}{name}/"))
+        return found
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = 0
+    for i in range(_MAX_VARINT):
+        if pos + i >= len(data):
+            raise BundleError(f"a varint at byte {pos} runs past the data")
+        byte = data[pos + i]
+        value |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:  # noqa: PLR2004 - the continuation bit
+            return value, pos + i + 1
+    raise BundleError(f"a varint at byte {pos} is longer than 10 bytes")
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        wire = key & 7
+        value: int | bytes
+        if wire == _VARINT:
+            value, pos = _varint(data, pos)
+        elif wire in (_LENGTH, _FIXED64, _FIXED32):
+            if wire == _LENGTH:
+                length, pos = _varint(data, pos)
+            else:
+                length = 8 if wire == _FIXED64 else 4
+            if pos + length > len(data):
+                raise BundleError(f"a field at byte {pos} runs past its message")
+            value, pos = data[pos : pos + length], pos + length
+        else:
+            raise BundleError(f"wire type {wire} at byte {pos}")
+        yield key >> 3, value
+
+
+def _block(data: bytes, handle: bytes) -> bytes:
+    offset, pos = _varint(handle, 0)
+    size, _ = _varint(handle, pos)
+    if offset + size + _TRAILER > len(data):
+        raise BundleError(f"a block at byte {offset} runs past the index file")
+    if data[offset + size] != 0:
+        raise BundleError("its blocks are compressed")
+    return data[offset : offset + size]
+
+
+def _entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
+    if len(block) < 4:  # noqa: PLR2004 - the restart count
+        raise BundleError("a block is shorter than its restart count")
+    (restarts,) = struct.unpack_from("<I", block, len(block) - 4)
+    end = len(block) - 4 - 4 * restarts
+    if end < 0:
+        raise BundleError("a block's restart array is larger than the block")
+    pos, key = 0, b""
+    while pos < end:
+        shared, pos = _varint(block, pos)
+        unshared, pos = _varint(block, pos)
+        length, pos = _varint(block, pos)
+        if shared > len(key) or pos + unshared + length > end:
+            raise BundleError("a block entry runs past its block")
+        key = key[:shared] + block[pos : pos + unshared]
+        pos += unshared
+        yield key, block[pos : pos + length]
+        pos += length
+
+
+def _shape(entry: bytes) -> tuple[tuple[int, ...], int, int, int]:
+    """A BundleEntryProto's shape, shard, offset and size."""
+    dims: list[int] = []
+    shard = offset = size = 0
+    for number, value in _fields(entry):
+        if number == 2 and isinstance(value, bytes):  # noqa: PLR2004 - shape
+            for dim_number, dim in _fields(value):
+                if dim_number == 2 and isinstance(dim, bytes):  # noqa: PLR2004 - dim
+                    sizes = [v for n, v in _fields(dim) if n == 1 and isinstance(v, int)]
+                    dims.append(sizes[0] if sizes else 0)
+        elif isinstance(value, int) and number in (3, 4, 5):
+            shard, offset, size = (
+                (value, offset, size)
+                if number == 3  # noqa: PLR2004
+                else (shard, value, size)
+                if number == 4  # noqa: PLR2004
+                else (shard, offset, value)
+            )
+    return tuple(dims), shard, offset, size
+
+
+def _read(path: str, limit: int = _LIMIT) -> bytes:
+    try:
+        with open(path, "rb") as stream:  # noqa: PTH123 - path may be any str
+            data = stream.read(limit + 1)
+    except OSError as err:
+        raise BundleError(f"{os.path.basename(path)}: {err.strerror or err}") from err  # noqa: PTH119
+    if len(data) > limit:
+        raise BundleError(f"{os.path.basename(path)} is larger than {limit // 2**20} MiB")  # noqa: PTH119
+    return data
+
+
+def read_bundle(prefix: str) -> Bundle:
+    """The variable shapes and object graph of the checkpoint ``prefix`` (``.../variables``).
+
+    Raises:
+        BundleError: if the index or its object graph cannot be read.
+    """
+    data = _read(f"{prefix}.index")
+    if len(data) < _FOOTER or data[-8:] != _MAGIC:
+        raise BundleError("variables.index is not a TensorFlow checkpoint index (no table footer)")
+    footer = data[-_FOOTER:]
+    _, pos = _varint(footer, 0)
+    _, pos = _varint(footer, pos)  # the metaindex handle, unused
+    bundle = Bundle()
+    graph: tuple[int, int, int] | None = None
+    shards = 1
+    for _, handle in _entries(_block(data, footer[pos:])):
+        for key, value in _entries(_block(data, handle)):
+            if not key:  # the header: number of shards
+                shards = next((v for n, v in _fields(value) if n == 1 and isinstance(v, int)), 1)
+                continue
+            shape, shard, offset, size = _shape(value)
+            if key == _GRAPH_KEY:
+                graph = (shard, offset, size)
+            else:
+                bundle.shapes[key.decode("utf-8", "replace")] = shape
+    if graph is None:
+        raise BundleError("variables.index has no object graph")
+    _object_graph(bundle, prefix, shards, graph)
+    return bundle
+
+
+def _object_graph(bundle: Bundle, prefix: str, shards: int, where: tuple[int, int, int]) -> None:
+    shard, offset, size = where
+    if size > _LIMIT:
+        raise BundleError("the checkpoint's object graph is too large")
+    path = f"{prefix}.data-{shard:05d}-of-{shards:05d}"
+    try:
+        with open(path, "rb") as stream:  # noqa: PTH123
+            stream.seek(offset)
+            tensor = stream.read(size)
+    except OSError as err:
+        raise BundleError(f"{os.path.basename(path)}: {err.strerror or err}") from err  # noqa: PTH119
+    length, pos = _varint(tensor, 0)  # a string tensor: its length, a 4-byte checksum, the bytes
+    proto = tensor[pos + 4 : pos + 4 + length]
+    if len(proto) != length:
+        raise BundleError("the checkpoint's object graph is truncated")
+    for number, node in _fields(proto):
+        if number != 1 or not isinstance(node, bytes):
+            continue
+        if len(bundle.children) >= _MAX_NODES:
+            raise BundleError(f"the object graph has more than {_MAX_NODES} nodes")
+        children, variable = _trackable(node)
+        bundle.children.append(children)
+        bundle.variables.append(variable)
+
+
+def _trackable(node: bytes) -> tuple[dict[str, int], str | None]:
+    """A TrackableObject's children by local name, and its variable's checkpoint key."""
+    children: dict[str, int] = {}
+    variable: str | None = None
+    for kind, value in _fields(node):
+        if not isinstance(value, bytes):
+            continue
+        found = dict(_fields(value))
+        if kind == 1 and isinstance(found.get(2), bytes):
+            children[bytes(found[2]).decode("utf-8", "replace")] = int(found.get(1, 0))
+        elif kind == 2 and found.get(1) == b"VARIABLE_VALUE":  # noqa: PLR2004 - attributes
+            key = found.get(3)
+            variable = bytes(key).decode("utf-8", "replace") if isinstance(key, bytes) else None
+    return children, variable

@@ -167,9 +167,12 @@ class Breakdown:
     def to_svg(self, *, id_prefix: str | None = None) -> str:
         """The model drawn as an SVG volume diagram, with its alt text in ``<title>``/``<desc>``.
 
-        A chain of layers is drawn as boxes scaled to each output's H×W×C, with
-        the convolution and pooling windows, each output shape and parameter
-        count; any other model as a column of its layers. See `cnnexplain._svg`.
+        A chain of layers is drawn as boxes scaled to each output's H×W×C
+        (square roots of lengths, logarithms of channels), with the convolution
+        and pooling windows, each output shape and parameter count; any other
+        model (several inputs, branches, nested models) as a column of its layers.
+        Text and strokes use ``currentColor``, so the drawing follows the page's
+        light or dark colours.
 
         Args:
             id_prefix: prefix of the drawing's element ids, to keep them unique

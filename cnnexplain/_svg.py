@@ -48,6 +48,7 @@ __all__ = ["alt_text", "svg"]
 
 _WINDOWED = re.compile(r"^(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling)[123]D$")
 _GLOBAL = re.compile(r"^Global(Max|Average)Pooling[123]D$")
+_TORCH_WINDOWED = re.compile(r"^(Conv|MaxPool|AvgPool)[123]d$")
 _FONT = 12
 _CHAR = 6.6  # average width of a character at _FONT px, for layout
 _GAP = 18
@@ -93,7 +94,10 @@ class _Volume:
 
 
 def _channels_first(row: LayerRow | None) -> bool:
-    return row is not None and row.config.get("data_format") == "channels_first"
+    """Channels on axis 1: torch tensors, and Keras layers with ``data_format="channels_first"``."""
+    if row is None:
+        return False
+    return row.framework == "torch" or row.config.get("data_format") == "channels_first"
 
 
 def _volume(shape: Shape | list[Shape], *, channels_first: bool = False) -> _Volume | None:
@@ -156,18 +160,21 @@ def _kind_class(row: LayerRow | None) -> str:
         return "input"
     if "Conv" in row.kind:
         return "conv"
-    if "Pooling" in row.kind:
+    if "Pool" in row.kind:
         return "pool"
-    if row.kind in ("Dense", "Flatten", "EinsumDense"):
+    if row.kind in ("Dense", "Flatten", "EinsumDense", "Linear"):
         return "dense"
     return "plain"
 
 
 def _window(row: LayerRow) -> tuple[int, int] | None:
     """A convolution's or pooling's window (k_h, k_w), from its config."""
-    if not _WINDOWED.search(row.kind):
+    if _TORCH_WINDOWED.match(row.kind):
+        key = "kernel_size"
+    elif _WINDOWED.match(row.kind):
+        key = "pool_size" if "Pooling" in row.kind else "kernel_size"
+    else:
         return None
-    key = "pool_size" if "Pooling" in row.kind else "kernel_size"
     value = row.config.get(key, 2 if key == "pool_size" else None)
     if isinstance(value, int) and not isinstance(value, bool):
         return value, value
@@ -210,7 +217,7 @@ def _what(row: LayerRow) -> str:
     window = _window(row)
     if window is None:
         return row.kind
-    noun = "window" if "Pooling" in row.kind else "kernel"
+    noun = "window" if "Pool" in row.kind else "kernel"
     return f"{row.kind}, {window[0]}×{window[1]} {noun}"
 
 

@@ -141,3 +141,23 @@ def test_property_every_chain_is_drawn_as_volumes(model: spec.Sequential) -> Non
             x, y = map(float, point.split(","))
             assert 0 <= x <= width
             assert 0 <= y <= height
+
+
+def test_channels_first_volumes_read_h_w_from_the_right_axes() -> None:
+    model = spec.Sequential(
+        [
+            spec.Input((1, 28, 28)),
+            spec.Conv2D(32, 3, data_format="channels_first", name="conv"),
+            spec.MaxPooling2D(2, data_format="channels_first", name="pool"),
+        ],
+        name="first",
+    )
+    root = parse(cnnexplain.explain(model).to_svg())
+    heights = []
+    for group in root.iter("{http://www.w3.org/2000/svg}g"):
+        front = group.find("svg:polygon[@class='front']", NS)
+        assert front is not None
+        ys = [float(p.split(",")[1]) for p in front.attrib["points"].split()]
+        heights.append(round(max(ys) - min(ys), 1))
+    assert heights[0] > heights[1] > heights[2]  # 28, 26, 13 (not 1, 32, 32)
+    assert len(root.findall(".//svg:polygon[@class='window']", NS)) == 2

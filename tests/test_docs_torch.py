@@ -111,3 +111,16 @@ def test_the_fewer_parameters_variants_count_as_in_keras(keras: Any) -> None:
         net = torch_variants[v.key]()
         b = cnnexplain.explain(net, input_size=(1, 1, 28, 28))
         assert b.total == numel(net) == v.build().count_params(), v.key
+
+
+def test_the_mistakes_models_count_as_in_keras_but_batchnorm(keras: Any) -> None:
+    del keras  # imported before the page module imports it
+    torch_models_page = load_example("mistake_models_torch")
+    keras_models_page = load_example("mistake_models")
+    for name, size in torch_models_page.INPUT_SIZES.items():
+        net = getattr(torch_models_page, name)()
+        b = cnnexplain.explain(net, input_size=size)
+        model = getattr(keras_models_page, name)(name)
+        assert b.total == numel(net), name
+        assert (b.total == model.count_params()) == (name != "with_batchnorm"), name
+        assert b.total == sum(int(np.prod(w.shape)) for w in model.trainable_weights), name

@@ -8,10 +8,12 @@ Examples:
 
 from cnnexplain import spec
 from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._code import CodeResult, explain_code
 from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
 from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
 from cnnexplain._errors import (
     CnnexplainError,
+    CodeError,
     DiagnosisError,
     ModelFileError,
     SpecError,
@@ -19,18 +21,22 @@ from cnnexplain._errors import (
 )
 from cnnexplain._explain import explain
 from cnnexplain._formula import Formula
+from cnnexplain._keras_calls import KerasNote
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Breakdown",
     "CnnexplainError",
+    "CodeError",
+    "CodeResult",
     "Costs",
     "Diagnosis",
     "DiagnosisError",
     "Finding",
     "FindingKind",
     "Formula",
+    "KerasNote",
     "LayerRow",
     "ModelFileError",
     "Optimizer",
@@ -41,6 +47,7 @@ __all__ = [
     "__version__",
     "diagnose",
     "explain",
+    "explain_code",
     "spec",
 ]
 

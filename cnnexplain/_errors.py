@@ -5,7 +5,8 @@ CnnexplainError
 ├── SpecError           an invalid model description (spec, config or file)
 ├── VerificationError   a computed figure disagrees with Keras or PyTorch
 ├── DiagnosisError      a hand count that cannot be read
-└── ModelFileError      a saved model file that cannot be read
+├── ModelFileError      a saved model file that cannot be read
+└── CodeError           Keras code that explain_code cannot run or model
 ```
 
 Each carries the context it names (layer, argument, file) as attributes, and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "CnnexplainError",
+    "CodeError",
     "DiagnosisError",
     "ModelFileError",
     "SpecError",
@@ -94,3 +96,20 @@ class ModelFileError(CnnexplainError, ValueError):
         super().__init__(message)
         self.path = path
         self.layer = layer
+
+
+class CodeError(CnnexplainError, ValueError):
+    """Keras code given to `explain_code` cannot be run or modeled, at one line of it.
+
+    The message is one sentence starting with the line, e.g. ``Line 4: keras.layers
+    has no layer 'Conv2d' that cnnexplain can model; did you mean Conv2D?``.
+
+    Attributes:
+        line: the line of the user's code (from 1), or ``None`` when no line is at fault.
+        code: the text of that line, stripped (``""`` without a line).
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.line = line
+        self.code = code

@@ -22,6 +22,8 @@ Examples:
     '(3 \\cdot 3 \\cdot 1 + 1) \\cdot 32'
     >>> conv.latex(symbols=True)
     '(k_{h} \\cdot k_{w} \\cdot C_{\\mathrm{in}} + 1) \\cdot F'
+    >>> Term(5408).mathml()
+    '<mn>5408</mn>'
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Literal, Union
 
 __all__ = ["Formula", "Named", "Product", "Quotient", "Sum", "Term", "as_formula", "total_of"]
 
-_Style = Literal["text", "symbols", "latex", "latex_symbols"]
+_Style = Literal["text", "symbols", "latex", "latex_symbols", "mathml"]
 _Operand = Union["Formula", int]
 
 
@@ -68,6 +70,15 @@ class Formula:
     def latex(self, *, symbols: bool = False, compact: bool = False) -> str:
         """The formula as LaTeX math (without delimiters)."""
         return self._render("latex_symbols" if symbols else "latex", compact=compact)
+
+    def mathml(self, *, compact: bool = False) -> str:
+        """The formula with numbers as Presentation MathML (the content of a ``<math>``).
+
+        Examples:
+            >>> (Term(3) * Term(3) + 1).mathml()
+            '<mn>3</mn><mo>·</mo><mn>3</mn><mo>+</mo><mn>1</mn>'
+        """
+        return self._render("mathml", compact=compact)
 
     def __int__(self) -> int:
         return self.evaluate()
@@ -124,7 +135,7 @@ class Term(Formula):
             return self.symbol
         if style == "latex_symbols" and self.symbol:
             return _latex_symbol(self.symbol)
-        return str(self.value)
+        return f"<mn>{self.value}</mn>" if style == "mathml" else str(self.value)
 
     def __repr__(self) -> str:
         return f"Term({self.value}, {self.symbol!r})" if self.symbol else f"Term({self.value})"
@@ -145,6 +156,7 @@ class Sum(Formula):
         if not self.terms:
             return "0"
         plus = " + " if self.spaced or style.startswith("latex") else "+"
+        plus = "<mo>+</mo>" if style == "mathml" else plus
         return plus.join(t._render(style, compact=compact) for t in self.terms)  # noqa: SLF001
 
     def __repr__(self) -> str:
@@ -163,15 +175,17 @@ class Product(Formula):
 
     def _render(self, style: _Style, *, compact: bool) -> str:
         factors = self.factors
-        if compact and style in ("text", "latex"):
+        if compact and style in ("text", "latex", "mathml"):
             kept = tuple(f for f in factors if f.evaluate() != 1)
             factors = kept or (Term(1),)
         dot = r" \cdot " if style.startswith("latex") else "·"
+        dot = "<mo>·</mo>" if style == "mathml" else dot
+        left, right = ("<mo>(</mo>", "<mo>)</mo>") if style == "mathml" else ("(", ")")
         parts = []
         for f in factors:
             inner = f._render(style, compact=compact)  # noqa: SLF001
             needs_parens = (isinstance(f, Sum) and len(f.terms) > 1) or isinstance(f, Quotient)
-            parts.append(f"({inner})" if needs_parens else inner)
+            parts.append(f"{left}{inner}{right}" if needs_parens else inner)
         return dot.join(parts)
 
     def __repr__(self) -> str:
@@ -197,7 +211,7 @@ class Quotient(Formula):
     def _render(self, style: _Style, *, compact: bool) -> str:
         n = self.numerator._render(style, compact=compact)  # noqa: SLF001
         d = self.denominator._render(style, compact=compact)  # noqa: SLF001
-        return f"{n}/{d}"
+        return f"{n}<mo>/</mo>{d}" if style == "mathml" else f"{n}/{d}"
 
     def __repr__(self) -> str:
         return f"Quotient({self.text()!r})"

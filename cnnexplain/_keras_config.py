@@ -102,6 +102,10 @@ _WITH_CONFIG: dict[str, tuple[str, dict[str, str]]] = {
 """TensorFlow functions whose keyword arguments become the Keras 3 operation's config."""
 
 
+_DEFAULTS = {"conjugate": False}
+"""Keyword arguments TensorFlow records at a value that changes no shape (``tf.transpose``)."""
+
+
 def tf_function(entry: Mapping[str, Any]) -> str | None:
     """The TensorFlow function a ``TFOpLambda`` layer calls (``tf.reshape``), else None."""
     config = entry.get("config")
@@ -292,26 +296,15 @@ def _operation(entry: dict[str, Any]) -> dict[str, Any]:
     name = entry.get("name") or (entry.get("config") or {}).get("name")
     op_config: dict[str, Any] = {"name": name}
     new_calls = []
+    op: str | None = None
     for call in calls:
         args, kwargs = list(call["args"]), dict(call["kwargs"])
         kwargs.pop("name", None)
-        if function in _BINARY and "y" in kwargs and len(args) == 1:
-            args.append(kwargs.pop("y"))
-            op = _BINARY[function]
-        elif function in _UNARY and len(args) == 1:
-            op = _UNARY[function]
-        elif function in _WITH_CONFIG and len(args) == 1:
-            op, keys = _WITH_CONFIG[function]
-            op_config.update({new: kwargs.pop(old) for old, new in keys.items() if old in kwargs})
-        elif function == "__operators__.getitem" and "slice_spec" in kwargs and len(args) == 1:
-            key = _slice_key(kwargs.pop("slice_spec"))
-            if key is None:
-                return entry
-            args.append(key)
-            op = "GetItem"
-        else:
-            return entry
-        if kwargs:  # an argument the operation would not see: keep the layer unexplained
+        for key, default in _DEFAULTS.items():
+            if key in kwargs and kwargs[key] == default:
+                del kwargs[key]
+        op = _op_call(function, args, kwargs, op_config) if len(args) == 1 else None
+        if op is None or kwargs:  # an argument the operation would not see: keep the layer
             return entry
         new_calls.append({"args": args, "kwargs": {}})
     return {
@@ -322,6 +315,32 @@ def _operation(entry: dict[str, Any]) -> dict[str, Any]:
         "name": name,
         "inbound_nodes": new_calls,
     }
+
+
+def _op_call(
+    function: str, args: list[Any], kwargs: dict[str, Any], config: dict[str, Any]
+) -> str | None:
+    """The Keras 3 operation of one call of ``function``, or None.
+
+    Its arguments move where Keras 3 records them: ``y`` into ``args``, ``axis`` into
+    the config.
+    """
+    if function in _BINARY and "y" in kwargs:
+        args.append(kwargs.pop("y"))
+        return _BINARY[function]
+    if function in _UNARY:
+        return _UNARY[function]
+    if function in _WITH_CONFIG:
+        op, keys = _WITH_CONFIG[function]
+        config.update({new: kwargs.pop(old) for old, new in keys.items() if old in kwargs})
+        return op
+    if function == "__operators__.getitem" and "slice_spec" in kwargs:
+        key = _slice_key(kwargs.pop("slice_spec"))
+        if key is None:
+            return None
+        args.append(key)
+        return "GetItem"
+    return None
 
 
 def _slice_key(spec: Any) -> Any:

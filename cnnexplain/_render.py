@@ -282,7 +282,7 @@ def html(b: Breakdown, *, expand: bool = False) -> str:
             f"<td{style}>{esc(cells[0].strip())}</td>",
             f"<td>{esc(cells[1])}</td>",
             f'<td style="text-align:right">{esc(cells[2])}</td>',
-            f"<td><code>{esc(cells[3])}</code></td>",
+            f"<td><code>{esc(cells[3])}</code></td>" if cells[3] else "<td></td>",
             f"<td>{esc(cells[4])}</td>",
         ]
         body.append("<tr>" + "".join(tds) + "</tr>")

@@ -193,6 +193,7 @@ class Layer:
         self.name = name
         self.trainable = trainable
         self.calls: list[list[Tensor]] = []
+        self.input_shape_arg = self._pop_input_shape(kwargs)
         where = f"Layer '{name or _snake(self.class_name)}' ({self.class_name})"
         if len(args) > len(self.positional):
             raise SpecError(
@@ -228,6 +229,24 @@ class Layer:
             )
         self.kwargs = kwargs
 
+    def _pop_input_shape(self, kwargs: dict[str, Any]) -> tuple[int | None, ...] | None:
+        """Keras's legacy ``input_shape=`` / ``input_dim=``: a Sequential's first layer's input."""
+        where = f"Layer '{self.name or _snake(self.class_name)}' ({self.class_name})"
+        dim = kwargs.pop("input_dim", None) if "input_dim" not in self.arguments else None
+        shape = (dim,) if dim is not None else kwargs.pop("input_shape", None)
+        if shape is None:
+            return None
+        if isinstance(shape, int):
+            shape = (shape,)
+        if not isinstance(shape, Sequence) or isinstance(shape, str):
+            raise SpecError(
+                f"{where}: 'input_shape' must be a tuple of sizes. "
+                f"Received: input_shape={shape!r}.",
+                layer=self.name,
+                argument="input_shape",
+            )
+        return tuple(shape)
+
     @classmethod
     def _required(cls) -> list[str]:
         """Positional arguments without a default: the leading ones whose default is None."""
@@ -238,8 +257,15 @@ class Layer:
             required.append(key)
         return required
 
-    def __call__(self, inputs: Tensor | Sequence[Tensor]) -> Tensor:
-        """Call the layer on spec tensors (functional form)."""
+    def __call__(
+        self, inputs: Tensor | Sequence[Tensor], *, training: Any = None, mask: Any = None
+    ) -> Tensor:
+        """Call the layer on spec tensors (functional form).
+
+        ``training`` and ``mask`` are accepted as Keras takes them; neither changes a
+        count or a shape.
+        """
+        del training, mask
         tensors = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not tensors or not all(isinstance(t, Tensor) for t in tensors):
             raise SpecError(
@@ -744,24 +770,53 @@ def _output_ref(ref: list[Any], layer: Layer) -> list[Any]:
 
 
 class Sequential(Model):
-    """A linear stack of layers: ``spec.Sequential([spec.Input(...), ...], name=...)``."""
+    """A linear stack of layers: ``spec.Sequential([spec.Input(...), ...], name=...)``.
+
+    As in Keras, layers can also be added one by one, and the first layer may
+    declare the input with ``input_shape=`` (or ``input_dim=``) instead of `Input`:
+
+    Examples:
+        >>> from cnnexplain import explain, spec
+        >>> model = spec.Sequential(name="stack")
+        >>> model.add(spec.Dense(16, input_shape=(8,), name="hidden"))
+        >>> model.add(spec.Dense(1, name="out"))
+        >>> explain(model).total
+        161
+    """
 
     class_name = "Sequential"
 
     def __init__(
-        self, layers: Sequence[Layer | Tensor], name: str | None = None, *, trainable: bool = True
+        self,
+        layers: Sequence[Layer | Tensor] | None = None,
+        name: str | None = None,
+        *,
+        trainable: bool = True,
     ) -> None:
         Layer.__init__(self, name=name, trainable=trainable)
         self.layers: list[Layer] = []
-        for item in layers:
-            layer = item.layer if isinstance(item, Tensor) else item
-            if not isinstance(layer, Layer):
-                raise SpecError(
-                    f"Sequential '{name or 'sequential'}': every item must be a spec layer. "
-                    f"Received: {item!r}."
-                )
-            self.layers.append(layer)
+        for item in layers or ():
+            self.add(item)
         self.inputs, self.outputs = [], []
+
+    def add(self, layer: Layer | Tensor) -> None:
+        """Add a layer on top, as ``keras.Sequential.add``; an `Input` tensor gives its layer."""
+        where = f"Sequential '{self.name or 'sequential'}'"
+        item = layer
+        if isinstance(layer, Tensor):
+            layer = layer.layer
+        if not isinstance(layer, Layer):
+            raise SpecError(f"{where}: every item must be a spec layer. Received: {item!r}.")
+        has_input = bool(self.layers) and isinstance(self.layers[0], InputLayer)
+        if isinstance(layer, InputLayer) and has_input:
+            shape = tuple(self.layers[0].kwargs["batch_shape"])
+            raise SpecError(
+                f"{where} already has an input of shape {shape}; it cannot take another. "
+                f"Received: {item!r}."
+            )
+        if not self.layers and layer.input_shape_arg is not None:
+            self.layers.append(Input(layer.input_shape_arg).layer)
+        self.layers.append(layer)
 
     def config(self, name: str | None = None) -> dict[str, Any]:
         """The Keras-format config (``get_config()`` of the Keras model)."""

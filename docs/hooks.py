@@ -14,6 +14,9 @@
   long sum breaks at "+" on a narrow screen (Chromium ignores MathML's
   ``linebreak``). Every table cell gets its column's header as ``data-label``,
   which ``extra.css`` shows when a phone stacks the rows as cards.
+- the playground page's assets (``docs/playground_build.py``): ``on_config``
+  stops the build with one sentence if ``npm ci`` has not installed Pyodide;
+  ``on_post_build`` copies Pyodide into the site and writes the cnnexplain wheel.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 from latex2mathml import exceptions as latex_errors
 from latex2mathml.converter import convert
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 DOCS = Path(__file__).parent
@@ -83,9 +87,22 @@ def _live(fmt: Callable[..., str]) -> Callable[..., str]:
     return live_format
 
 
+def _playground_build() -> Any:
+    if str(DOCS) not in sys.path:
+        sys.path.insert(0, str(DOCS))
+    import playground_build  # noqa: PLC0415 - docs/playground_build.py, on the path just set
+
+    return playground_build
+
+
 @event_priority(-100)  # after markdown-exec has registered its fences
 def on_config(config: Any) -> Any:
-    """Mark the output of every live block (see the module docstring)."""
+    """Check the playground's Pyodide; mark the output of every live block (module docstring)."""
+    assets = _playground_build()
+    try:
+        assets.check_pyodide()
+    except assets.MissingPyodideError as err:
+        raise PluginError(str(err)) from None
     fences = config["mdx_configs"].get("pymdownx.superfences", {}).get("custom_fences", [])
     for fence in fences:
         fmt = fence.get("format")
@@ -227,3 +244,13 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str: 
             return match[0]
 
     return label_cells(_MATH.sub(replace, html_text))
+
+
+def on_post_build(config: Any) -> None:
+    """Put Pyodide and the cnnexplain wheel into the built site, for the playground page."""
+    import cnnexplain  # noqa: PLC0415
+
+    assets = _playground_build()
+    site = Path(config["site_dir"])
+    assets.copy_pyodide(site)
+    assets.write_wheel(site, cnnexplain.__version__)

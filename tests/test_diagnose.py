@@ -712,7 +712,7 @@ def test_seed_page_refuses_a_disagreement(seed_model: Any) -> None:
 def test_mistakes_page_has_one_verified_section_per_kind() -> None:
     """Each kind of finding has a section whose printed diagnosis `show` checks at build time."""
     text = (DOCS / "mistakes.md").read_text(encoding="utf-8")
-    shown = re.findall(r'^print\(show\(d, "(\w+)"\)\)$', text, re.MULTILINE)
+    shown = re.findall(r'^print\(show\(d, "(\w+)", model\)\)$', text, re.MULTILINE)
     assert sorted(shown) == sorted(kind.value for kind in FindingKind)
     assert text.count("d = cnnexplain.diagnose(") == len(shown)
 
@@ -721,10 +721,11 @@ def test_mistakes_page_stops_on_a_wrong_diagnosis(keras: Any) -> None:
     del keras  # imported before the page modules import it
     page = load_example("diagnose_mistakes")
     models = load_example("mistake_models")
-    d = cnnexplain.diagnose(models.small_cnn("no_bias"), per_layer=[72, 13520])
-    assert page.show(d, "missing_bias").startswith("Model `no_bias`, verified against Keras:")
+    model = models.small_cnn("no_bias")
+    d = cnnexplain.diagnose(model, per_layer=[72, 13520])
+    assert "Model `no_bias`, verified against Keras:" in page.show(d, "missing_bias", model)
     with pytest.raises(ValueError, match=r"expected digit_typo, found \[<FindingKind.MISSING_BIAS"):
-        page.show(d, "digit_typo")
+        page.show(d, "digit_typo", model)
 
 
 # ---------------------------------------------------------------------------

@@ -217,7 +217,8 @@ def test_keras3_file_without_a_recorded_shape_gives_no_keras3_advice(
     with pytest.raises(ModelFileError) as error:
         explain(broken)
     message = str(error.value)
-    assert "has no rule in cnnexplain, and the file does not record its output shape" in message
+    assert "layer 'double' (Lambda) has no rule in cnnexplain" in message
+    assert "the file does not record its output shape, which layer 'scale' needs" in message
     assert "Keras 3" not in message
 
 

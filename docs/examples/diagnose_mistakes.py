@@ -3,11 +3,18 @@
 Each section of the page shows complete code: a model from
 ``mistake_models.py`` (shown at the top of the page), a hand count written the
 way a learner would, as arithmetic, and ``cnnexplain.diagnose``. `show` then
-prints the model's breakdown and the right count; it raises if the diagnosis is
-not the mistake the section is about, which stops the site build.
-``tests/test_diagnose.py`` checks that every kind of finding has its section.
+prints a "Try it" link to the playground, the model's breakdown and the right
+count; it raises if the diagnosis is not the mistake the section is about, which
+stops the site build. ``tests/test_diagnose.py`` checks that every kind of
+finding has its section.
 """
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import cnnexplain
 from cnnexplain import Diagnosis, FindingKind
 
 
@@ -30,12 +37,50 @@ def check(d: Diagnosis, kind: str) -> None:
         )
 
 
-def show(d: Diagnosis, kind: str) -> str:
-    """The model's breakdown (verified against Keras) and the right count."""
+def _sibling(name: str) -> ModuleType:
+    """``docs/examples/<name>.py``, loaded by path (this file is too, by the tests)."""
+    path = Path(__file__).with_name(f"{name}.py")
+    module_spec = importlib.util.spec_from_file_location(
+        f"docs_examples_{name}", path
+    )
+    if (
+        module_spec is None or module_spec.loader is None
+    ):  # pragma: no cover - our own file
+        raise ImportError(path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def try_it(model: Any, d: Diagnosis) -> str:
+    """A "Try it" paragraph opening the model and the hand count in the playground.
+
+    The model is written out as stand-alone Keras code; `cnnexplain.explain_code`
+    runs it here first and must give Keras's own count, or the build stops.
+
+    Raises:
+        ValueError: if the written-out code does not build the model.
+    """
+    playground = _sibling("playground")
+    source = playground.keras_source(model)
+    built = cnnexplain.explain_code(source).breakdown
+    if [(r.name, r.params) for r in built.rows] != [
+        (layer.name, layer.count_params()) for layer in model.layers
+    ]:
+        raise ValueError(
+            f"the playground code for {model.name} differs:\n{source}"
+        )
+    return playground.try_it(source, **{d.mode: list(d.given)})
+
+
+def show(d: Diagnosis, kind: str, model: Any) -> str:
+    """A "Try it" link, the model's breakdown (verified against Keras), the right count."""
     check(d, kind)
     b = d.breakdown
     return "\n".join(
         [
+            try_it(model, d),
+            "",
             f"Model `{b.name}`, verified against Keras:",
             "",
             b.to_markdown(),

@@ -1,0 +1,278 @@
+"""The Keras 3 calls that run nothing in `explain_code`: their signatures, checks and notes.
+
+``compile()``, ``fit()``, ``predict()``, ``summary()`` and the optimizers take
+their arguments as Keras 3.15 does (tests/test_code.py compares the signatures
+with Keras's own); what Keras would reject or warn about is recorded, with
+Keras's message and the user's line, as a `KerasNote` in the current `Session`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import io
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from cnnexplain import spec
+
+__all__ = [
+    "COMPILE",
+    "FILENAME",
+    "FIT",
+    "INPUT_SHAPE_WARNING",
+    "OPTIMIZERS",
+    "PREDICT",
+    "SUMMARY",
+    "KerasNote",
+    "Optimizer",
+    "Session",
+    "active",
+    "check_call",
+    "check_optimizer",
+    "optimizer_class",
+    "session",
+    "user_line",
+]
+
+FILENAME = "<your code>"
+"""The file name the user's code is compiled under: its frames are found by it."""
+
+NoteKind = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class KerasNote:
+    """What Keras 3 would say at one line of the code, which `explain_code` runs past.
+
+    Attributes:
+        line: the line of the user's code (from 1).
+        kind: ``"error"`` (Keras 3 raises: the real run would stop here),
+            ``"warning"`` (Keras 3 warns and goes on) or ``"info"`` (accepted,
+            nothing run: ``fit()`` trains nothing here).
+        message: Keras's own message with its class, e.g. ``ValueError: Argument(s)
+            not recognized: {'lr': 0.01}``; for ``"info"``, what was not run.
+
+    Examples:
+        >>> from cnnexplain import KerasNote
+        >>> print(KerasNote(6, "error", "ValueError: Argument(s) not recognized: {'lr': 0.01}"))
+        Line 6: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': 0.01}
+    """
+
+    line: int
+    kind: NoteKind
+    message: str
+
+    def __str__(self) -> str:
+        lead = {"error": "Keras 3 stops here", "warning": "Keras 3 warns", "info": "not run"}
+        return f"Line {self.line}: {lead[self.kind]}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The note as JSON-ready data."""
+        return {"line": self.line, "kind": self.kind, "message": self.message}
+
+
+@dataclass
+class Session:
+    """One run of user code: the models it builds, what it prints, what Keras would say."""
+
+    models: list[tuple[int, spec.Model]] = field(default_factory=list)
+    notes: list[KerasNote] = field(default_factory=list)
+    out: io.StringIO = field(default_factory=io.StringIO)
+
+    def note(self, kind: NoteKind, message: str) -> None:
+        self.notes.append(KerasNote(user_line(), kind, message))
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+
+
+_SESSION: contextvars.ContextVar[Session] = contextvars.ContextVar("cnnexplain_code_session")
+
+
+def session() -> Session:
+    """The `Session` of the code being run."""
+    return _SESSION.get()
+
+
+def user_line() -> int:
+    """The line of the user's code being run (the innermost frame compiled from it)."""
+    frame = sys._getframe(1)  # noqa: SLF001 - the only way to find the caller's line
+    while frame is not None:
+        if frame.f_code.co_filename == FILENAME:
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Calls checked as Python (and so Keras) checks them
+
+
+def check_call(
+    qualname: str, params: Sequence[str], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str | None:
+    """Python's TypeError message for calling Keras's ``qualname(self, *params)`` so, or None."""
+    source = f"def f(self, {', '.join(f'{p}=None' for p in params)}): pass"
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 - a signature built from our own names
+    stub = namespace["f"]
+    stub.__qualname__ = qualname
+    try:
+        stub(None, *args, **kwargs)
+    except TypeError as err:
+        message = re.sub(r"^\w+\(\)", f"{qualname}()", str(err))
+        # Python 3.14 adds ". Did you mean 'metrics'?": Keras's message as 3.10-3.13 print it.
+        return "TypeError: " + re.sub(r"\. Did you mean .*\?$", "", message)
+    return None
+
+
+# Keras 3.15's signatures (tests/test_code.py compares them with Keras's own).
+COMPILE = (
+    "optimizer",
+    "loss",
+    "loss_weights",
+    "metrics",
+    "weighted_metrics",
+    "run_eagerly",
+    "steps_per_execution",
+    "jit_compile",
+    "auto_scale_loss",
+)
+FIT = (
+    "x",
+    "y",
+    "batch_size",
+    "epochs",
+    "verbose",
+    "callbacks",
+    "validation_split",
+    "validation_data",
+    "shuffle",
+    "class_weight",
+    "sample_weight",
+    "initial_epoch",
+    "steps_per_epoch",
+    "validation_steps",
+    "validation_batch_size",
+    "validation_freq",
+)
+PREDICT = ("x", "batch_size", "verbose", "steps", "callbacks")
+SUMMARY = (
+    "line_length",
+    "positions",
+    "print_fn",
+    "expand_nested",
+    "show_trainable",
+    "layer_range",
+)
+_OPTIMIZER_BASE = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+)
+OPTIMIZERS: dict[str, tuple[str, ...]] = {
+    "SGD": ("learning_rate", "momentum", "nesterov"),
+    "Adam": ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"),
+    "RMSprop": ("learning_rate", "rho", "momentum", "epsilon", "centered"),
+    "Adagrad": ("learning_rate", "initial_accumulator_value", "epsilon"),
+    "Adadelta": ("learning_rate", "rho", "epsilon"),
+    "Adamax": ("learning_rate", "beta_1", "beta_2", "epsilon"),
+    "Nadam": ("learning_rate", "beta_1", "beta_2", "epsilon"),
+    "AdamW": ("learning_rate", "weight_decay", "beta_1", "beta_2", "epsilon", "amsgrad"),
+    "Ftrl": (
+        "learning_rate",
+        "learning_rate_power",
+        "initial_accumulator_value",
+        "l1_regularization_strength",
+        "l2_regularization_strength",
+        "l2_shrinkage_regularization_strength",
+        "beta",
+    ),
+    "Lion": ("learning_rate", "beta_1", "beta_2"),
+    "Adafactor": (
+        "learning_rate",
+        "beta_2_decay",
+        "epsilon_1",
+        "epsilon_2",
+        "clip_threshold",
+        "relative_step",
+    ),
+}
+"""Each optimizer's own arguments, before those every optimizer takes."""
+# keras.optimizers.get() reads these names, any case (Keras's ALL_OBJECTS_DICT).
+_OPTIMIZER_NAMES = frozenset(
+    {n.lower() for n in OPTIMIZERS}
+    | {"optimizer", "muon", "multioptimizer", "optimizermap", "lossscaleoptimizer"}
+    | {"schedulefreeadamw"}
+)
+
+
+class Optimizer:
+    """A Keras optimizer's arguments, checked as Keras 3 checks them; nothing is trained."""
+
+    params: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = (*self.params, *(p for p in _OPTIMIZER_BASE if p not in self.params))
+        given = dict(zip(names, args, strict=False))
+        problem = check_call(f"{type(self).__name__}.__init__", names, args, {})
+        if problem:
+            session().note("error", problem)
+        unknown = {}
+        for key, value in kwargs.items():
+            if key in names:
+                given[key] = value
+            elif key == "decay":
+                if value is not None:
+                    session().note(
+                        "warning",
+                        "UserWarning: Argument `decay` is no longer supported and will be ignored.",
+                    )
+            else:
+                unknown[key] = value
+        if unknown:
+            session().note("error", f"ValueError: Argument(s) not recognized: {unknown}")
+        self.config = given
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} optimizer (not run)>"
+
+
+def optimizer_class(name: str) -> type[Optimizer]:
+    return type(name, (Optimizer,), {"params": OPTIMIZERS[name], "__module__": "keras.optimizers"})
+
+
+def check_optimizer(identifier: Any) -> None:
+    if isinstance(identifier, str) and identifier.lower() not in _OPTIMIZER_NAMES:
+        session().note(
+            "error", f"ValueError: Could not interpret optimizer identifier: {identifier}"
+        )
+
+
+INPUT_SHAPE_WARNING = (
+    "UserWarning: Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+    "Sequential models, prefer using an `Input(shape)` object as the first layer in the "
+    "model instead."
+)
+
+
+@contextlib.contextmanager
+def active(session: Session) -> Iterator[Session]:
+    """Make ``session`` the one the fake Keras records into, for the ``with`` block."""
+    token = _SESSION.set(session)
+    try:
+        yield session
+    finally:
+        _SESSION.reset(token)

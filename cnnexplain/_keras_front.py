@@ -1,0 +1,383 @@
+"""Keras as the user's code sees it in `explain_code`: module objects backed by `cnnexplain.spec`.
+
+``keras``, ``keras.layers``, ``keras.models``, ``keras.optimizers``... and the same
+under ``tensorflow.keras`` are plain module objects built here, handed to the
+user's code by a scoped ``__import__`` (the real ``sys.modules`` is never touched).
+Layers *are* spec's layer classes; models are spec models with Keras's training
+methods added (``summary``, ``count_params``, ``compile``, ``fit``...), which run
+nothing: each checks its arguments as Keras 3 does (`cnnexplain._keras_calls`) and
+records what Keras would reject or warn about, with Keras's own message, as a
+`KerasNote`.
+
+What cannot be modeled raises `CodeError` (the caller adds the user's line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cnnexplain import _keras_calls as calls
+from cnnexplain import spec
+from cnnexplain._breakdown import Breakdown
+from cnnexplain._errors import CodeError
+from cnnexplain._keras_calls import FILENAME, KerasNote, Session, active, user_line
+
+__all__ = [
+    "FILENAME",
+    "KerasNote",
+    "Model",
+    "Sequential",
+    "Session",
+    "active",
+    "build_tree",
+    "import_hook",
+    "layer_names",
+    "user_line",
+]
+
+# ---------------------------------------------------------------------------
+# Models
+
+
+class _Trainer:
+    """Keras's model methods on a spec model: counts come from cnnexplain, nothing trains."""
+
+    def _explained(self) -> Breakdown:
+        from cnnexplain._explain import explain  # noqa: PLC0415
+
+        return explain(self)
+
+    def _register(self) -> None:
+        if isinstance(self, spec.Model):
+            calls.session().models.append((calls.user_line(), self))
+
+    def summary(self, *args: Any, **kwargs: Any) -> None:
+        """Print cnnexplain's table: Keras's summary with formulas and shape arithmetic."""
+        problem = calls.check_call("Model.summary", calls.SUMMARY, args, kwargs)
+        if problem:
+            raise CodeError(problem)
+        text = self._explained().to_text()
+        print_fn = kwargs.get("print_fn")
+        if print_fn is not None:
+            print_fn(text)
+        else:
+            calls.session().write(text + "\n")
+
+    def count_params(self) -> int:
+        """The model's parameters, as Keras counts them."""
+        return self._explained().total
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...] | list[tuple[int | None, ...]]:
+        """The output shape, batch axis ``None``, as ``model.output_shape``."""
+        shapes = self._explained().output_shapes
+        return shapes[0] if len(shapes) == 1 else list(shapes)
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...] | list[tuple[int | None, ...]]:
+        """The input shape, batch axis ``None``, as ``model.input_shape``."""
+        shapes = self._explained().input_shapes
+        return shapes[0] if len(shapes) == 1 else list(shapes)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Check the arguments as Keras 3's ``compile()`` does; nothing is compiled."""
+        problem = calls.check_call("Trainer.compile", calls.COMPILE, args, kwargs)
+        if problem:
+            calls.session().note("error", problem)
+            return
+        optimizer = dict(zip(calls.COMPILE, args, strict=False)).get("optimizer")
+        calls.check_optimizer(kwargs.get("optimizer", optimizer))
+
+    def _not_run(self, qualname: str, params: Sequence[str], args: Any, kwargs: Any) -> None:
+        problem = calls.check_call(qualname, params, args, kwargs)
+        if problem:
+            calls.session().note("error", problem)
+        else:
+            method = qualname.rsplit(".", 1)[-1]
+            calls.session().note("info", f"{method}() accepted; cnnexplain counts without training")
+
+    def fit(self, *args: Any, **kwargs: Any) -> NotTrained:
+        """Check the arguments as Keras 3's ``fit()`` does; nothing is trained."""
+        self._not_run("TensorFlowTrainer.fit", calls.FIT, args, kwargs)
+        return NotTrained("fit")
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> NotTrained:
+        """Accepted (Keras's ``evaluate()`` takes any keyword); nothing is evaluated."""
+        del args, kwargs
+        calls.session().note("info", "evaluate() accepted; cnnexplain counts without training")
+        return NotTrained("evaluate")
+
+    def predict(self, *args: Any, **kwargs: Any) -> NotTrained:
+        """Check the arguments as Keras 3's ``predict()`` does; nothing is predicted."""
+        self._not_run("TensorFlowTrainer.predict", calls.PREDICT, args, kwargs)
+        return NotTrained("predict")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Accepted; nothing is saved."""
+        del args, kwargs
+        calls.session().note("info", "save() accepted; nothing is written")
+
+
+class NotTrained:
+    """What ``fit()``/``evaluate()``/``predict()`` return here: there are no results to read."""
+
+    def __init__(self, method: str) -> None:
+        self._method = method
+
+    def __getattr__(self, name: str) -> Any:
+        raise CodeError(
+            f"{self._method}() ran nothing here (cnnexplain counts parameters without "
+            f"training), so its result has no '{name}' to read"
+        )
+
+
+class Sequential(_Trainer, spec.Sequential):
+    """``keras.Sequential`` (``keras.models.Sequential``)."""
+
+    def __init__(
+        self,
+        layers: Sequence[Any] | None = None,
+        trainable: bool = True,  # noqa: FBT001, FBT002 - Keras's signature
+        name: str | None = None,
+    ) -> None:
+        super().__init__(layers, name, trainable=trainable)
+        self._register()
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:  # noqa: FBT001, FBT002 - Keras's
+        """Add a layer on top (``rebuild`` accepted, as in Keras)."""
+        del rebuild
+        if not self.layers and isinstance(layer, spec.Layer) and layer.input_shape_arg is not None:
+            calls.session().note("warning", calls.INPUT_SHAPE_WARNING)
+        super().add(layer)
+
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        """Give the model its input, as ``model.build((None, 28, 28, 1))``."""
+        if input_shape is None:
+            raise CodeError("build() needs the input shape, e.g. build((None, 28, 28, 1))")
+        if not (self.layers and isinstance(self.layers[0], spec.InputLayer)):
+            self.layers.insert(0, spec.Input(tuple(input_shape)[1:]).layer)
+
+
+class Model(_Trainer, spec.Model):
+    """``keras.Model`` (``keras.models.Model``), the functional form."""
+
+    def __init__(
+        self, inputs: Any = None, outputs: Any = None, name: str | None = None, **kw: Any
+    ) -> None:
+        if inputs is None or outputs is None:
+            raise CodeError(
+                "cnnexplain models a keras.Model built as keras.Model(inputs, outputs) or "
+                "keras.Sequential; a subclassed model (layers created in __init__, used in "
+                "call) has no graph to read"
+            )
+        super().__init__(inputs, outputs, name, trainable=bool(kw.pop("trainable", True)))
+        self._register()
+
+
+def Input(  # noqa: N802, PLR0917 - Keras's name and signature
+    shape: Sequence[int | None] | None = None,
+    batch_size: int | None = None,
+    dtype: Any = None,
+    sparse: Any = None,
+    batch_shape: Sequence[int | None] | None = None,
+    name: str | None = None,
+    tensor: Any = None,
+    optional: bool = False,  # noqa: FBT001, FBT002
+) -> spec.Tensor:
+    """``keras.Input``: a model input, the batch axis excluded from ``shape``."""
+    del dtype, sparse, tensor, optional
+    if batch_shape is not None:
+        batch_size, shape = batch_shape[0], tuple(batch_shape)[1:]
+    if shape is None:
+        raise CodeError("keras.Input needs the input's shape, e.g. keras.Input((28, 28, 1))")
+    return spec.Input(shape, batch_size=batch_size, name=name)
+
+
+def InputLayer(  # noqa: N802 - Keras's name
+    shape: Sequence[int | None] | None = None,
+    batch_size: int | None = None,
+    *,
+    batch_shape: Sequence[int | None] | None = None,
+    name: str | None = None,
+    **kwargs: Any,
+) -> spec.Layer:
+    """``keras.layers.InputLayer``, as the first layer of a Sequential."""
+    del kwargs
+    return Input(shape, batch_size, batch_shape=batch_shape, name=name).layer
+
+
+# ---------------------------------------------------------------------------
+# The module tree
+
+
+# Keras 3's other names for the same layers (tests/test_code.py checks Keras has each).
+_ALIASES = {
+    "AvgPool1D": "AveragePooling1D",
+    "AvgPool2D": "AveragePooling2D",
+    "AvgPool3D": "AveragePooling3D",
+    "MaxPool1D": "MaxPooling1D",
+    "MaxPool2D": "MaxPooling2D",
+    "MaxPool3D": "MaxPooling3D",
+    "GlobalAvgPool1D": "GlobalAveragePooling1D",
+    "GlobalAvgPool2D": "GlobalAveragePooling2D",
+    "GlobalAvgPool3D": "GlobalAveragePooling3D",
+    "GlobalMaxPool1D": "GlobalMaxPooling1D",
+    "GlobalMaxPool2D": "GlobalMaxPooling2D",
+    "GlobalMaxPool3D": "GlobalMaxPooling3D",
+    "Convolution1D": "Conv1D",
+    "Convolution2D": "Conv2D",
+    "Convolution3D": "Conv3D",
+    "Convolution1DTranspose": "Conv1DTranspose",
+    "Convolution2DTranspose": "Conv2DTranspose",
+    "Convolution3DTranspose": "Conv3DTranspose",
+    "SeparableConvolution1D": "SeparableConv1D",
+    "SeparableConvolution2D": "SeparableConv2D",
+}
+
+
+def layer_names() -> dict[str, Any]:
+    """``keras.layers`` as cnnexplain models it: spec's layers, their aliases, Input."""
+    names: dict[str, Any] = {
+        name: getattr(spec, name)
+        for name in spec.__all__
+        if isinstance(getattr(spec, name), type)
+        and issubclass(getattr(spec, name), spec.Layer)
+        and name not in ("Layer", "Model", "Sequential")
+    }
+    names.update({alias: names[target] for alias, target in _ALIASES.items()})
+    names["Input"] = Input
+    names["InputLayer"] = InputLayer
+    return names
+
+
+class _Module(types.ModuleType):
+    """A module of the fake tree: known names, and one sentence for any other."""
+
+    def __init__(
+        self, name: str, names: dict[str, Any], missing: Callable[[str, str], str]
+    ) -> None:
+        super().__init__(name)
+        self.__dict__.update(names)
+        self._missing = missing
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise CodeError(self._missing(self.__name__, attr))
+
+
+class _Inert:
+    """A Keras object that never changes a count (an initializer, a loss, a callback...)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Inert:
+        del args, kwargs
+        return self
+
+    def __getattr__(self, name: str) -> _Inert:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Inert(f"{self._path}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<{self._path}>"
+
+
+class _InertModule(_Module):
+    """A module whose every name is `_Inert`: activations, initializers, losses, metrics..."""
+
+    def __init__(self, name: str, names: dict[str, Any] | None = None) -> None:
+        super().__init__(name, names or {}, lambda m, a: f"{m}.{a}")
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Inert(f"{self.__name__}.{attr}")
+
+
+def _no_layer(module: str, attr: str) -> str:
+    close = difflib.get_close_matches(attr, layer_names(), n=1)
+    hint = f"did you mean {close[0]}?" if close else "the Layer reference lists the layers it knows"
+    return f"{module} has no layer '{attr}' that cnnexplain can model; {hint}"
+
+
+def _not_here(module: str, attr: str) -> str:
+    if module.endswith("datasets"):
+        return (
+            f"{module}.{attr}: there are no data sets here; cnnexplain counts parameters "
+            "without data, so leave out the data loading and training"
+        )
+    return (
+        f"{module}.{attr} is not something cnnexplain can model (it models Keras layers and models)"
+    )
+
+
+_INERT: tuple[str, ...] = (
+    *("activations", "initializers", "regularizers", "constraints", "losses", "metrics"),
+    *("callbacks", "utils", "backend", "ops", "random", "config"),
+)
+
+
+def build_tree() -> dict[str, types.ModuleType]:
+    """``keras.*`` and ``tensorflow.keras.*``, as fresh module objects."""
+    layers = layer_names()
+    optimizers: dict[str, Any] = {name: calls.optimizer_class(name) for name in calls.OPTIMIZERS}
+    optimizers["Optimizer"] = calls.Optimizer
+    optimizers["get"] = _optimizer_get
+    tree: dict[str, types.ModuleType] = {}
+    for root in ("keras", "tensorflow.keras"):
+        subs: dict[str, types.ModuleType] = {
+            "layers": _Module(f"{root}.layers", layers, _no_layer),
+            "models": _Module(
+                f"{root}.models", {"Sequential": Sequential, "Model": Model}, _not_here
+            ),
+            "optimizers": _Module(f"{root}.optimizers", optimizers, _not_here),
+            "datasets": _Module(f"{root}.datasets", {}, _not_here),
+            **{name: _InertModule(f"{root}.{name}") for name in _INERT},
+        }
+        top = _Module(
+            root,
+            {"Sequential": Sequential, "Model": Model, "Input": Input, "__version__": "3.15.1"}
+            | subs,
+            _not_here,
+        )
+        tree[root] = top
+        tree.update({f"{root}.{name}": module for name, module in subs.items()})
+    tensorflow = _InertModule("tensorflow", {"keras": tree["tensorflow.keras"]})
+    tree["tensorflow"] = tensorflow
+    return tree
+
+
+def _optimizer_get(identifier: Any) -> Any:
+    calls.check_optimizer(identifier)
+    return identifier
+
+
+def import_hook(
+    tree: dict[str, types.ModuleType], real_import: Callable[..., Any]
+) -> Callable[..., Any]:
+    """An ``__import__`` that serves ``keras`` and ``tensorflow`` from ``tree``, others as usual."""
+
+    def hooked(
+        name: str,
+        globals: dict[str, Any] | None = None,  # noqa: A002 - __import__'s own names
+        locals: dict[str, Any] | None = None,  # noqa: A002
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> Any:
+        top = name.split(".", 1)[0]
+        if level == 0 and top in ("keras", "tensorflow", "tf_keras"):
+            if name not in tree:
+                raise CodeError(
+                    f"cnnexplain's Keras has no module '{name}' (it has "
+                    f"{', '.join(sorted(n for n in tree if n.startswith('keras')))})"
+                )
+            return tree[name] if fromlist else tree[top]
+        return real_import(name, globals, locals, fromlist, level)
+
+    return hooked

@@ -1,0 +1,165 @@
+"""The playground page's code and the "Try it" links that open a model there.
+
+`posted_source` and `corrected_source` are the two programs the page and the tests
+run (the question's code as posted, and as its text describes it); `try_it` writes
+a link to the playground with code and a hand count in the URL fragment
+(``#code=...&counts=...&mode=per_layer``), which the page reads on load.
+"""
+
+import html
+import inspect
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from cnnexplain import spec
+
+EXAMPLES = Path(__file__).parent
+CALL = "\nmodel = define_model()\n"
+
+
+def posted_source() -> str:
+    """The question's code as posted, with the Keras 3 imports it needs and a call to it."""
+    text = (EXAMPLES / "posted_code.py").read_text(encoding="utf-8")
+    imports = [
+        line
+        for line in text.splitlines()
+        if line.startswith(("from keras", "import keras"))
+    ]
+    start = text.index("# --8<-- [start:posted]\n") + len(
+        "# --8<-- [start:posted]\n"
+    )
+    end = text.index("# --8<-- [end:posted]")
+    return (
+        "# The question's code as posted. The post shows only define_model();\n"
+        "# the imports and the last line are added so that it runs.\n"
+        + "\n".join(imports)
+        + "\n\n"
+        + text[start:end]
+        + CALL
+    )
+
+
+def corrected_source() -> str:
+    """docs/examples/corrected.py as it is, and a call to it."""
+    return (EXAMPLES / "corrected.py").read_text(encoding="utf-8") + CALL
+
+
+def seed_source() -> str:
+    """docs/examples/seed.py (the tutorial's model) as it is, and a call to it."""
+    return (EXAMPLES / "seed.py").read_text(encoding="utf-8") + CALL
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        value = tuple(value)
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def keras_source(model: Any) -> str:
+    """Stand-alone Keras code for a built Sequential model, as short as a person writes it.
+
+    Each layer gets its required arguments by position, then those of the
+    arguments `cnnexplain.spec` knows (the ones that shape a count) that differ
+    from a default Keras layer of the same class, and its name.
+    """
+    shape = tuple(model.input_shape[1:])
+    lines = [
+        "import keras",
+        "from keras import layers",
+        "",
+        "model = keras.Sequential(",
+        "    [",
+        f"        keras.Input({shape!r}),",
+    ]
+    for layer in model.layers:
+        config = layer.get_config()
+        cls = getattr(spec, type(layer).__name__)
+        required = cls._required()
+        default = type(layer)(
+            **{key: config[key] for key in required}
+        ).get_config()
+        args = [_value(config[key]) for key in required]
+        args += [
+            f"{key}={_value(config[key])}"
+            for key in cls.arguments
+            if key not in required
+            and key in config
+            and config[key] != default.get(key)
+        ]
+        args.append(f"name={_value(layer.name)}")
+        lines.append(
+            f"        layers.{type(layer).__name__}({', '.join(args)}),"
+        )
+    lines += ["    ],", f"    name={_value(model.name)},", ")", ""]
+    return "\n".join(lines)
+
+
+def fragment(code: str, *, running: Any = None, per_layer: Any = None) -> str:
+    """``code=...&counts=...`` (and ``&mode=per_layer``), as the page reads its URL fragment."""
+    parts = [f"code={quote(code, safe='')}"]
+    counts = running if running is not None else per_layer
+    if counts is not None:
+        parts.append(
+            "counts=" + quote(",".join(str(n) for n in counts), safe=",")
+        )
+    if per_layer is not None:
+        parts.append("mode=per_layer")
+    return "&".join(parts)
+
+
+def try_it(
+    code: str,
+    *,
+    running: Any = None,
+    per_layer: Any = None,
+    base: str = "../playground/",
+) -> str:
+    """A paragraph linking to the playground with this code (and hand count) loaded."""
+    href = f"{base}#{fragment(code, running=running, per_layer=per_layer)}"
+    what = (
+        "this model and this hand count"
+        if (running or per_layer)
+        else "this model"
+    )
+    return (
+        f'<p class="try-it"><a href="{html.escape(href)}">Try it in the playground</a>: '
+        f"{what}, explained in your browser; change the code or the count and run it again.</p>"
+    )
+
+
+def textarea(code: str) -> str:
+    """The page's editor, holding ``code``."""
+    return (
+        '<textarea id="playground-code" spellcheck="false" autocomplete="off" '
+        f'aria-label="Keras code" rows="{code.count(chr(10)) + 2}">'
+        f"{html.escape(code)}</textarea>"
+    )
+
+
+def defined_in(module: Any) -> str:
+    """The source of a module object (for the page's collapsible listings)."""
+    return inspect.getsource(module)
+
+
+def editor(code: str) -> str:
+    """The page's form: the code, the hand count and how it is written, the button, the output."""
+    return f"""<div class="playground">
+{textarea(code)}
+<div class="playground-controls">
+<label for="playground-counts">Your hand count (optional)</label>
+<input id="playground-counts" type="text" inputmode="numeric" autocomplete="off"
+  placeholder="e.g. 288, 540988, 541988">
+<select id="playground-mode" aria-label="How the numbers are written">
+<option value="running">running totals</option>
+<option value="per_layer">one count per layer</option>
+</select>
+<button id="playground-run" type="button" class="md-button md-button--primary">Explain</button>
+</div>
+<p id="playground-status" data-state="idle" aria-live="polite">Python starts in your browser
+when you first use the editor or press Explain.</p>
+<noscript><p>The playground runs Python in your browser: it needs JavaScript.</p></noscript>
+<div id="playground-output" aria-live="polite"></div>
+</div>
+<script type="module" src="../assets/playground.js"></script>
+"""

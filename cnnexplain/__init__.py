@@ -1,4 +1,4 @@
-"""cnnexplain: where every parameter of a Keras model comes from, with the formula.
+"""cnnexplain: where every parameter of a Keras or PyTorch model comes from, with the formula.
 
 Examples:
     >>> import cnnexplain

@@ -127,10 +127,11 @@ class Breakdown:
             yield from row.walk()
 
     def verify(self) -> None:
-        """Compare every row and total with Keras.
+        """Compare every row and total with Keras (or PyTorch, for a torch module).
 
         Raises:
-            VerificationError: naming the layer, the figure, Keras's value and ours.
+            VerificationError: naming the layer (a torch module by its path), the
+                figure, the framework's value and ours.
             SpecError: if there is no Keras model to compare with.
         """
         if self._verifier is None:

@@ -77,13 +77,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cnnexplain._errors import SpecError
 from cnnexplain._families import conv as conv_family
-from cnnexplain._families.conv import AXES, KERNEL_SUFFIXES
 from cnnexplain._families.dense import DenseSymbols, dense_macs
+from cnnexplain._families.norm import elementwise_macs
+from cnnexplain._families.recurrent import cell_macs
 from cnnexplain._formula import Formula, Product, Sum, Term
 from cnnexplain._rules._base import LayerArgs, channel_axis
 from cnnexplain._rules.conv import keras_symbols
 from cnnexplain._rules.core import IDENTITY
 from cnnexplain._rules.preprocessing import AUGMENTATION
+from cnnexplain._rules.recurrent import KERAS_RECURRENT
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -215,8 +217,10 @@ def optimizer_slots(
 
     Args:
         optimizer: a name as Keras spells it (``"sgd"``, ``"adam"``, ``"RMSprop"``...,
-            case-insensitive), an `Optimizer`, or a Keras optimizer object, whose own
-            ``momentum``, ``centered`` and ``amsgrad`` are then used.
+            case-insensitive), an `Optimizer`, or a Keras or torch optimizer object
+            (``torch.optim.Adam``...), whose own ``momentum``, ``centered`` and
+            ``amsgrad`` are then used. torch's optimizers keep the same slots as
+            Keras's of the same name (``NAdam`` is ``"nadam"``).
         momentum: SGD's or RMSprop's momentum; non-zero adds a slot.
         centered: RMSprop's ``centered``; adds a slot.
         amsgrad: Adam's or AdamW's ``amsgrad``; adds a slot.
@@ -238,6 +242,12 @@ def optimizer_slots(
 'adam', 'adamax', 'adamw', 'ftrl', 'lamb', 'lion', 'nadam', 'rmsprop', 'sgd' or a \
 Keras optimizer of those classes. Received: optimizer='adamm'.
     """
+    defaults = getattr(optimizer, "defaults", None)
+    if not isinstance(optimizer, str) and isinstance(defaults, Mapping):  # a torch optimizer
+        momentum = float(defaults.get("momentum") or 0.0)
+        centered = bool(defaults.get("centered", False))
+        amsgrad = bool(defaults.get("amsgrad", False))
+        optimizer = type(optimizer).__name__
     get_config = getattr(optimizer, "get_config", None)
     if not isinstance(optimizer, str) and callable(get_config):
         config = get_config()
@@ -523,18 +533,6 @@ def _prod_terms(dims: Sequence[tuple[int | None, str | None]]) -> Formula | None
     return terms[0] if len(terms) == 1 else Product(tuple(terms))
 
 
-def _times(*factors: Formula | None) -> Formula | None:
-    if any(f is None for f in factors):
-        return None
-    flat: list[Formula] = []
-    for f in factors:
-        if isinstance(f, Product):
-            flat.extend(f.factors)
-        elif f is not None:
-            flat.append(f)
-    return Product(tuple(flat))
-
-
 _ELEMENTWISE = (
     *IDENTITY,
     "LayerScale",
@@ -594,19 +592,6 @@ def _rank(args: LayerArgs) -> int:
 
 def _spatial(shape: Shape, axis: int) -> Shape:
     return shape[1:-1] if axis == -1 else shape[2:]
-
-
-def _positions(shape: Shape, axis: int, rank: int, suffix: str) -> Formula | None:
-    """``H_out·W_out``: the spatial lengths of a conv input or output, named."""
-    dims = _spatial(shape, axis)
-    if len(dims) != rank:
-        return None
-    return _prod_terms([(d, f"{a}_{suffix}") for d, a in zip(dims, AXES[rank], strict=True)])
-
-
-def _kernel(args: LayerArgs, rank: int) -> Formula | None:
-    kernel = args.integers("kernel_size", rank)
-    return _prod_terms([(k, "k" + s) for k, s in zip(kernel, KERNEL_SUFFIXES[rank], strict=True)])
 
 
 def _only(shapes: list[Shape]) -> Shape | None:
@@ -674,9 +659,13 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -
     w, out = _window(args, inputs), _only(outputs)
     if w is None or out is None:
         return None
-    multiplier = Term(args.integer("depth_multiplier", 1), "m")
-    positions = _positions(out, w.axis, w.rank, "out")
-    return _times(positions, _kernel(args, w.rank), w.c_in, multiplier)
+    return conv_family.depthwise_macs(
+        _spatial(out, w.axis),
+        args.integers("kernel_size", w.rank),
+        w.c_in.value,
+        args.integer("depth_multiplier", 1),
+        symbols=keras_symbols(w.rank),
+    )
 
 
 @cost("SeparableConv1D", "SeparableConv2D")
@@ -685,18 +674,14 @@ def separable_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -
     w, out = _window(args, inputs), _only(outputs)
     if w is None or out is None:
         return None
-    positions = _positions(out, w.axis, w.rank, "out")
-    kernel = _kernel(args, w.rank)
-    if positions is None or kernel is None:
-        return None
-    c = w.c_in
-    m = Term(args.integer("depth_multiplier", 1), "m")
-    f = Term(args.integer("filters"), "F")
-    depthwise = _times(positions, kernel, c, m)
-    pointwise = _times(positions, c, m, f)
-    if depthwise is None or pointwise is None:
-        return None
-    return Sum((depthwise, pointwise))
+    return conv_family.separable_macs(
+        _spatial(out, w.axis),
+        args.integers("kernel_size", w.rank),
+        w.c_in.value,
+        args.integer("depth_multiplier", 1),
+        args.integer("filters"),
+        symbols=keras_symbols(w.rank),
+    )
 
 
 @cost("Dense")
@@ -762,10 +747,9 @@ def recurrent(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> For
     steps, m = shape[1], shape[2]
     if steps is None or m is None:
         return None
-    n = args.integer("units")
-    per_step = Term(m, "m") * Term(n, "n") + Term(n, "n") * Term(n, "n")
-    gates = _GATES[args.class_name]
-    return Term(steps, "T") * Term(gates, "gates") * per_step
+    return cell_macs(
+        _GATES[args.class_name], m, args.integer("units"), steps=steps, symbols=KERAS_RECURRENT
+    )
 
 
 _CELLS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}
@@ -793,11 +777,16 @@ def conv_lstm(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> For
     if steps is None or c_in is None:
         return None
     out_frame = (out[0], *out[2:]) if len(out) == rank + 3 else out
-    positions = _positions(out_frame, axis, rank, "out")
-    f = args.integer("filters")
-    channels = Term(c_in, "C_in") + Term(f, "F")
-    return _times(
-        Term(steps, "T"), positions, _kernel(args, rank), Term(4, "gates"), Term(f, "F"), channels
+    spatial = _spatial(out_frame, axis)
+    if len(spatial) != rank:
+        return None
+    return conv_family.conv_lstm_macs(
+        steps,
+        spatial,
+        args.integers("kernel_size", rank),
+        c_in,
+        args.integer("filters"),
+        symbols=keras_symbols(rank),
     )
 
 
@@ -848,11 +837,9 @@ def spectral_normalization(
     return fn(inner, inputs, outputs) if fn and inner else None
 
 
-def _elements(outputs: list[Shape]) -> Formula | None:
+def _elements(outputs: list[Shape], per_element: int = 1) -> Formula | None:
     out = _only(outputs)
-    if out is None:
-        return None
-    return _prod_terms([(d, None) for d in out[1:]])
+    return None if out is None else elementwise_macs(out, per_element)
 
 
 @cost("BatchNormalization", "Normalization")
@@ -868,8 +855,7 @@ def per_example_normalization(
     outputs: list[Shape],
 ) -> Formula | None:
     """2 per output element: statistics of each example (variance), then the scaling."""
-    elements = _elements(outputs)
-    return None if elements is None else Term(2) * elements
+    return _elements(outputs, 2)
 
 
 def _head_dims(args: LayerArgs, query: Shape) -> tuple[int, int, int, int | None]:

@@ -83,6 +83,13 @@ def _outputs(layer: Any, call: int = 0) -> tuple[Shape, ...] | None:
 
 
 def _weights(layer: Any) -> tuple[Weight, ...]:
+    if not _sublayers(layer):  # its own variables only: no need to walk the tracker
+        trainable = bool(layer.trainable)
+        own = [*layer._trainable_variables, *layer._non_trainable_variables]  # noqa: SLF001
+        return tuple(
+            Weight(str(w.name), _shape(w.shape), trainable and bool(w.trainable))  # type: ignore[arg-type]
+            for w in _unique(own)
+        )
     trainable_ids = {id(w) for w in layer.trainable_weights}
     return tuple(
         Weight(str(w.name), _shape(w.shape), id(w) in trainable_ids)  # type: ignore[arg-type]
@@ -258,9 +265,10 @@ class _Live:
     def measure(self, layer: Any, outputs: dict[int, tuple[Shape, ...]]) -> Measured:
         kind = type(layer).__name__
         parts = None
-        if find_rule(kind) is None or _sublayers(layer):  # a wrapper may wrap a custom layer
+        ruled = find_rule(kind) is not None
+        if not ruled or _sublayers(layer):  # a wrapper may wrap a custom layer
             parts = self.parts(layer, set(), trainable=bool(layer.trainable))
-        return Measured(_SOURCE, _weights(layer), outputs, parts, _base(layer))
+        return Measured(_SOURCE, _weights(layer), outputs, parts, None if ruled else _base(layer))
 
     def parts(self, layer: Any, seen: set[int], *, trainable: bool) -> tuple[Part, ...]:
         """A layer's own weights, then a part per tracked sublayer (each weight once)."""
@@ -353,7 +361,16 @@ def explain_keras(model: Any, *, verify: bool = True, expand: bool = False) -> B
     if kind == "Subclassed":
         breakdown = _subclassed(model, expand=expand)
     else:
-        graph = _Live().graph(model)
+        try:
+            graph = _Live().graph(model)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+            if isinstance(err, SpecError):
+                raise
+            raise SpecError(
+                f"Model '{model.name}' ({type(model).__name__}): cnnexplain cannot read its "
+                f"graph from Keras ({type(err).__name__}: {err}); please report it with the "
+                "code that builds the model."
+            ) from err
         breakdown = explain_graph(
             graph,
             expand=expand,

@@ -10,7 +10,9 @@ so no rule ever meets a Keras 2 spelling:
   whose first layer carries ``batch_input_shape`` gets the InputLayer Keras 2 implied;
 - calls recorded as lists (``[[layer, node, tensor, kwargs], ...]``) become Keras 3
   calls (``{"args": [...], "kwargs": {...}}``), tensors passed by keyword included
-  (``value`` of a MultiHeadAttention);
+  (``value`` of a MultiHeadAttention), and references to the calls of a nested
+  model built on its own ``Input`` counted from 0, as Keras 3 counts them (Keras 2
+  counts the node its ``Input`` created);
 - ``TFOpLambda`` and ``SlicingOpLambda`` layers (TensorFlow functions called in a
   functional model: ``x * 2``, ``tf.reshape``, ``x[:, 0]``) become the ``keras.ops``
   operation Keras 3 records for the same call, when there is one; any other stays a
@@ -21,7 +23,8 @@ so no rule ever meets a Keras 2 spelling:
 - ``Model`` and a ``keras.Model`` subclass whose config is functional (``layers``,
   ``input_layers``, ``output_layers``) are read as ``Functional``.
 
-A Keras 3 config passes through unchanged (apart from the last point).
+A Keras 3 config passes through unchanged, apart from the last two points (Keras 3's
+legacy ``.h5`` files write registered names too).
 
 Examples:
     >>> config = {"name": "m", "layers": [

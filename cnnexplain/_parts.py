@@ -39,6 +39,8 @@ from cnnexplain._rules._base import Explained, NoRule, fmt_shape
 from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
+    "UNNAMED",
+    "VARIABLE",
     "PartModel",
     "derive",
     "explain_parts",
@@ -55,6 +57,9 @@ PartModel = Callable[
 
 VARIABLE = "Variable"
 """The kind of a row for a weight a layer creates itself (a ``keras.Variable``)."""
+
+UNNAMED = "Layer"
+"""The kind of a sublayer whose class its source does not record (a stored group)."""
 
 
 def matches(computed: Sequence[Weight], built: Sequence[Weight]) -> bool:
@@ -277,7 +282,8 @@ def explain_parts(
     own = len(rows) - sublayers
     counted = f"{sublayers} sublayer{'s' * (sublayers != 1)}"
     counted += f" and {own} weight{'s' * (own != 1)} of its own" if own else ""
-    note = f"no rule for {kind}: explained from its parts ({counted}, measured by {source})"
+    head = f"no rule for {kind}" if kind != UNNAMED else f"{source} does not name its class"
+    note = f"{head}: explained from its parts ({counted}, measured by {source})"
     if not rows:
         note = f"no rule for {kind}: it holds no weights"
     weights = tuple(w for r in rows for w in r.weights)

@@ -302,7 +302,7 @@ def _shape_json(shape: Shape | list[Shape]) -> list[Any]:
 
 
 def _row_dict(row: LayerRow) -> dict[str, Any]:
-    return {
+    found = {
         "name": row.name,
         "kind": row.kind,
         "params": row.params,
@@ -321,6 +321,9 @@ def _row_dict(row: LayerRow) -> dict[str, Any]:
         "calls": row.calls,
         "children": [_row_dict(c) for c in row.children],
     }
+    if row.buffers:  # torch buffers (BatchNorm running statistics): listed, never counted
+        found["buffers"] = [{"name": b.name, "shape": list(b.shape)} for b in row.buffers]
+    return found
 
 
 def to_dict(b: Breakdown) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
 from cnnexplain._evaluate import NEEDED_BY, UnknownShapeError, evaluate
 from cnnexplain._graph import MODEL_CLASSES, Measured, ModelGraph, Part, parse_model
+from cnnexplain._parts import UNNAMED
 from cnnexplain._rules._base import fmt_shape
 from cnnexplain._shapes import Shape, Weight
 
@@ -190,7 +191,7 @@ def _file_parts(group: WeightGroup, *, trainable: bool, known: dict[str, str]) -
         if key in _LAYER_GROUPS or key.startswith("vars/"):
             parts.extend(inner)  # a Sequential's list of layers: its layers are the parts
             continue
-        kind = _guess_class([sub.name, key], known) or "Layer"
+        kind = _guess_class([sub.name, key], known) or UNNAMED
         parts.append(Part(sub.name or key, kind, weights=weights, parts=inner))
     return tuple(parts)
 

@@ -97,7 +97,9 @@ class _Recorder:
             self.handles.append(module.register_forward_hook(self._after, with_kwargs=True))
 
     def _before(self, module: Any, args: Any, kwargs: Any) -> None:
-        scalars = {k: v for k, v in kwargs.items() if isinstance(v, _SIMPLE)}
+        scalars = {k: _plain(v) for k, v in kwargs.items()}
+        scalars = {k: v for k, v in scalars.items() if v is not ...}
+        scalars["args"] = tuple(None if v is ... else v for v in map(_plain, args))
         self.pending.setdefault(id(module), []).append((_shapes((args, kwargs)), scalars))
 
     def _after(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:  # noqa: ARG002

@@ -29,7 +29,11 @@ OWN_PARAMETERS = "(parameters)"
 
 @dataclass(frozen=True)
 class Call:
-    """One call of a module: the shapes of its tensor inputs and outputs, its scalar kwargs."""
+    """One call of a module: the shapes of its tensor inputs and outputs, its plain arguments.
+
+    ``kwargs`` holds the keyword arguments that are plain data (numbers, strings,
+    tuples) and, under ``"args"``, the positional ones (None for a tensor).
+    """
 
     inputs: tuple[Shape, ...]
     outputs: tuple[Shape, ...]
@@ -253,6 +257,7 @@ class _Evaluate:
             ),
             framework="torch",
             macs=Term(0),
+            config={"dtype": node.config.get("dtype")},
         )
 
     def _shared(self, node: ModuleNode) -> LayerRow:

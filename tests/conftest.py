@@ -21,6 +21,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start writing the tf_keras files now if a test needs them (see `saved_models.legacy`)."""
+    if any("legacy" in getattr(item, "fixturenames", ()) for item in session.items):
+        from saved_models import start_legacy
+
+        factory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+        start_legacy(factory.mktemp("legacy_models"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:  # noqa: ARG001
+    """End the tf_keras writer if the run stopped before any test waited for it."""
+    from saved_models import stop_legacy
+
+    stop_legacy()
+
+
 @pytest.fixture(scope="session")
 def keras() -> Any:
     """Keras, imported once (about 3 s)."""

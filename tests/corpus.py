@@ -264,6 +264,39 @@ def custom_classes(keras: Any) -> dict[str, type]:  # noqa: C901 - one class eac
             return self.head(self.backbone(x))
 
     @register
+    class MinimalRNNCell(layers.Layer):  # type: ignore[misc,name-defined]
+        """keras.io working_with_rnns: a cell for keras.layers.RNN."""
+
+        def __init__(self, units: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape: Any) -> None:
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, self.units), name="recurrent_kernel"
+            )
+
+        def call(self, inputs: Any, states: Any) -> Any:
+            h = ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
+            return h, [h]
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "units": self.units}
+
+    @register
+    class LazyHead(layers.Layer):  # type: ignore[misc,name-defined]
+        """Creates its sublayers in build(), sized from the input."""
+
+        def build(self, input_shape: Any) -> None:
+            self.expand = layers.Dense(2 * input_shape[-1])
+            self.squeeze = layers.Dense(1)
+
+        def call(self, x: Any) -> Any:
+            return self.squeeze(ops.relu(self.expand(x)))
+
+    @register
     class ContrastiveTrainer(keras.Model):  # type: ignore[misc]
         """A functional model whose class only overrides train_step."""
 
@@ -288,6 +321,8 @@ def custom_classes(keras: Any) -> dict[str, type]:  # noqa: C901 - one class eac
                 LayerScaleBlock,
                 SinusoidalEmbedding,
                 EncoderWithBackbone,
+                MinimalRNNCell,
+                LazyHead,
                 ContrastiveTrainer,
             )
         }
@@ -786,6 +821,13 @@ def _linear_layers(keras: Any, c: dict[str, Any]) -> Any:
     return keras.Model(x, c["Linear"](3)(c["Linear"](4)(x)), name="linear_layers")
 
 
+def _custom_rnn(keras: Any, c: dict[str, Any]) -> Any:
+    layers = keras.layers
+    x = keras.Input((None, 5))
+    h = layers.RNN(c["MinimalRNNCell"](6))(x)
+    return keras.Model(x, c["LazyHead"]()(h), name="custom_rnn")
+
+
 class _Vocabulary:
     size = 12
 
@@ -850,6 +892,7 @@ _BUILDERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "contrastive": _contrastive,
     "linear_layers": _linear_layers,
     "vocab_lookup": _vocab_lookup,
+    "custom_rnn": _custom_rnn,
 }
 
 NAMES = tuple(_BUILDERS)

@@ -53,7 +53,11 @@ def _models(keras: Any, tf: Any) -> dict[str, Any]:
     z = layers.Dense(8, name="frozen", trainable=False)(x)
     added = layers.Add(name="add")([y, z])
     inner = keras.Sequential(
-        [keras.Input((8,)), layers.Dense(4, name="inner_dense"), layers.BatchNormalization()],
+        [
+            keras.Input((8,)),
+            layers.Dense(4, name="inner_dense"),
+            layers.BatchNormalization(name="inner_norm"),
+        ],
         name="inner",
     )
     nested = keras.Model(x, inner(added), name="nested")

@@ -35,7 +35,11 @@ def build_nested(keras: Any) -> Any:
     z = layers.Dense(8, name="frozen", trainable=False)(x)
     added = layers.Add(name="add")([y, z])
     inner = keras.Sequential(
-        [keras.Input((8,)), layers.Dense(4, name="inner_dense"), layers.BatchNormalization()],
+        [
+            keras.Input((8,)),
+            layers.Dense(4, name="inner_dense"),
+            layers.BatchNormalization(name="inner_norm"),
+        ],
         name="inner",
     )
     return keras.Model(x, inner(added), name="nested")
@@ -146,29 +150,50 @@ Legacy = tuple[Path, dict[str, Any]]
 """The type of the ``legacy`` fixture: the folder of tf_keras files and tf_keras's counts."""
 
 _LEGACY: list[Legacy] = []
+_WRITING: list[tuple[Path, subprocess.Popen[bytes]]] = []
+
+
+def start_legacy(folder: Path) -> None:
+    """Start writing the tf_keras files into ``folder``, in a process of its own.
+
+    tf_keras and Keras 3 cannot share a process; started as soon as the tests are
+    collected (``conftest.py``), it runs on the other core while the first tests run.
+    """
+    if _WRITING:
+        return
+    script = Path(__file__).with_name("legacy_models.py")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONPATH")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with (folder / "stderr.txt").open("w", encoding="utf-8") as stderr:  # the child's copy stays
+        process = subprocess.Popen(
+            [sys.executable, str(script), str(folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=env,
+        )
+    _WRITING.append((folder, process))
+
+
+def stop_legacy() -> None:
+    """End the writing process if no test waited for it (a run stopped early)."""
+    for _, process in _WRITING:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> Legacy:
     """Real tf_keras (Keras 2) ``.h5`` files and SavedModels, written once per session.
 
-    tf_keras and Keras 3 cannot share a process, so `legacy_models` runs in its own;
-    its ``oracle.json`` holds tf_keras's counts and output shapes.
+    `legacy_models` writes them, with ``oracle.json``: tf_keras's counts and shapes.
     """
     if not _LEGACY:
-        folder = tmp_path_factory.getbasetemp() / "legacy_models"
-        script = Path(__file__).with_name("legacy_models.py")
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONPATH")}
-        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        result = subprocess.run(
-            [sys.executable, str(script), str(folder)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            timeout=900,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+        start_legacy(tmp_path_factory.mktemp("legacy_models"))
+        folder, process = _WRITING[0]
+        process.wait(timeout=900)
+        stderr = (folder / "stderr.txt").read_text(encoding="utf-8")
+        assert process.returncode == 0, stderr[-3000:]
         oracle = json.loads((folder / "oracle.json").read_text(encoding="utf-8"))
         _LEGACY.append((folder, oracle))
     return _LEGACY[0]

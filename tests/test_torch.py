@@ -103,6 +103,40 @@ def test_tied_embedding_counted_once() -> None:
     assert dict(b.walk())["rnn"].output_shape == [(35, 20, 200), (2, 20, 200), (2, 20, 200)]
 
 
+def test_torchinfo_counts_tied_weights_twice() -> None:
+    """torchinfo 1.8 (pinned) counts the tied embedding twice: the known bug cnnexplain avoids."""
+    torchinfo = pytest.importorskip("torchinfo")
+    model = torch_models.RNNModel()
+    data = (torch.zeros(35, 20, dtype=torch.long), (torch.zeros(2, 20, 200),) * 2)
+    info = torchinfo.summary(model, input_data=data, verbose=0)
+    b = explain(model, input_data=data)
+    assert b.total == 7_332_078
+    assert info.total_params == b.total + 33278 * 200
+
+
+def test_training_memory_with_a_torch_optimizer() -> None:
+    model = nn.Sequential(nn.Linear(10, 5))
+    costs = explain(model, input_size=(1, 10)).costs()
+    adam = torch.optim.Adam(model.parameters(), amsgrad=True)
+    assert costs.training_memory(adam).slots == 3
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    assert costs.training_memory(sgd).slots == 1
+    assert costs.training_bytes(torch.optim.NAdam(model.parameters())) == costs.training_bytes(
+        "nadam"
+    )
+
+
+def test_buffers_in_the_json() -> None:
+    b = explain(nn.Sequential(nn.BatchNorm1d(3)), input_size=(2, 3))
+    (row,) = b.to_dict()["rows"]
+    assert row["params"] == 6
+    assert [buf["name"] for buf in row["buffers"]] == [
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
+
+
 def test_frozen_parameters_are_non_trainable() -> None:
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
     model[0].weight.requires_grad_(False)  # noqa: FBT003
@@ -137,6 +171,8 @@ def test_root_parameters_get_their_own_row() -> None:
     assert str(own.formula) == "pos_emb: 64·128+cls: 1·1·128"
     assert own.params == 64 * 128 + 128
     assert b.total == (16 + 1) * 128 + 64 * 128 + 128
+    assert b.costs().param_bytes == 4 * b.total
+    assert b.costs().unknown_bytes == ()
 
 
 def test_nested_custom_module_parameters() -> None:

@@ -285,3 +285,17 @@ def test_multihead_attention_need_weights_false() -> None:
         },
     )
     assert b.rows[0].output_shape == (2, 4, 8)
+
+
+def test_max_unpool_and_unfold() -> None:
+    pool = nn.MaxPool2d(2, return_indices=True)
+    values, indices = pool(x(1, 3, 8, 8))
+    check_module(nn.MaxUnpool2d(2), values, indices)
+    b = explain(nn.MaxUnpool2d(2), input_data=(values, indices, (1, 3, 9, 9)))
+    assert b.rows[0].output_shape == (1, 3, 9, 9)
+    check_module(nn.Unfold(3, padding=1, stride=2), x(2, 3, 8, 9))
+
+
+@pytest.mark.parametrize("module", [nn.CosineSimilarity(), nn.PairwiseDistance(keepdim=True)])
+def test_distances(module: nn.Module) -> None:
+    check_module(module, x(4, 6), x(4, 6))

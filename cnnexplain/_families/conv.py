@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnexplain._families import Layout
-from cnnexplain._formula import Formula, Product, Quotient, Term
+from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Dim
 
@@ -31,12 +31,15 @@ __all__ = [
     "AXES",
     "KERNEL_SUFFIXES",
     "ConvSymbols",
+    "conv_lstm_macs",
     "conv_macs",
     "conv_parameters",
     "conv_weights",
+    "depthwise_macs",
     "kernel_symbols",
     "padded_length",
     "positions",
+    "separable_macs",
     "transpose_macs",
     "transposed_length",
 ]
@@ -177,6 +180,73 @@ def conv_macs(
             *_kernel_product(kernel, symbols.kernel),
             _channels(in_channels, groups, symbols),
             Term(out_channels, symbols.out_channels),
+        )
+    )
+
+
+def depthwise_macs(
+    out_spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    in_channels: int,
+    multiplier: int,
+    *,
+    symbols: ConvSymbols,
+) -> Formula | None:
+    """``H_out·W_out·k_h·k_w·C_in·m``: one filter per input channel and multiplier."""
+    where = positions(out_spatial, "out")
+    if where is None:
+        return None
+    return Product(
+        (
+            *where,
+            *_kernel_product(kernel, symbols.kernel),
+            Term(in_channels, symbols.in_channels),
+            Term(multiplier, "m"),
+        )
+    )
+
+
+def separable_macs(
+    out_spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    in_channels: int,
+    multiplier: int,
+    out_channels: int,
+    *,
+    symbols: ConvSymbols,
+) -> Formula | None:
+    """Depthwise ``H_out·W_out·k_h·k_w·C_in·m`` plus pointwise ``H_out·W_out·C_in·m·F``."""
+    where = positions(out_spatial, "out")
+    depthwise = depthwise_macs(out_spatial, kernel, in_channels, multiplier, symbols=symbols)
+    if where is None or depthwise is None:
+        return None
+    c, m = Term(in_channels, symbols.in_channels), Term(multiplier, "m")
+    pointwise = Product((*where, c, m, Term(out_channels, symbols.out_channels)))
+    return Sum((depthwise, pointwise))
+
+
+def conv_lstm_macs(
+    steps: int,
+    out_spatial: tuple[int | None, ...],
+    kernel: tuple[int, ...],
+    in_channels: int,
+    filters: int,
+    *,
+    symbols: ConvSymbols,
+) -> Formula | None:
+    """``T·H_out·W_out·k_h·k_w·4·F·(C_in+F)``: input and recurrent convolutions per step."""
+    where = positions(out_spatial, "out")
+    if where is None:
+        return None
+    f = Term(filters, symbols.out_channels)
+    return Product(
+        (
+            Term(steps, "T"),
+            *where,
+            *_kernel_product(kernel, symbols.kernel),
+            Term(4, "gates"),
+            f,
+            Term(in_channels, symbols.in_channels) + f,
         )
     )
 

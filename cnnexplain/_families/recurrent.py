@@ -1,4 +1,4 @@
-"""Recurrent cells: ``gates·(h·(i+h)+b·h)`` parameters, ``T·gates·h·(i+h)`` MACs.
+"""Recurrent cells: ``gates·(h·(i+h)+b·h)`` parameters, ``T·gates·(i·h+h·h)`` MACs.
 
 A cell applies the same weights at every time step: per gate an input matrix
 (``h×i``), a recurrent matrix (``h×h``) and ``b`` bias vectors. Keras's LSTM and
@@ -11,8 +11,8 @@ Examples:
     >>> f = cell_parameters(4, 10, 20, bias_vectors=2, symbols=s)
     >>> int(f), f.symbols()
     (2560, '4·(hidden_size·(input_size+hidden_size)+2·hidden_size)')
-    >>> str(cell_macs(4, 10, 20, steps=35, symbols=s))
-    '35·4·20·(10+20)'
+    >>> cell_macs(4, 10, 20, steps=35, symbols=s).symbols()
+    'T·gates·(input_size·hidden_size+hidden_size·hidden_size)'
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ def cell_macs(
     symbols: RecurrentSymbols,
     projection: int = 0,
 ) -> Formula:
-    """``T·gates·h·(i+r)`` (+ ``T·p·h``): the input and recurrent products of every step."""
+    """``T·gates·(i·h+r·h)`` (+ ``T·p·h``): the input and recurrent products of every step."""
     i = input_size if isinstance(input_size, Formula) else Term(input_size, symbols.input)
     h = Term(hidden, symbols.hidden)
     r = Term(projection, symbols.projection) if projection else h
     t = Term(steps, "T")
-    formula: Formula = t * Term(gates, "gates") * h * (i + r)
+    formula: Formula = t * Term(gates, "gates") * (i * h + r * h)
     if projection:
         formula = formula + t * r * h
     return formula

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cnnexplain._formula import Formula, Term
+from cnnexplain._families.embedding import table
+from cnnexplain._formula import Term
 from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
 from cnnexplain._shapes import Shape
 
@@ -31,9 +32,9 @@ def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
     (shape,) = inputs
     v = Term(args.integer("input_dim"), "V")
     d = Term(args.integer("output_dim"), "d")
-    formula: Formula = v * d
     rank = args.get("lora_rank")
-    weights = [Weight("embeddings", (v.value, d.value), trainable=not rank)]
+    formula, kept = table(v.value, d.value, symbols=("V", "d"), layout="keras", trainable=not rank)
+    weights = [kept]
     note = ""
     if rank:
         r = Term(args.integer("lora_rank"), "r")

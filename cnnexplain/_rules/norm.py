@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnnexplain._families.norm import vectors
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
 from cnnexplain._shapes import Shape
@@ -35,7 +36,7 @@ def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
         Weight("moving_variance", (c,), trainable=False),
     ]
     count = len(per_channel) + len(stats)
-    formula: Formula = Term(count) * Term(c, "C")
+    formula: Formula = vectors(count, Term(c, "C"))
     note = (
         f"{', '.join(w.name for w in per_channel) or 'no weights'} trainable "
         f"({len(per_channel)}·C); moving_mean and moving_variance are updated during training "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cnnexplain._families.recurrent import RecurrentSymbols, cell_parameters
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
 from cnnexplain._rules.conv import kernel_product, read_window
@@ -18,6 +19,8 @@ from cnnexplain._shapes import Shape
 __all__ = ["Cell", "conv_lstm", "read_cell", "recurrent", "rnn", "sequence_outputs"]
 
 _GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+KERAS_RECURRENT = RecurrentSymbols("m", "n")
+"""Keras's recurrent symbols: ``m`` the step's input width, ``n`` the ``units``."""
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,11 @@ def read_cell(args: LayerArgs, kind: str, m: int) -> Cell:
     units = args.integer("units")
     use_bias = args.boolean("use_bias", default=True)
     gates = _GATES[kind]
-    n, x = Term(units, "n"), Term(m, "m")
-    per_gate: Formula = n * (x + n)
     bias_shape: tuple[int, ...] = (gates * units,)
-    if use_bias:
-        if kind == "GRU" and args.boolean("reset_after", default=True):
-            per_gate = per_gate + Term(2) * n
-            bias_shape = (2, gates * units)
-        else:
-            per_gate = per_gate + n
-    formula = per_gate if gates == 1 else Term(gates) * per_gate
+    vectors = int(use_bias)
+    if use_bias and kind == "GRU" and args.boolean("reset_after", default=True):
+        vectors, bias_shape = 2, (2, gates * units)
+    formula = cell_parameters(gates, m, units, bias_vectors=vectors, symbols=KERAS_RECURRENT)
     weights = [
         Weight("kernel", (m, gates * units)),
         Weight("recurrent_kernel", (units, gates * units)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from cnnexplain._families.conv import (
     AXES,
@@ -27,7 +28,15 @@ from cnnexplain._rules._base import Explained, LayerArgs, fmt_shape, zero
 from cnnexplain._shapes import Dim, Shape
 from cnnexplain._torch_rules._base import ints, one_input, torch_rule, zero_cost
 
-__all__ = ["adaptive_pool", "conv", "conv_transpose", "pool", "torch_symbols"]
+__all__ = [
+    "adaptive_pool",
+    "conv",
+    "conv_transpose",
+    "max_unpool",
+    "pool",
+    "torch_symbols",
+    "unfold",
+]
 
 
 def torch_symbols(rank: int) -> ConvSymbols:
@@ -248,3 +257,45 @@ def fractional_pool(args: LayerArgs, inputs: list[Shape]) -> Explained:
     out = x.output(x.channels, dims)
     outputs = (out, out) if args.get("return_indices") else (out,)
     return zero_cost(zero(outputs, (*steps, "C: unchanged")))
+
+
+@torch_rule("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")
+def max_unpool(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """No parameters; lengths ``(n−1)·s−2·p+k``, or the call's ``output_size``."""
+    rank = _rank(args)
+    x = _input(args, inputs, rank)
+    kernel = ints(args, "kernel_size", rank)
+    stride = kernel if args.get("stride") in (None, (), []) else ints(args, "stride", rank)
+    padding = ints(args, "padding", rank, 0, minimum=0)
+    call = args.get("call_kwargs") or {}
+    positional: tuple[Any, ...] = tuple(call.get("args") or ())
+    wanted: Any = call.get("output_size") or (positional[2] if len(positional) > 2 else None)  # noqa: PLR2004
+    dims, steps = [], []
+    if wanted:
+        dims = [int(d) for d in tuple(wanted)[-rank:]]
+        steps = [f"{a}: output_size = {d}" for a, d in zip(AXES[rank], dims, strict=True)]
+    else:
+        for a, n, k, s, p in zip(AXES[rank], x.spatial, kernel, stride, padding, strict=True):
+            dims.append((n - 1) * s - 2 * p + k)
+            steps.append(f"{a}: ({n}−1)·{s}−2·{p}+{k} = {dims[-1]}")
+    return zero_cost(zero((x.output(x.channels, dims),), (*steps, "C: unchanged")))
+
+
+@torch_rule("Unfold")
+def unfold(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """No parameters; ``(N, C·k_h·k_w, L)``, ``L`` the number of window positions."""
+    x = _input(args, inputs, 2)
+    kernel = ints(args, "kernel_size", 2)
+    stride = ints(args, "stride", 2, 1)
+    dilation = ints(args, "dilation", 2, 1)
+    padding = [(p, p) for p in ints(args, "padding", 2, 0, minimum=0)]
+    dims, steps = _lengths(args, x.spatial, kernel, stride, dilation, padding)
+    blocks = math.prod(dims)
+    channels = x.channels * math.prod(kernel)
+    batch = x.shape[: len(x.shape) - 3]
+    return zero_cost(
+        zero(
+            ((*batch, channels, blocks),),
+            (*steps, f"C·k_h·k_w = {channels}", f"L = {'·'.join(map(str, dims))} = {blocks}"),
+        )
+    )

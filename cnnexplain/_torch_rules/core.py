@@ -251,3 +251,16 @@ def pixel_shuffle(args: LayerArgs, inputs: list[Shape]) -> Explained:
 def channel_shuffle(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """No parameters; the channels are permuted in ``groups``, the shape kept."""
     return identity(args, inputs)
+
+
+@torch_rule("CosineSimilarity", "PairwiseDistance")
+def distance(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """No parameters; axis ``dim`` is reduced away (``keepdim`` keeps it with length 1)."""
+    shape = one_input(args, inputs)
+    axis = args.integer(
+        "dim", 1 if args.class_name == "CosineSimilarity" else -1, minimum=-len(shape)
+    )
+    axis %= len(shape)
+    keep = bool(args.get("keepdim", False))
+    out = (*shape[:axis], *((1,) if keep else ()), *shape[axis + 1 :])
+    return zero_cost(zero((out,), (f"axis {axis} reduced",)))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cnnexplain._formula import Term
+from cnnexplain._families.embedding import table
+from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_rules._base import one_input, torch_rule
@@ -10,7 +11,10 @@ from cnnexplain._torch_rules._base import one_input, torch_rule
 __all__ = ["embedding", "embedding_bag"]
 
 
-def _table(args: LayerArgs) -> tuple[Term, Term, list[str]]:
+_SYMBOLS = ("num_embeddings", "embedding_dim")
+
+
+def _table(args: LayerArgs) -> tuple[Formula, Weight, list[str]]:
     n = args.integer("num_embeddings")
     dim = args.integer("embedding_dim")
     notes = []
@@ -22,19 +26,21 @@ def _table(args: LayerArgs) -> tuple[Term, Term, list[str]]:
         )
     if args.get("max_norm") is not None:
         notes.append("max_norm: rows are renormalized in place when looked up; same count")
-    return Term(n, "num_embeddings"), Term(dim, "embedding_dim"), notes
+    formula, weight = table(n, dim, symbols=_SYMBOLS, layout="torch")
+    return formula, weight, notes
 
 
 @torch_rule("Embedding")
 def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``num_embeddings·embedding_dim``; each index becomes a row: output ``(*input, dim)``."""
     shape = one_input(args, inputs)
-    n, dim, notes = _table(args)
+    formula, weight, notes = _table(args)
+    dim = weight.shape[1]
     return Explained(
-        n * dim,
-        (Weight("weight", (n.value, dim.value)),),
-        ((*shape, dim.value),),
-        (f"each index → a row of embedding_dim = {dim.value}",),
+        formula,
+        (weight,),
+        ((*shape, dim),),
+        (f"each index → a row of embedding_dim = {dim}",),
         "; ".join(notes),
         macs=Term(0),
     )
@@ -44,7 +50,8 @@ def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
 def embedding_bag(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``num_embeddings·embedding_dim``; one row per bag (reduced by ``mode``)."""
     shape = one_input(args, inputs)
-    n, dim, notes = _table(args)
+    formula, weight, notes = _table(args)
+    dim = weight.shape[1]
     if len(shape) == 2:  # noqa: PLR2004
         bags = shape[0]
         step = f"{shape[0]} bags of {shape[1]} indices, each reduced by mode={args.get('mode')!r}"
@@ -58,9 +65,9 @@ def embedding_bag(args: LayerArgs, inputs: list[Shape]) -> Explained:
             None, f"expects 2-D indices or 1-D indices and offsets, got {fmt_shape(shape)}"
         )
     return Explained(
-        n * dim,
-        (Weight("weight", (n.value, dim.value)),),
-        ((bags, dim.value),),
+        formula,
+        (weight,),
+        ((bags, dim),),
         (step,),
         "; ".join(notes),
         macs=None,

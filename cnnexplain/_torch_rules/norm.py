@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from cnnexplain._formula import Formula, Product, Term
+from cnnexplain._families.norm import elementwise_macs, vectors
+from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_rules._base import known, one_input, torch_rule
@@ -24,22 +25,14 @@ KERAS_CONTRAST = (
 )
 
 
-def _elements(shape: Shape, times: int) -> Formula | None:
-    """``times`` MACs per element of one example's output."""
-    dims = shape[1:]
-    if any(d is None for d in dims):
-        return None
-    return Product((Term(times), *(Term(d or 0) for d in dims)))
+_elements = elementwise_macs
 
 
 def _affine(c: Term, *, weight: bool, bias: bool) -> tuple[Formula, tuple[Weight, ...]]:
-    n = int(weight) + int(bias)
     weights = tuple(
         Weight(name, (c.value,)) for name, held in (("weight", weight), ("bias", bias)) if held
     )
-    if n == 0:
-        return Term(0), ()
-    return (c if n == 1 else Term(2) * c), weights
+    return vectors(len(weights), c), weights
 
 
 @torch_rule(

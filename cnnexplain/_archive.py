@@ -298,6 +298,15 @@ def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
         raise _error(name, f"the archive is truncated or corrupted ({err}).") from err
     try:
         members = set(archive.names)
+        if "config.json" not in members and any(m.endswith("/data.pkl") for m in members):
+            raise _error(
+                name,
+                "this is a PyTorch file (torch.save), which holds weights or a pickled "
+                "module but no architecture cnnexplain reads without running code; the "
+                "command reads Keras files only. Explain the module from Python: "
+                "cnnexplain.explain(module, input_size=(1, 1, 28, 28)) with your input's "
+                "shape, batch included.",
+            )
         if "config.json" not in members:
             raise _error(
                 name,

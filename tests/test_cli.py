@@ -349,6 +349,16 @@ BAD_INPUT = [
         "Keras (model.save). Received: members ['model.weights.h5'].",
     ),
     case(
+        "a PyTorch file",
+        # the layout of torch.save's zip archive: <name>/data.pkl, <name>/data/0...
+        _archive({"net/data.pkl": b"", "net/version": b"3\n", "net/data/0": b""}),
+        "Cannot read '{0}': this is a PyTorch file (torch.save), which holds weights or a "
+        "pickled module but no architecture cnnexplain reads without running code; the "
+        "command reads Keras files only. Explain the module from Python: "
+        "cnnexplain.explain(module, input_size=(1, 1, 28, 28)) with your input's shape, "
+        "batch included.",
+    ),
+    case(
         "truncated",
         _truncated,
         "Cannot read '{0}': the archive is truncated or corrupted (File is not a zip file).",

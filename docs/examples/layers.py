@@ -351,6 +351,8 @@ def formula_latex(text: str) -> str | None:
     Examples:
         >>> formula_latex("(k_h·k_w·C_in/g+1)·F")
         '(k_{h} \\cdot k_{w} \\cdot C_{\\mathrm{in}} / g + 1) \\cdot F'
+        >>> formula_latex("⌊k_eff/2⌋")
+        '\\lfloor k_{\\mathrm{eff}} / 2\\rfloor'
         >>> formula_latex("units"), formula_latex("C_in"), formula_latex("4")
         (None, 'C_{\\mathrm{in}}', None)
     """
@@ -380,8 +382,7 @@ def formula_latex(text: str) -> str | None:
     if not symbol and not any(p in text for p in "·+−/⌊⌈"):
         return None  # an argument name (``units``) or a number stays code
     latex = " ".join(parts)
-    for opening in ("(", r"\lfloor", r"\lceil"):
-        latex = latex.replace(f"{opening} ", opening)
+    latex = latex.replace("( ", "(")  # a control word (\lfloor) keeps its space: \lfloor k
     for closing in (")", r"\rfloor", r"\rceil"):
         latex = latex.replace(f" {closing}", closing)
     return latex

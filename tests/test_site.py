@@ -151,10 +151,13 @@ VISIBLE_PROSE = """() => {
     copy.querySelectorAll("pre, code, script, style").forEach((el) => el.remove());
     return copy.textContent;
 }"""
-MATH_SIZES = """() => Array.from(document.querySelectorAll("article math"), (m) => {
-    const box = m.getBoundingClientRect();
-    return [box.width, box.height];
-})"""
+# Rendered math only: a formula in an inactive content tab or a closed answer is not drawn.
+MATH_SIZES = """() => Array.from(document.querySelectorAll("article math"))
+    .filter((m) => m.checkVisibility())
+    .map((m) => {
+        const box = m.getBoundingClientRect();
+        return [box.width, box.height];
+    })"""
 
 
 # Every code block, table and display formula whose content is wider than its box
@@ -199,7 +202,7 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
         if tex:
             problems.append(f"raw TeX visible: {sorted(set(tex))}")
         sizes = page.evaluate(MATH_SIZES)
-        if path in MATH_PAGES and not sizes:
+        if path in MATH_PAGES and not page.locator("article math").count():
             problems.append("no MathML element on a page with formulas")
         if any(w <= 0 or h <= 0 for w, h in sizes):
             problems.append(f"a MathML element renders with no size: {sizes}")

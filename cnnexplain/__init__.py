@@ -1,27 +1,35 @@
 """cnnexplain: where every parameter of a Keras or PyTorch model comes from, with the formula.
 
+Importing the package loads nothing else: each public name is read from the
+module that defines it the first time it is used (``cnnexplain.explain``,
+``from cnnexplain import diagnose``), so a notebook or a command pays only for
+what it calls.
+
 Examples:
     >>> import cnnexplain
     >>> cnnexplain.__version__
     '0.1.0'
 """
 
-from cnnexplain import spec
-from cnnexplain._breakdown import Breakdown, LayerRow
-from cnnexplain._code import CodeResult, explain_code
-from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
-from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
-from cnnexplain._errors import (
-    CnnexplainError,
-    CodeError,
-    DiagnosisError,
-    ModelFileError,
-    SpecError,
-    VerificationError,
-)
-from cnnexplain._explain import explain
-from cnnexplain._formula import Formula
-from cnnexplain._keras_calls import KerasNote
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; type checkers see True
+if TYPE_CHECKING:
+    from cnnexplain import spec
+    from cnnexplain._breakdown import Breakdown, LayerRow
+    from cnnexplain._code import CodeResult, explain_code
+    from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
+    from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
+    from cnnexplain._errors import (
+        CnnexplainError,
+        CodeError,
+        DiagnosisError,
+        ModelFileError,
+        SpecError,
+        VerificationError,
+    )
+    from cnnexplain._explain import explain
+    from cnnexplain._formula import Formula
+    from cnnexplain._keras_calls import KerasNote
+del TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -51,8 +59,62 @@ __all__ = [
     "spec",
 ]
 
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, type) or callable(_value):
-        _value.__module__ = "cnnexplain"
-del _name, _value
+# Where each public name is defined (the imports above, for type checkers and the docs).
+# The defining module sets the object's __module__ to "cnnexplain" when it loads, so
+# reprs, tracebacks and the API pages name it cnnexplain.X however it was reached.
+_LAZY = {
+    "Breakdown": "cnnexplain._breakdown",
+    "CnnexplainError": "cnnexplain._errors",
+    "CodeError": "cnnexplain._errors",
+    "CodeResult": "cnnexplain._code",
+    "Costs": "cnnexplain._costs",
+    "Diagnosis": "cnnexplain._diagnose",
+    "DiagnosisError": "cnnexplain._errors",
+    "Finding": "cnnexplain._diagnose",
+    "FindingKind": "cnnexplain._diagnose",
+    "Formula": "cnnexplain._formula",
+    "KerasNote": "cnnexplain._keras_calls",
+    "LayerRow": "cnnexplain._breakdown",
+    "ModelFileError": "cnnexplain._errors",
+    "Optimizer": "cnnexplain._costs",
+    "RowCost": "cnnexplain._costs",
+    "SpecError": "cnnexplain._errors",
+    "TrainingMemory": "cnnexplain._costs",
+    "VerificationError": "cnnexplain._errors",
+    "diagnose": "cnnexplain._diagnose",
+    "explain": "cnnexplain._explain",
+    "explain_code": "cnnexplain._code",
+    "spec": "cnnexplain.spec",
+}
+
+
+def _publish(namespace: dict[str, object]) -> None:
+    """Name ``cnnexplain`` as the module of the public objects a module defines.
+
+    Each module listed in ``_LAZY`` calls it last, with its ``globals()``.
+    """
+    module = namespace["__name__"]
+    for name, where in _LAZY.items():
+        if where == module:
+            namespace[name].__module__ = "cnnexplain"
+
+
+def _load(name: str) -> object:
+    import sys  # noqa: PLC0415 - loaded at startup; importlib would cost an import
+
+    __import__(_LAZY[name])
+    module = sys.modules[_LAZY[name]]
+    return module if name == "spec" else getattr(module, name)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = globals()[name] = _load(name)
+        return value
+    if name == "__test__":  # doctest asks for it: the public objects, whose doctests live here
+        return {key: _load(key) for key in _LAZY if key != "spec"}
+    raise AttributeError(f"module 'cnnexplain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -30,8 +30,6 @@ import io
 import json
 import mmap
 import os
-import struct
-import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from cnnexplain._errors import ModelFileError
 from cnnexplain._graph import MODEL_CLASSES, is_model_config
 from cnnexplain._hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
 from cnnexplain._keras_config import normalise, tf_function
+from cnnexplain._zip import Archive, DamagedZipError, MemberReadError
 
 __all__ = [
     "CONFIG_LIMIT",
@@ -62,6 +61,7 @@ _MAX_INT = 2**63
 _INT_DIGITS = 19
 _SHOWN = 60
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_OPTIMIZER = frozenset({"optimizer"})  # model.weights.h5's optimizer state: never read
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SEQUENTIAL = "Sequential"
 
@@ -169,9 +169,25 @@ def _parse_int(text: str) -> int:
     return value
 
 
+def _untuple(value: dict[str, Any]) -> Any:
+    """A tuple as Keras 2's SavedModel metadata writes it (``__tuple__``), as a list."""
+    if value.get("class_name") == "__tuple__" and isinstance(value.get("items"), list):
+        return value["items"]
+    return value
+
+
 def _parse_json(data: bytes, path: str, member: str) -> Any:
+    """The JSON in ``data``, read once: tuples become lists, huge integers are refused.
+
+    Integers are checked one by one (a Python call each) only when the text holds
+    a run of 19 digits or more somewhere, and tuples looked for only when it names one.
+    """
+    import re  # noqa: PLC0415 - imported by json already
+
+    parse_int = _parse_int if re.search(rb"\d{19}", data) else None
+    hook = _untuple if b'"__tuple__"' in data else None
     try:
-        return json.loads(data, parse_int=_parse_int)
+        return json.loads(data, parse_int=parse_int, object_hook=hook)
     except RecursionError:
         raise _error(path, f"{member} nests too deeply to be a Keras model config.") from None
     except _HugeIntegerError as err:
@@ -185,14 +201,20 @@ def _parse_json(data: bytes, path: str, member: str) -> Any:
         raise _error(path, f"{member} is not valid JSON ({err}).") from err
 
 
-def _zip_member(archive: zipfile.ZipFile, path: str, member: str) -> bytes:
+def _zip_member(archive: Archive, path: str, member: str) -> bytes:
     try:
-        with archive.open(member) as stream:
-            return _read_limited(stream, path, member)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        data = archive.read(member, CONFIG_LIMIT)
+    except DamagedZipError as err:
         raise _error(path, f"the archive is truncated or corrupted ({member}: {err}).") from err
-    except (NotImplementedError, RuntimeError) as err:  # unknown compression, encrypted
+    except MemberReadError as err:  # unknown compression, encrypted
         raise _error(path, f"{member} cannot be extracted ({err}).") from err
+    if len(data) > CONFIG_LIMIT:
+        raise _error(
+            path,
+            f"{member} is larger than {CONFIG_LIMIT // 2**20} MiB, too large to be a Keras "
+            "model config (a zip bomb?); expected a config of a few MiB at most.",
+        )
+    return data
 
 
 def _version_warning(path: str, version: object) -> tuple[str, ...]:
@@ -270,13 +292,21 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
 
 
 def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
-    stream.seek(0)
     try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, EOFError, ValueError) as err:
+        archive = Archive(stream)
+    except DamagedZipError as err:
         raise _error(name, f"the archive is truncated or corrupted ({err}).") from err
-    with archive:
-        members = set(archive.namelist())
+    try:
+        members = set(archive.names)
+        if "config.json" not in members and any(m.endswith("/data.pkl") for m in members):
+            raise _error(
+                name,
+                "this is a PyTorch file (torch.save), which holds weights or a pickled "
+                "module but no architecture cnnexplain reads without running code; the "
+                "command reads Keras files only. Explain the module from Python: "
+                "cnnexplain.explain(module, input_size=(1, 1, 28, 28)) with your input's "
+                "shape, batch included.",
+            )
         if "config.json" not in members:
             raise _error(
                 name,
@@ -300,6 +330,8 @@ def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
                 ),
             )
         weights, no_weights = _weights(archive, stream, name, members)
+    finally:
+        archive.close()
     return SavedModel(
         name,
         class_name,
@@ -480,45 +512,39 @@ class _Window(io.RawIOBase):
         return len(data)
 
 
-def _stored_start(archive: zipfile.ZipFile, stream: IO[bytes], member: str) -> int | None:
-    """Where a stored (uncompressed) member's bytes start in the archive, else None."""
-    info = archive.getinfo(member)
-    if info.compress_type != zipfile.ZIP_STORED:
-        return None
-    stream.seek(info.header_offset)
-    header = stream.read(30)
-    if len(header) != 30 or header[:4] != _ZIP_MAGIC[0]:  # noqa: PLR2004 - header size
-        return None
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    return int(info.header_offset) + 30 + int(name_length) + int(extra_length)
-
-
-def _member_stream(archive: zipfile.ZipFile, stream: IO[bytes], member: str) -> IO[bytes]:
+def _member_stream(archive: Archive, stream: IO[bytes], member: str) -> IO[bytes]:
     """A seekable stream of a member: a window on the file when stored, else zipfile's."""
-    start = _stored_start(archive, stream, member)
+    start = archive.stored_start(member)
     if start is None:
         return archive.open(member)
-    return io.BufferedReader(_Window(stream, start, archive.getinfo(member).file_size))
+    return io.BufferedReader(_Window(stream, start, archive.size(member)))
 
 
-def _read_tree(archive: zipfile.ZipFile, stream: IO[bytes], member: str) -> Node:
+def _read_tree(archive: Archive, stream: IO[bytes], member: str) -> Node:
     """The HDF5 tree of a member, read in pure Python (through a memory map when stored)."""
-    size = archive.getinfo(member).file_size
-    start = _stored_start(archive, stream, member)
+    size = archive.size(member)
+    start = archive.stored_start(member)
     if start is not None and start + size <= os.fstat(stream.fileno()).st_size:
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return read_tree(lambda at, length: view[start + at : start + at + length], size)
-    with archive.open(member) as data:
+            return read_tree(
+                lambda at, length: view[start + at : start + at + length], size, _OPTIMIZER
+            )
+    import zipfile  # noqa: PLC0415 - a compressed member, which zipfile reads
 
-        def read(offset: int, length: int) -> bytes:
-            data.seek(offset)
-            return data.read(length)
+    try:
+        with archive.open(member) as data:
 
-        return read_tree(read, size)
+            def read(offset: int, length: int) -> bytes:
+                data.seek(offset)
+                return data.read(length)
+
+            return read_tree(read, size, _OPTIMIZER)
+    except zipfile.BadZipFile as err:
+        raise DamagedZipError(str(err)) from err
 
 
 def _weights(
-    archive: zipfile.ZipFile, stream: IO[bytes], path: str, members: set[str]
+    archive: Archive, stream: IO[bytes], path: str, members: set[str]
 ) -> tuple[WeightGroup | None, str]:
     """The weight groups: read in pure Python, or with h5py for layouts it alone reads."""
     member = "model.weights.h5"
@@ -528,7 +554,7 @@ def _weights(
         return _weight_group(_read_tree(archive, stream, member)), ""
     except (Unsupported, Corrupt) as err:
         first = err
-    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+    except (DamagedZipError, zlib.error, EOFError) as err:
         raise _error(path, f"the archive is truncated or corrupted ({member}: {err}).") from err
     try:
         import h5py  # noqa: PLC0415 - optional extra, slow to import, rarely needed
@@ -536,15 +562,18 @@ def _weights(
         if isinstance(first, Corrupt):
             raise _error(path, f"{member} is corrupted ({first}).") from first
         return None, f"{member} uses an HDF5 layout ({first}) that only h5py reads"
+    import zipfile  # noqa: PLC0415 - h5py is slower to import by far
+
     try:
         with _member_stream(archive, stream, member) as weights, h5py.File(weights, "r") as h5:
-            return _weight_group(_h5py_node(h5py, h5, 0)), ""
+            return _weight_group(_h5py_node(h5py, h5, 0, _OPTIMIZER)), ""
     except (OSError, KeyError, RuntimeError, ValueError, zipfile.BadZipFile, zlib.error) as err:
         reason = first if isinstance(first, Corrupt) else err  # the more specific of the two
         raise _error(path, f"{member} is corrupted ({reason}).") from err
 
 
-def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
+def _h5py_node(h5py: Any, group: Any, depth: int, skip: frozenset[str] = frozenset()) -> Node:
+    """A group as `cnnexplain._hdf5.read_tree` reads it, its subgroups in ``skip`` left out."""
     if depth > _MAX_DEPTH:
         raise ValueError(f"groups nest deeper than {_MAX_DEPTH} levels")
     node = Node()
@@ -555,6 +584,8 @@ def _h5py_node(h5py: Any, group: Any, depth: int) -> Node:
     recorded = node.attrs.get("name")
     node.name = recorded if isinstance(recorded, str) else None
     for key, item in group.items():
+        if key in skip:
+            continue
         if isinstance(item, h5py.Dataset):
             node.datasets[key] = tuple(int(d) for d in item.shape)
         elif isinstance(item, h5py.Group):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cnnexplain import _publish
 from cnnexplain._formula import Formula, Sum, total_of
 from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
@@ -141,23 +142,47 @@ class Breakdown:
         self._verifier(self)
 
     # Renderers live in _render.py; these delegate so the data class stays small.
-    def to_text(self, *, expand: bool | None = None) -> str:
-        """A table like ``model.summary()`` with formula and shape columns and the totals."""
+    def to_text(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
+        """A table like ``model.summary()`` with formula and shape columns and the totals.
+
+        A model formula wider than the table is shortened to its first and last
+        terms, unless ``full_formula`` (then it wraps); identical notes are folded.
+        """
         from cnnexplain._render import text  # noqa: PLC0415
 
-        return text(self, expand=self.expand if expand is None else expand)
+        expand = self.expand if expand is None else expand
+        return text(self, expand=expand, full_formula=full_formula)
 
-    def to_markdown(self, *, expand: bool | None = None) -> str:
-        """The table in Markdown."""
+    def to_markdown(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
+        """The table in Markdown (a long model formula shortened unless ``full_formula``)."""
         from cnnexplain._render import markdown  # noqa: PLC0415
 
-        return markdown(self, expand=self.expand if expand is None else expand)
+        expand = self.expand if expand is None else expand
+        return markdown(self, expand=expand, full_formula=full_formula)
 
     def to_latex(self, *, expand: bool | None = None) -> str:
         """A LaTeX ``tabular`` of the table plus the model formula."""
         from cnnexplain._render import latex  # noqa: PLC0415
 
         return latex(self, expand=self.expand if expand is None else expand)
+
+    def to_svg(self, *, id_prefix: str | None = None) -> str:
+        """The model drawn as an SVG volume diagram, with its alt text in ``<title>``/``<desc>``.
+
+        A chain of layers is drawn as boxes scaled to each output's H×W×C
+        (square roots of lengths, logarithms of channels), with the convolution
+        and pooling windows, each output shape and parameter count; any other
+        model (several inputs, branches, nested models) as a column of its layers.
+        Text and strokes use ``currentColor``, so the drawing follows the page's
+        light or dark colours.
+
+        Args:
+            id_prefix: prefix of the drawing's element ids, to keep them unique
+                on a page with several drawings (default: ``cx-`` and the model name).
+        """
+        from cnnexplain._svg import svg  # noqa: PLC0415
+
+        return svg(self, id_prefix=id_prefix)
 
     def costs(self, dtype: str | None = None) -> Costs:
         """MACs per example, FLOPs, parameter, activation and training bytes, per row.
@@ -189,3 +214,6 @@ class Breakdown:
         from cnnexplain._render import html  # noqa: PLC0415
 
         return html(self, expand=self.expand)
+
+
+_publish(globals())

@@ -15,17 +15,19 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
 
-from cnnexplain._breakdown import Breakdown
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: --help imports nothing it does not print
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
+    from cnnexplain._breakdown import Breakdown
 
 __all__ = ["FORMATS", "get_parser", "main"]
 
-FORMATS = ("text", "markdown", "json", "latex")
+FORMATS = ("text", "markdown", "json", "latex", "svg")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 PROG = "cnnexplain"
@@ -50,10 +52,30 @@ def _counts(value: str) -> list[int]:
     return counts
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it, without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """The help layout of argparse, with the width it would find (shutil costs --help 3 ms)."""
+    return argparse.HelpFormatter(prog, width=_columns() - 2)
+
+
 def get_parser() -> argparse.ArgumentParser:
     """The command's argument parser (its ``--help`` is in the docs)."""
     parser = _Parser(
         prog=PROG,
+        formatter_class=_formatter,
         description=(
             "Explain where every parameter of a saved Keras model comes from: one row per "
             "layer with the formula of its count and the arithmetic of its output shape. "
@@ -76,10 +98,21 @@ def get_parser() -> argparse.ArgumentParser:
         "--format",
         choices=FORMATS,
         default="text",
-        help="output format (default: text, laid out like model.summary())",
+        help=(
+            "output format (default: text, laid out like model.summary(); svg draws the "
+            "model as volumes)"
+        ),
     )
     parser.add_argument(
         "--expand", action="store_true", help="list the layers of nested models under their row"
+    )
+    parser.add_argument(
+        "--formula",
+        action="store_true",
+        help=(
+            "write the whole model formula under the table (by default a formula wider "
+            "than the table shows its first and last terms)"
+        ),
     )
     parser.add_argument(
         "--strict",
@@ -135,6 +168,8 @@ def _unexplained_message(paths: list[tuple[str, str]]) -> str:
 def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, Any]) -> str:
     fmt = args.format
     if fmt == "json":
+        import json  # noqa: PLC0415
+
         data = breakdown.to_dict()
         if "costs" in extras:
             data["costs"] = extras["costs"].to_dict()
@@ -142,12 +177,15 @@ def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, An
             data["diagnosis"] = extras["diagnosis"].to_dict()
         return json.dumps(data, indent=2, ensure_ascii=False)
     if fmt == "markdown":
-        parts = [breakdown.to_markdown(expand=args.expand)]
+        parts = [breakdown.to_markdown(expand=args.expand, full_formula=args.formula)]
         parts += [value.to_markdown() for value in extras.values()]
         return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
     if fmt == "latex":
         return breakdown.to_latex(expand=args.expand).rstrip("\n")
-    parts = [breakdown.to_text(expand=args.expand), *(str(v) for v in extras.values())]
+    if fmt == "svg":
+        return breakdown.to_svg().rstrip("\n")
+    text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
+    parts = [text, *(str(v) for v in extras.values())]
     return "\n\n".join(parts)
 
 
@@ -170,9 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = get_parser().parse_args(argv)
-    if args.format == "latex" and (args.costs or args.diagnose is not None):
+    if args.format in ("latex", "svg") and (args.costs or args.diagnose is not None):
+        form = "LaTeX" if args.format == "latex" else "SVG"
         return _fail(
-            "--costs and --diagnose have no LaTeX form; use --format text, markdown or json."
+            f"--costs and --diagnose have no {form} form; use --format text, markdown or json."
         )
 
     from cnnexplain._archive import read_model_file  # noqa: PLC0415

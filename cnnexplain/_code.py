@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnexplain import _keras_front as front
+from cnnexplain import _publish
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._diagnose import Diagnosis, diagnose
 from cnnexplain._errors import CnnexplainError, CodeError
@@ -227,3 +228,6 @@ def explain_code(
     if running is not None or per_layer is not None:
         diagnosis = diagnose(models[-1], running=running, per_layer=per_layer)
     return CodeResult(tuple(models), tuple(session.notes), session.out.getvalue(), diagnosis)
+
+
+_publish(globals())

@@ -75,6 +75,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cnnexplain import _publish
 from cnnexplain._errors import SpecError
 from cnnexplain._families import conv as conv_family
 from cnnexplain._families.dense import DenseSymbols, dense_macs
@@ -977,3 +978,6 @@ def costs_of(breakdown: Breakdown, dtype: str | None = None) -> Costs:
             argument="dtype",
         )
     return Costs(breakdown.name, tuple(_row_cost(r, dtype) for r in breakdown.rows), dtype)
+
+
+_publish(globals())

@@ -16,6 +16,8 @@ its message is one sentence: what is wrong, where, what was expected, and
 
 from __future__ import annotations
 
+from cnnexplain import _publish
+
 __all__ = [
     "CnnexplainError",
     "CodeError",
@@ -113,3 +115,6 @@ class CodeError(CnnexplainError, ValueError):
         super().__init__(message)
         self.line = line
         self.code = code
+
+
+_publish(globals())

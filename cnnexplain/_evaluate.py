@@ -18,7 +18,6 @@ from cnnexplain._graph import LayerNode, Measured, ModelGraph, TensorRef
 from cnnexplain._parts import explain_parts, guess_base, matches, weights_formula
 from cnnexplain._rules import LayerArgs, find_rule
 from cnnexplain._rules._base import Explained, NoRule
-from cnnexplain._rules.operations import operation
 from cnnexplain._shapes import Shape
 
 __all__ = ["CALL_FLAGS", "NEEDED_BY", "Unknown", "UnknownShapeError", "evaluate", "explain_graph"]
@@ -149,7 +148,9 @@ class _Run:
             rows, outs = self.model(node.model, list(ins))
             formula = total_of([c.formula for c in rows])
             return _Call(Explained(formula, (), (), ()), rows, tuple(outs))
-        if node.operation:
+        if node.operation:  # its table is imported for the first model that has one
+            from cnnexplain._rules.operations import operation  # noqa: PLC0415
+
             done = operation(node, k, ins)
             return _Call(done, [], done.outputs)
         rule = find_rule(node.class_name)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
+from cnnexplain import _publish
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._errors import SpecError
 
@@ -89,35 +91,44 @@ def explain(
         >>> b.rows[0].shape_steps[0]
         'H: ⌊(28−3)/1⌋+1 = 26'
     """
-    from cnnexplain import spec  # noqa: PLC0415
-    from cnnexplain._keras import explain_keras, is_keras_model  # noqa: PLC0415
-    from cnnexplain._torch import explain_torch, is_torch_module  # noqa: PLC0415
+    if "torch" in sys.modules:  # a torch module exists only once torch is imported
+        from cnnexplain._torch import explain_torch, is_torch_module  # noqa: PLC0415
 
-    if is_torch_module(model):
-        return explain_torch(
-            model,
-            input_size=input_size,
-            input_data=input_data,
-            dtypes=dtypes,
-            verify=True if verify is None else verify,
-            expand=expand,
-        )
+        if is_torch_module(model):
+            return explain_torch(
+                model,
+                input_size=input_size,
+                input_data=input_data,
+                dtypes=dtypes,
+                verify=True if verify is None else verify,
+                expand=expand,
+            )
     if input_size is not None or input_data is not None or dtypes is not None:
         raise SpecError(
             "input_size, input_data and dtypes are for torch modules; a Keras model or spec "
             f"carries its own input shape. Received: model of type {type(model).__name__}."
         )
-
     if isinstance(model, (str, os.PathLike)):
         from cnnexplain._saved import explain_file  # noqa: PLC0415
 
         return explain_file(model, verify=verify, expand=expand)
-    if isinstance(model, spec.Model):
-        return model.explain(verify=bool(verify), expand=expand)
-    if is_keras_model(model):
-        return explain_keras(model, verify=True if verify is None else verify, expand=expand)
+    # Each kind of model is recognised without importing its module: a spec model
+    # exists only once cnnexplain.spec is imported, a Keras one once keras is.
+    if "cnnexplain.spec" in sys.modules:
+        from cnnexplain import spec  # noqa: PLC0415
+
+        if isinstance(model, spec.Model):
+            return model.explain(verify=bool(verify), expand=expand)
+    if "keras" in sys.modules:
+        from cnnexplain._keras import explain_keras, is_keras_model  # noqa: PLC0415
+
+        if is_keras_model(model):
+            return explain_keras(model, verify=True if verify is None else verify, expand=expand)
     raise SpecError(
         "explain() takes a built Keras model, a torch.nn.Module, a cnnexplain.spec model "
         "or the path of a saved model (.keras, .h5, SavedModel directory or JSON). "
         f"Received: model of type {type(model).__name__}."
     )
+
+
+_publish(globals())

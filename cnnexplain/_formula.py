@@ -32,6 +32,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Union
 
+from cnnexplain import _publish
+
 __all__ = ["Formula", "Named", "Product", "Quotient", "Sum", "Term", "as_formula", "total_of"]
 
 _Style = Literal["text", "symbols", "latex", "latex_symbols", "mathml"]
@@ -281,3 +283,6 @@ class _Compact(Formula):
 
     def __repr__(self) -> str:
         return f"Compact({self.inner!r})"
+
+
+_publish(globals())

@@ -49,6 +49,7 @@ from cnnexplain._hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
 __all__ = ["read_h5_model"]
 
 _WEIGHTS = "model_weights"
+_OPTIMIZER = frozenset({"optimizer_weights"})  # the optimizer's state: never read
 _MAX_DEPTH = 200
 _SAVE_KERAS = 'save the whole model with model.save("model.keras") and explain that file'
 
@@ -86,7 +87,7 @@ def _tree(name: str, stream: IO[bytes]) -> Node:
     """The file's groups, attributes and dataset shapes: in pure Python, else with h5py."""
     try:
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return read_tree(lambda at, length: view[at : at + length], len(view))
+            return read_tree(lambda at, length: view[at : at + length], len(view), _OPTIMIZER)
     except Corrupt as err:
         raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
     except Unsupported as err:
@@ -102,7 +103,7 @@ def _tree(name: str, stream: IO[bytes]) -> Node:
     try:
         stream.seek(0)
         with h5py.File(stream, "r") as h5:
-            return _h5py_node(h5py, h5, 0)
+            return _h5py_node(h5py, h5, 0, _OPTIMIZER)
     except (OSError, KeyError, RuntimeError, ValueError) as err:
         raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
 

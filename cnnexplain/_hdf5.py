@@ -109,6 +109,11 @@ _FORMATS = {
 }
 
 
+_MESSAGE = struct.Struct("<HHB3x")  # a version 1 header message: type, size, flags
+_LINK_ENTRY = struct.Struct("<QQ24x")  # a symbol table entry: name offset, object header
+_CHILD = struct.Struct("<8xQ")  # a group B-tree's key and child address
+
+
 def _u(data: bytes, offset: int, size: int) -> int:
     """The little-endian unsigned integer of ``size`` bytes at ``offset``."""
     try:
@@ -118,8 +123,12 @@ def _u(data: bytes, offset: int, size: int) -> int:
     return value
 
 
-def read_tree(read: Callable[[int, int], bytes], size: int) -> Node:
+def read_tree(
+    read: Callable[[int, int], bytes], size: int, skip: frozenset[str] = frozenset()
+) -> Node:
     """The root group of an HDF5 file of ``size`` bytes; ``read(offset, length)`` reads it.
+
+    The root's groups named in ``skip`` (an optimizer's state) are left out unread.
 
     Raises:
         Corrupt: if the file is not HDF5 or is damaged.
@@ -140,7 +149,7 @@ def read_tree(read: Callable[[int, int], bytes], size: int) -> Node:
         raise Unsupported(sizes)
     root_entry = 24 + (4 if version == 1 else 0) + 4 * 8
     header = _u(head, root_entry + 8, 8)
-    return _group(f, _messages(f, header), 0)
+    return _group(f, _messages(f, header), 0, skip)
 
 
 def _messages(f: _File, address: int) -> list[tuple[int, int, bytes]]:
@@ -165,7 +174,7 @@ def _messages(f: _File, address: int) -> list[tuple[int, int, bytes]]:
         data = f.read(start, length)
         pos = 0
         while pos + 8 <= length and len(messages) < count:
-            kind, size, flags = _u(data, pos, 2), _u(data, pos + 2, 2), _u(data, pos + 4, 1)
+            kind, size, flags = _MESSAGE.unpack_from(data, pos)
             body = data[pos + 8 : pos + 8 + size]
             if len(body) != size:
                 raise Corrupt(f"a message of object header {address} overruns its block")
@@ -199,7 +208,12 @@ def _group_header(f: _File, messages: list[tuple[int, int, bytes]]) -> tuple[Nod
     return node, *table
 
 
-def _group(f: _File, messages: list[tuple[int, int, bytes]], depth: int) -> Node:
+def _group(
+    f: _File,
+    messages: list[tuple[int, int, bytes]],
+    depth: int,
+    skip: frozenset[str] = frozenset(),
+) -> Node:
     if depth > _MAX_DEPTH:
         raise Corrupt(f"groups nest deeper than {_MAX_DEPTH} levels")
     node, btree, heap_address = _group_header(f, messages)
@@ -209,6 +223,8 @@ def _group(f: _File, messages: list[tuple[int, int, bytes]], depth: int) -> Node
         if name_offset >= len(heap) or end < 0:
             raise Corrupt("a link name lies outside its heap")
         name = heap[name_offset:end].decode("utf-8", "replace")
+        if name in skip:
+            continue
         found = _messages(f, child)
         kinds = {kind for kind, _, _ in found}
         if _SYMBOL_TABLE in kinds or kinds & {_LINK, _LINK_INFO}:
@@ -235,7 +251,7 @@ def _symbols(f: _File, address: int, depth: int) -> list[tuple[int, int]]:
         raise Corrupt(f"no group B-tree node at {address}")
     level, used = head[5], _u(head, 6, 2)
     body = f.read(address + 24, used * 16 + 8)
-    children = [_u(body, 8 + 16 * i, 8) for i in range(used)]
+    children = [child for (child,) in _CHILD.iter_unpack(body[: used * 16])]
     links: list[tuple[int, int]] = []
     for child in children:
         if level > 0:
@@ -245,8 +261,7 @@ def _symbols(f: _File, address: int, depth: int) -> list[tuple[int, int]]:
         if node[:4] != b"SNOD":
             raise Corrupt(f"no symbol table node at {child}")
         count = _u(node, 6, 2)
-        entries = f.read(child + 8, count * 40)
-        links += [(_u(entries, 40 * i, 8), _u(entries, 40 * i + 8, 8)) for i in range(count)]
+        links += _LINK_ENTRY.iter_unpack(f.read(child + 8, count * 40))
     return links
 
 
@@ -255,7 +270,10 @@ def _dataspace(body: bytes) -> tuple[int, ...]:
     start = {1: 8, 2: 4}.get(version)
     if start is None:
         raise Unsupported(f"dataspace message version {version}")
-    return tuple(_u(body, start + 8 * i, 8) for i in range(rank))
+    try:
+        return struct.unpack_from(f"<{rank}Q", body, start)
+    except struct.error:
+        raise Corrupt("a structure is shorter than its fields") from None
 
 
 def _dataset_shape(messages: list[tuple[int, int, bytes]]) -> tuple[int, ...]:

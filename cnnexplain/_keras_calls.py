@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from cnnexplain import _publish
+
 if TYPE_CHECKING:
     from cnnexplain import spec
 
@@ -276,3 +278,6 @@ def active(session: Session) -> Iterator[Session]:
         yield session
     finally:
         _SESSION.reset(token)
+
+
+_publish(globals())

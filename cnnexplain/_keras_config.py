@@ -2,10 +2,10 @@
 
 tf.keras (Keras 2) files write a model config much like Keras 3's, with a few
 differences that this module rewrites before the graph reader sees the config,
-so no rule ever meets a Keras 2 spelling:
+so no rule ever meets a Keras 2 spelling (tuples, which SavedModel metadata writes
+as ``{"class_name": "__tuple__", "items": [...]}``, are already lists: the JSON
+reader turns them into lists as it parses):
 
-- tuples serialized as ``{"class_name": "__tuple__", "items": [...]}`` (SavedModel
-  metadata) become lists;
 - an ``InputLayer``'s ``batch_input_shape`` becomes ``batch_shape``, and a Sequential
   whose first layer carries ``batch_input_shape`` gets the InputLayer Keras 2 implied;
 - calls recorded as lists (``[[layer, node, tensor, kwargs], ...]``) become Keras 3
@@ -121,19 +121,7 @@ def normalise(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str
 
     Values of unexpected types are left as they are, for the config checks to report.
     """
-    return _model(class_name, _untuple(config, 0), 0)
-
-
-def _untuple(value: Any, depth: int) -> Any:
-    if depth > _MAX_DEPTH:
-        return value
-    if isinstance(value, dict):
-        if value.get("class_name") == "__tuple__" and isinstance(value.get("items"), list):
-            return [_untuple(v, depth + 1) for v in value["items"]]
-        return {k: _untuple(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_untuple(v, depth + 1) for v in value]
-    return value
+    return _model(class_name, config, 0)
 
 
 def _model(class_name: str, config: Any, depth: int) -> tuple[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html as _html
+import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +10,7 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._rules._base import fmt_shape
 from cnnexplain._shapes import Shape
 
-__all__ = ["html", "latex", "markdown", "text", "text_table", "to_dict"]
+__all__ = ["html", "latex", "markdown", "short_sum", "table_width", "text", "text_table", "to_dict"]
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Formula", "Shape arithmetic")
 
@@ -51,17 +51,91 @@ def _cells(depth: int, row: LayerRow) -> tuple[str, str, str, str, str]:
 
 
 def _notes(b: Breakdown) -> list[str]:
-    return [f"{path}: {row.note}" for path, row in b.walk() if row.note]
+    """One line per distinct note; a note shared by several layers names how many and which.
+
+    Examples:
+        >>> from cnnexplain import explain, spec
+        >>> model = spec.Sequential([spec.Input((8, 8, 3))] + [
+        ...     spec.BatchNormalization(name=f"bn{i}") for i in range(4)])
+        >>> _notes(explain(model))[0].split(": ")[0]
+        '4 BatchNormalization layers (bn0, bn1, …, bn3)'
+    """
+    groups: dict[str, list[tuple[str, LayerRow]]] = {}
+    for path, row in b.walk():
+        if row.note:
+            groups.setdefault(row.note, []).append((path, row))
+    out = []
+    for note, items in groups.items():
+        if len(items) == 1:
+            out.append(f"{items[0][0]}: {note}")
+            continue
+        kinds = {row.kind for _, row in items}
+        what = f"{len(items)} {kinds.pop()} layers" if len(kinds) == 1 else f"{len(items)} layers"
+        paths = [path for path, _ in items]
+        if len(paths) > 3:  # noqa: PLR2004
+            paths = [paths[0], paths[1], "…", paths[-1]]
+        listed = ", ".join(paths)
+        out.append(f"{what} ({listed}): {note}")
+    return out
 
 
-def _totals(b: Breakdown) -> list[tuple[str, str]]:
+def short_sum(terms: list[str], room: int) -> str:
+    """``a + b + … + z`` within ``room`` characters, naming how many terms are left out.
+
+    Examples:
+        >>> short_sum(["1", "2", "3"], 20)
+        '1 + 2 + 3'
+        >>> short_sum([f"{n}·{n}" for n in range(10, 40)], 50)
+        '10·10 + 11·11 + 12·12 + … 26 more terms … + 39·39'
+    """
+    whole = " + ".join(terms)
+    if len(whole) <= room or len(terms) < 3:  # noqa: PLR2004
+        return whole
+    head: list[str] = []
+    for term in terms[:-1]:
+        left = len(terms) - 2 - len(head)
+        trial = " + ".join([*head, term]) + f" + … {left} more terms … + {terms[-1]}"
+        if len(trial) > room and head:
+            break
+        head.append(term)
+    left = len(terms) - 1 - len(head)
+    if left == 0:
+        return whole
+    return " + ".join(head) + f" + … {left} more term{'s' * (left > 1)} … + {terms[-1]}"
+
+
+_TOTAL = "Total params"
+
+
+def _totals(b: Breakdown, *, room: int | None = None) -> list[tuple[str, str]]:
+    """The three totals; with ``room``, a formula longer than that is shortened (`short_sum`)."""
     formula = b.formula.text()
+    if room is not None and len(formula) > room:
+        formula = short_sum([t.text() for t in b.formula.terms], room)
     total = f"{b.total:,}" if formula in ("", "0") else f"{b.total:,} = {formula}"
     return [
-        ("Total params", total),
+        (_TOTAL, total),
         ("Trainable params", f"{b.trainable:,}"),
         ("Non-trainable params", f"{b.non_trainable:,}"),
     ]
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """A line cut to ``width``: a sum before a ``+``, other text between words, indented."""
+    if len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    if " + " in line:
+        out, current = [], ""
+        for i, part in enumerate(line.split(" + ")):
+            piece = part if i == 0 else f" + {part}"
+            if current and len(current) + len(piece) > width:
+                out.append(current)
+                current = f"{indent}+ {part}"
+            else:
+                current += piece
+        return [*out, current]
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def text_table(
@@ -82,28 +156,60 @@ def text_table(
         ]
         return "  ".join(parts).rstrip()
 
-    rule = "─" * len(fmt(tuple("x" * w for w in widths)))
+    width = table_width(rows)
+    rule = "─" * width
     out = [title, rule, fmt(rows[0]), rule]
     out += [fmt(r) for r in rows[1:]]
     out.append(rule)
-    out += [f"{label}: {value}" for label, value in totals]
+    wrap = max(width, MIN_WIDTH)
+    for label, value in totals:
+        out += _wrap(f"{label}: {value}", wrap)
     if notes:
-        out += ["", "Notes:"] + [f"  {n}" for n in notes]
+        out += ["", "Notes:"]
+        for n in notes:
+            out += _wrap(f"  {n}", wrap)
     return "\n".join(out)
 
 
-def text(b: Breakdown, *, expand: bool = False) -> str:
-    """The table as plain text, laid out like ``model.summary()``."""
+MIN_WIDTH = 80
+"""Totals and notes wrap at the table's width, or at this many characters if it is narrower."""
+
+
+def table_width(rows: list[tuple[str, ...]]) -> int:
+    """The width of `text_table`'s rule for these rows (headers first)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def text(b: Breakdown, *, expand: bool = False, full_formula: bool = False) -> str:
+    """The table as plain text, laid out like ``model.summary()``.
+
+    A model formula too long for the table's width is shortened to its first
+    and last terms (`short_sum`), unless ``full_formula``: then it is written
+    whole, wrapped before a ``+``. Identical notes are folded into one line.
+    """
     rows: list[tuple[str, ...]] = [HEADERS, *(_cells(d, r) for d, r in _lines(b, expand=expand))]
-    return text_table(f'Model: "{b.name}"', rows, right={2}, totals=_totals(b), notes=_notes(b))
+    room = None
+    if not full_formula:
+        room = max(table_width(rows), MIN_WIDTH) - len(f"{_TOTAL}: {b.total:,} = ")
+    totals = _totals(b, room=room)
+    return text_table(f'Model: "{b.name}"', rows, right={2}, totals=totals, notes=_notes(b))
+
+
+MARKDOWN_ROOM = 100
+"""Characters of model formula the Markdown totals show before shortening it."""
 
 
 def _md_escape(value: str) -> str:
     return value.replace("|", r"\|")
 
 
-def markdown(b: Breakdown, *, expand: bool = False) -> str:
-    """The table in Markdown, formulas as code, then the totals and notes."""
+def markdown(b: Breakdown, *, expand: bool = False, full_formula: bool = False) -> str:
+    """The table in Markdown, formulas as code, then the totals and notes.
+
+    As in `text`, a model formula longer than 100 characters is shortened unless
+    ``full_formula``, and identical notes are folded into one line.
+    """
     out = [
         "| " + " | ".join(HEADERS) + " |",
         "|---|---|---:|---|---|",
@@ -116,7 +222,8 @@ def markdown(b: Breakdown, *, expand: bool = False) -> str:
             "| " + " | ".join(_md_escape(c) for c in (name, shape, params, formula, steps)) + " |"
         )
     out.append("")
-    out += [f"**{label}:** {value}  " for label, value in _totals(b)]
+    room = None if full_formula else MARKDOWN_ROOM
+    out += [f"**{label}:** {value}  " for label, value in _totals(b, room=room)]
     notes = _notes(b)
     if notes:
         out += ["", *[f"- {n}" for n in notes]]
@@ -164,7 +271,8 @@ def latex(b: Breakdown, *, expand: bool = False) -> str:
 
 def html(b: Breakdown, *, expand: bool = False) -> str:
     """An HTML table for notebooks."""
-    esc = _html.escape
+    from html import escape as esc  # noqa: PLC0415 - its entity table: only for notebooks
+
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
     body = []
     for depth, row in _lines(b, expand=expand):

@@ -37,7 +37,7 @@ from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
 from cnnexplain._evaluate import NEEDED_BY, UnknownShapeError, evaluate
 from cnnexplain._graph import MODEL_CLASSES, Measured, ModelGraph, Part, parse_model
 from cnnexplain._parts import UNNAMED
-from cnnexplain._rules._base import fmt_shape
+from cnnexplain._rules._base import fmt_shape, rule_kinds
 from cnnexplain._shapes import Shape, Weight
 
 __all__ = ["explain_file", "explain_saved"]
@@ -100,6 +100,20 @@ class _Index:
     entries: dict[tuple[str, ...], Mapping[str, Any]] = field(default_factory=dict)
     recorded: dict[tuple[tuple[str, ...], str, int, int], Shape] = field(default_factory=dict)
     graphs: dict[tuple[str, ...], ModelGraph] = field(default_factory=dict)
+    uses: dict[tuple[tuple[str, ...], str, int], set[int]] = field(default_factory=dict)
+    """Per (model path, layer, call): the indices of its outputs that are used or recorded."""
+    by_call: dict[tuple[tuple[str, ...], str, int], dict[int, Shape]] = field(default_factory=dict)
+    """Per (model path, layer, call): the shapes the config records for its outputs."""
+
+    def index_outputs(self) -> None:
+        """Fill `uses` and `by_call` from the graphs and the recorded shapes, in one pass."""
+        for prefix, graph in self.graphs.items():
+            refs = [ref for node in graph.layers for call in node.calls for ref in call]
+            for ref in [*refs, *graph.outputs]:
+                self.uses.setdefault((prefix, ref[0], ref[1]), set()).add(ref[2])
+        for (prefix, name, call, j), shape in self.recorded.items():
+            if shape:
+                self.by_call.setdefault((prefix, name, call), {})[j] = shape
 
 
 def _record(index: _Index, prefix: tuple[str, ...], value: Any) -> None:
@@ -161,11 +175,15 @@ def _build_index(
 _SOURCE = "the file"
 
 
-def _class_names() -> dict[str, str]:
-    """Keras class names by their snake case, as default layer names spell them."""
-    from cnnexplain._rules import RULES  # noqa: PLC0415
+_CLASS_NAMES: dict[str, str] = {}
 
-    return {_snake_case(name): name for name in [*RULES, *MODEL_CLASSES]}
+
+def _class_names() -> dict[str, str]:
+    """Keras class names by their snake case, as default layer names spell them (built once)."""
+    if not _CLASS_NAMES:
+        kinds = [*rule_kinds(), *MODEL_CLASSES]
+        _CLASS_NAMES.update({_snake_case(name): name for name in kinds})
+    return _CLASS_NAMES
 
 
 def _guess_class(names: list[str | None], known: dict[str, str]) -> str | None:
@@ -240,19 +258,9 @@ def _attach(saved: SavedModel, index: _Index, graph: ModelGraph, prefix: tuple[s
 
 def _outputs(index: _Index, path: tuple[str, ...], call: int) -> tuple[Shape, ...]:
     """A layer's output shapes as the config records its consumers' inputs (``()``: unknown)."""
-    prefix, name = path[:-1], path[-1]
-    graph = index.graphs[prefix]
-    consumers = {
-        ref[2] for node in graph.layers for refs in node.calls for ref in refs
-        if ref[:2] == (name, call)
-    }  # fmt: skip
-    model_outputs = {ref[2] for ref in graph.outputs if ref[:2] == (name, call)}
-    recorded = {
-        key[3]: shape
-        for key, shape in index.recorded.items()
-        if key[:3] == (prefix, name, call) and shape
-    }
-    count = max([*consumers, *model_outputs, *recorded, 0]) + 1
+    key = (path[:-1], path[-1], call)
+    recorded = index.by_call.get(key, {})
+    count = max([*index.uses.get(key, ()), *recorded, 0]) + 1
     entry = index.entries.get(path, {})
     declared = _recorded_shape((entry.get("config") or {}).get("output_shape"))
     outputs: list[Shape] = []
@@ -319,6 +327,7 @@ def explain_saved(
         graph = parse_model(saved.class_name, saved.config)
         index = _Index()
         _build_index(index, graph, saved.config, saved.weights, ())
+        index.index_outputs()
         _attach(saved, index, graph, ())
         rows, inputs, outputs = evaluate(graph)
     except ModelFileError:

@@ -9,6 +9,8 @@ Examples:
     '? (unknown input length)'
     >>> flatten_size((13, 13, 32))
     Dim(value=5408, text='13·13·32 = 5408')
+    >>> flatten_size((96,)).text
+    'already one axis of 96'
 """
 
 from __future__ import annotations
@@ -98,4 +100,6 @@ def flatten_size(dims: Shape) -> Dim:
     if any(d is None for d in dims):
         return _unknown()
     value = math.prod(d for d in dims if d is not None)
+    if len(dims) == 1:
+        return Dim(value, f"already one axis of {value}")
     return Dim(value, "·".join(str(d) for d in dims) + f" = {value}")

@@ -9,7 +9,11 @@
   a ``--strict`` build.
 - ``on_page_content`` turns math written as ``$...$`` / ``$$...$$``
   (pymdownx.arithmatex, generic mode) into MathML with latex2mathml, so pages
-  need no math script and no raw TeX reaches the reader.
+  need no math script and no raw TeX reaches the reader. A display formula is
+  cut at its top-level ``=`` and ``+`` into pieces that wrap like words, so a
+  long sum breaks at "+" on a narrow screen (Chromium ignores MathML's
+  ``linebreak``). Every table cell gets its column's header as ``data-label``,
+  which ``extra.css`` shows when a phone stacks the rows as cards.
 - the playground page's assets (``docs/playground_build.py``): ``on_config``
   stops the build with one sentence if ``npm ci`` has not installed Pyodide;
   ``on_post_build`` copies Pyodide into the site and writes the cnnexplain wheel.
@@ -132,21 +136,114 @@ def latex_to_mathml(latex: str, *, block: bool = False) -> str:
         mathml = grouped
 
 
+_OPEN = {"{": "}", "(": ")", "[": "]"}
+
+
+def split_terms(latex: str) -> list[str]:
+    r"""A formula cut before each ``=`` and ``+`` outside any bracket.
+
+    Examples:
+        >>> split_terms(r"(3 \cdot 3 + 1) \cdot 32 + (5408 + 1) \cdot 100 = 542{,}230")
+        ['(3 \\cdot 3 + 1) \\cdot 32', '+ (5408 + 1) \\cdot 100', '= 542{,}230']
+        >>> split_terms(r"n = \left\lfloor \frac{n - k}{s} \right\rfloor + 1")
+        ['n', '= \\left\\lfloor \\frac{n - k}{s} \\right\\rfloor', '+ 1']
+    """
+    pieces, start, depth, i = [], 0, 0, 0
+    while i < len(latex):
+        if latex.startswith(r"\left", i) or latex.startswith(r"\right", i):
+            depth += 1 if latex.startswith(r"\left", i) else -1
+            i += len(r"\left") if latex.startswith(r"\left", i) else len(r"\right")
+            i += 1 if i < len(latex) and latex[i] in "([{|." else 0  # the delimiter itself
+            continue
+        char = latex[i]
+        if char == "\\":
+            i += 2  # an escaped character (\{, \,) is never a bracket or an operator
+            continue
+        if char in _OPEN:
+            depth += 1
+        elif char in _OPEN.values():
+            depth -= 1
+        elif char in "=+" and depth == 0 and latex[start:i].strip():
+            pieces.append(latex[start:i].strip())
+            start = i
+        i += 1
+    pieces.append(latex[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _display_math(latex: str) -> str:
+    """A display formula as pieces that wrap between terms (each piece stays whole)."""
+    pieces = split_terms(latex)
+    if len(pieces) == 1:
+        return f'<div class="math">{latex_to_mathml(latex, block=True)}</div>'
+    rendered = [latex_to_mathml(p, block=True) for p in pieces]
+    # A piece's leading "+" or "=" joins two terms: an infix operator, spaced as one.
+    rendered[1:] = [m.replace("<mo>", '<mo form="infix">', 1) for m in rendered[1:]]
+    inner = "&#8203;".join(rendered)  # a break opportunity without a gap: "=" is spaced
+    return f'<div class="math terms">{inner}</div>'
+
+
+def _inline_math(latex: str) -> str:
+    """An inline formula; a sum of several terms may wrap between them, like words."""
+    pieces = split_terms(latex)
+    if len(pieces) == 1:
+        return f'<span class="math">{latex_to_mathml(latex)}</span>'
+    rendered = [latex_to_mathml(p) for p in pieces]
+    rendered[1:] = [m.replace("<mo>", '<mo form="infix">', 1) for m in rendered[1:]]
+    return f'<span class="math terms">{"&#8203;".join(rendered)}</span>'
+
+
+_TABLE = re.compile(r"<table>(?P<body>.*?)</table>", re.DOTALL)
+_HEADER = re.compile(r"<th[^>]*>(?P<text>.*?)</th>", re.DOTALL)
+_ROW = re.compile(r"<tr>(?P<cells>.*?)</tr>", re.DOTALL)
+_CELL = re.compile(r"<td(?=[\s>])")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def label_cells(html_text: str) -> str:
+    """Give each body cell of a table its column's header text as ``data-label``.
+
+    Examples:
+        >>> head = "<thead><tr><th>Layer</th><th><code>n</code></th></tr></thead>"
+        >>> label_cells(f"<table>{head}<tbody><tr><td>a</td><td>1</td></tr></tbody></table>")
+        ... # doctest: +ELLIPSIS
+        '<table data-cards><thead>...<td data-label="Layer">a</td><td data-label="n">1</td>...'
+    """
+
+    def table(match: re.Match[str]) -> str:
+        body = match["body"]
+        labels = [
+            html.escape(html.unescape(_TAG.sub("", m["text"])).strip(), quote=True)
+            for m in _HEADER.finditer(body)
+        ]
+        if not labels:
+            return match[0]
+
+        def row(row_match: re.Match[str]) -> str:
+            column = iter(labels)
+            cells = _CELL.sub(lambda _: f'<td data-label="{next(column, "")}"', row_match["cells"])
+            return f"<tr>{cells}</tr>"
+
+        return f"<table data-cards>{_ROW.sub(row, body)}</table>"
+
+    return _TABLE.sub(table, html_text)
+
+
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:  # noqa: ARG001
-    """Render every ``$...$`` and ``$$...$$`` of the page as MathML."""
+    """Render every ``$...$`` and ``$$...$$`` of the page as MathML; label table cells."""
 
     def replace(match: re.Match[str]) -> str:
         block = match["block"] is not None
         latex = html.unescape(match["block"] if block else match["inline"])
         try:
-            mathml = latex_to_mathml(latex, block=block)
+            if block:
+                return _display_math(latex)
+            return _inline_math(latex)
         except _MATH_ERRORS as err:
             log.warning("Cannot render math %r on %s: %s", latex, page.file.src_uri, err)
             return match[0]
-        tag = "div" if block else "span"
-        return f'<{tag} class="math">{mathml}</{tag}>'
 
-    return _MATH.sub(replace, html_text)
+    return label_cells(_MATH.sub(replace, html_text))
 
 
 def on_post_build(config: Any) -> None:

@@ -78,6 +78,44 @@ def test_text_is_the_default(saved: Saved, capsys: pytest.CaptureFixture[str]) -
     assert run(capsys, path) == (0, explain(model).to_text() + "\n", "")
 
 
+def test_a_big_model_stays_readable(saved: Saved, capsys: pytest.CaptureFixture[str]) -> None:
+    model, path = saved("ResNet50")
+    b = explain(path)  # the file's figures (test_json_output... compares them with Keras)
+    bns = [layer.name for layer in model.layers if type(layer).__name__ == "BatchNormalization"]
+    folded = f"{len(bns)} BatchNormalization layers ({bns[0]}, {bns[1]}, …, {bns[-1]}): "
+    for flags in ([], ["--formula"]):
+        code, out, err = run(capsys, path, *flags)
+        assert (code, err) == (0, "")
+        lines = out.splitlines()
+        rule = next(line for line in lines if line.startswith("─"))
+        assert max(len(line) for line in lines) == len(rule)  # nothing wider than the table
+        notes = lines[lines.index("Notes:") + 1 :]
+        assert [line for line in notes if "BatchNormalization" in line] == [notes[0]]
+        assert notes[0].startswith(f"  {folded}")
+        assert sum("moving_mean" in line for line in lines) == 1
+        start = next(i for i, line in enumerate(lines) if line.startswith("Total params:"))
+        end = next(i for i, line in enumerate(lines) if line.startswith("Trainable params:"))
+        total = " ".join(line.strip() for line in lines[start:end])
+        if flags:  # the whole formula, wrapped before a +
+            assert total == f"Total params: {b.total:,} = {b.formula.text()}"
+        else:
+            terms = [term.text() for term in b.formula.terms]
+            head = total.split(" = ", 1)[1].split(" + … ")[0].split(" + ")
+            assert head == terms[: len(head)]
+            assert end == start + 1
+            left = len(terms) - len(head) - 1
+            assert total.endswith(f" + … {left} more terms … + {terms[-1]}")
+    code, out, _ = run(capsys, path, "--format", "markdown")
+    assert code == 0
+    assert [line for line in out.splitlines() if "BatchNormalization layers" in line] == [
+        line for line in out.splitlines() if line.startswith(f"- {folded}")
+    ]
+    assert sum(line.startswith(f"- {folded}") for line in out.splitlines()) == 1
+    total = next(line for line in out.splitlines() if line.startswith("**Total params:**"))
+    assert len(total) < 200
+    assert " more terms … + " in total
+
+
 def test_keras_json_config_is_accepted(
     saved: Saved, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -311,6 +349,16 @@ BAD_INPUT = [
         "Keras (model.save). Received: members ['model.weights.h5'].",
     ),
     case(
+        "a PyTorch file",
+        # the layout of torch.save's zip archive: <name>/data.pkl, <name>/data/0...
+        _archive({"net/data.pkl": b"", "net/version": b"3\n", "net/data/0": b""}),
+        "Cannot read '{0}': this is a PyTorch file (torch.save), which holds weights or a "
+        "pickled module but no architecture cnnexplain reads without running code; the "
+        "command reads Keras files only. Explain the module from Python: "
+        "cnnexplain.explain(module, input_size=(1, 1, 28, 28)) with your input's shape, "
+        "batch included.",
+    ),
+    case(
         "truncated",
         _truncated,
         "Cannot read '{0}': the archive is truncated or corrupted (File is not a zip file).",
@@ -405,7 +453,7 @@ BAD_INPUT = [
         "unknown format",
         _args("--format", "xml"),
         "argument --format: invalid choice: 'xml' (choose from 'text', 'markdown', 'json', "
-        "'latex') (see cnnexplain --help)",
+        "'latex', 'svg') (see cnnexplain --help)",
     ),
     case(
         "unreadable hand count",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import cnnexplain
 from cnnexplain import ModelFileError, explain, spec
 from cnnexplain._archive import _h5py_node, _member_stream, _read_tree, read_model_file
 from cnnexplain._hdf5 import Corrupt, Unsupported, read_tree
+from cnnexplain._zip import Archive
 
 __all__ = ["saved"]  # the fixture, imported for pytest
 
@@ -250,7 +250,9 @@ def test_pure_python_hdf5_reader_agrees_with_h5py(saved: Saved, name: str) -> No
 
     _, path = saved(name)
     member = "model.weights.h5"
-    with path.open("rb") as stream, zipfile.ZipFile(stream) as archive:
+    with path.open("rb") as stream:
+        archive = Archive(stream)
+        assert not archive.uses_zipfile
         mine = _read_tree(archive, stream, member)
         with _member_stream(archive, stream, member) as data, h5py.File(data, "r") as h5:
             assert mine == _h5py_node(h5py, h5, 0)

@@ -193,7 +193,7 @@ def test_tutorial_and_mistakes_link_their_models(built_site: Path) -> None:
     assert tutorial == [{"code": [playground.seed_source()], "counts": ["288,540988,541988"]}]
     mistakes = (built_site / "mistakes" / "index.html").read_text(encoding="utf-8")
     links = _try_it_links(mistakes)
-    cases = mistakes.count('data-live="mistakes-') - 1  # every live block but the set-up
+    cases = len(re.findall(r'data-live="mistakes-[\w-]+-check"', mistakes))  # one per case
     assert len(links) == cases
     for fields in links:
         answer = run(fields["code"][0], fields["counts"][0], fields.get("mode", ["running"])[0])

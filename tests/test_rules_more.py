@@ -8,6 +8,7 @@ and the weights (Keras's names and shapes).
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -625,12 +626,18 @@ def test_keyword_tensors(keras: Any) -> None:
     assert b.rows[2].output_shape == (None, 6, 4)
 
 
-def test_wrapped_layer_without_rule_is_flagged(keras: Any) -> None:
+def test_wrapped_layer_without_rule_is_explained_from_its_parts(keras: Any) -> None:
     x = keras.Input((5, 4))
-    y = keras.layers.TimeDistributed(keras.layers.Lambda(lambda t: t * 2), name="td")(x)
+    inner = keras.layers.Lambda(lambda t: t * 2, name="double")
+    y = keras.layers.TimeDistributed(inner, name="td")(x)
     b = explain(keras.Model(x, y))
-    (row,) = b.unexplained
-    assert row.note.startswith("no rule for TimeDistributed(Lambda)")
+    assert b.unexplained == []  # the Lambda holds no weight: nothing is left unaccounted for
+    (row,) = b.rows
+    assert (row.params, row.output_shape) == (0, (None, 5, 4))
+    assert row.note.startswith("no rule for TimeDistributed(Lambda): explained from its parts")
+    assert [(c.name, c.kind, c.params, c.note) for c in row.children] == [
+        ("double", "Lambda", 0, "no rule for Lambda: it holds no weights")
+    ]
 
 
 # --- Errors and documentation ---------------------------------------------------------------
@@ -685,3 +692,6 @@ def test_layer_reference_covers_every_rule() -> None:
             listed.update(k.strip("`.") for k in line.removeprefix("Layers: ").split(", "))
     assert sorted(set(RULES) - listed) == []
     assert "shared: called" not in page
+    # No step says a number equals itself ("Parameters: 3 = 3", "96 = 96").
+    plain = page.replace("`", "").replace("*", "")
+    assert re.findall(r"(?<![\w·/−+(.,])(\d+) = \1(?![\d,.])", plain) == []

@@ -4,7 +4,8 @@ The site is built once (``built_site`` in conftest.py), served on 127.0.0.1 and
 opened in Debian's headless Chromium through Playwright (never a downloaded
 browser). Each page must load with no console error, no failed request and no
 request to any other host; math must be MathML, with no TeX left for a reader to
-see. Screenshots are kept in ``test-artifacts/screenshots/``.
+see; and no code block, table or display formula may hide part of itself
+sideways (see `OVERFLOW`). Screenshots are kept in ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,16 @@ VIEWPORTS: dict[str, ViewportSize] = {
     "phone": {"width": 390, "height": 844},
 }
 # Pages whose formulas must come out as MathML.
-MATH_PAGES = {"", "tutorial/", "posted-code/", "fewer-parameters/"}
+MATH_PAGES = {
+    "",
+    "tutorial/",
+    "posted-code/",
+    "fewer-parameters/",
+    "formulas/",
+    "conv-arithmetic/",
+    "resnet-block/",
+    "exercises/",
+}
 TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\cdot|\\left|\\lfloor|\\mathrm")
 
 if not CHROMIUM.exists():
@@ -147,6 +157,37 @@ MATH_SIZES = """() => Array.from(document.querySelectorAll("article math"), (m) 
 })"""
 
 
+# Every code block, table and display formula whose content is wider than its box
+# (scrollWidth > clientWidth + 1) or that sticks out of the screen, with whether
+# it shows a scroll cue. The design
+# (docs/assets/extra.css): at 1280 px nothing may overflow (code wraps at the
+# column, tables fit); on a phone, tables become stacked cards and must not
+# overflow either, while code blocks and display formulas may scroll inside
+# their box if it shows a scroll cue: the edge shadows, drawn as gradient
+# backgrounds, that appear where content is hidden.
+OVERFLOW = """() => Array.from(document.querySelectorAll(
+    "article pre, article pre > code, article table, article .md-typeset__scrollwrap, "
+    + "article div.math"
+), (el) => {
+    const box = el.getBoundingClientRect();
+    const outside = box.left < -1 || box.right > document.documentElement.clientWidth + 1;
+    if (el.scrollWidth <= el.clientWidth + 1 && !outside) return null;
+    const tag = el.tagName.toLowerCase() + (el.classList.length ? "." + el.classList[0] : "");
+    const cue = getComputedStyle(el).backgroundImage.includes("gradient");
+    const text = el.textContent.trim().replace(/\\s+/g, " ").slice(0, 60);
+    return {tag, cue, scrolls: (tag === "code" || tag.startsWith("div.math")),
+            text: `${tag} ${el.scrollWidth} px in ${el.clientWidth} px: ${text}`};
+}).filter((x) => x)"""
+
+
+def _overflow(page: Page, viewport: str) -> list[str]:
+    """What is cut off sideways at this width (phone: allowed where it scrolls with a cue)."""
+    found = page.evaluate(OVERFLOW)
+    if viewport == "phone":
+        found = [f for f in found if not (f["scrolls"] and f["cue"])]
+    return [f"overflows: {f['text']}" for f in found]
+
+
 def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context: Any) -> list[str]:
     ctx = browser.new_context(viewport=VIEWPORTS[viewport], **context)
     try:
@@ -162,6 +203,7 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
             problems.append("no MathML element on a page with formulas")
         if any(w <= 0 or h <= 0 for w, h in sizes):
             problems.append(f"a MathML element renders with no size: {sizes}")
+        problems += _overflow(page, viewport)
         if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
             problems.append("the page scrolls sideways (something is wider than the screen)")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -214,6 +256,7 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
     (bad / "index.html").write_text(
         "<html><body><article><p>\\(\\frac{a}{b}\\)</p>"
         '<img src="https://example.com/x.png"><img src="missing.png">'
+        f"<pre><code>{'wide ' * 400}</code></pre><table><tr><td>{'w' * 900}</td></tr></table>"
         "</article></body></html>",
         encoding="utf-8",
     )
@@ -226,3 +269,26 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
     assert "raw TeX visible" in problems
     assert "request to another host: https://example.com/x.png" in problems
     assert "HTTP 404" in problems
+    assert "overflows: pre " in problems
+    assert "overflows: table" in problems
+
+
+def test_a_scroll_cue_is_required_on_a_phone(browser: Browser, base_url: str) -> None:
+    """On a phone a wide code block is accepted only when its box shows the scroll cue."""
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"])
+    try:
+        page = ctx.new_page()
+        page.goto(base_url, wait_until="networkidle")
+        page.evaluate(
+            """() => {
+            const article = document.querySelector("article");
+            article.insertAdjacentHTML("beforeend", "<pre id='wide'><code>" + "x".repeat(400)
+                + "</code></pre>");
+        }"""
+        )
+        assert _overflow(page, "phone") == []  # the site's CSS gives it the cue
+        page.evaluate("document.querySelector('#wide > code').style.background = 'none'")
+        (problem,) = _overflow(page, "phone")
+        assert problem.startswith("overflows: code "), problem
+    finally:
+        ctx.close()

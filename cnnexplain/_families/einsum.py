@@ -21,7 +21,7 @@ from cnnexplain._shapes import Shape
 
 __all__ = ["dot_macs", "einsum_macs"]
 
-_EINSUM = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
+_EINSUM = r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$"  # compiled by re on first use
 
 
 def _product(dims: list[tuple[int | None, str | None]]) -> Formula | None:
@@ -53,7 +53,7 @@ def einsum_macs(equation: str, shape: Shape, out: Shape) -> Formula | None:
 
     None when the equation is not ``input,kernel->output`` or a length is unknown.
     """
-    match = _EINSUM.match(equation.replace(" ", ""))
+    match = re.match(_EINSUM, equation.replace(" ", ""))
     if match is None:
         return None
     lhs, kernel, rhs = match.groups()

@@ -1,28 +1,26 @@
-"""One rule per Keras layer kind; importing this package registers them all."""
+"""One rule per Keras layer kind, in modules imported when a kind is first looked up.
+
+`find_rule` imports the module `_table` names for a kind; `all_rules` (and
+``RULES``, the same mapping) imports them all, for the docs and the tests.
+"""
 
 from __future__ import annotations
 
-from cnnexplain._rules import (
-    activations,
-    applications,
-    attention,
-    conv,
-    core,
-    dot,
-    einsum,
-    embedding,
-    merge,
-    norm,
-    normalization_more,
-    pooling,
-    preprocessing,
-    recurrent,
-    reshaping,
-    separable,
-    transpose,
-    wrappers,
+from cnnexplain._rules._base import (
+    Explained,
+    LayerArgs,
+    Rule,
+    Weight,
+    all_rules,
+    find_rule,
+    rule_doc,
 )
-from cnnexplain._rules._base import RULES, Explained, LayerArgs, Rule, Weight, find_rule, rule_doc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    RULES: Mapping[str, Rule]
 
 __all__ = [
     "RULES",
@@ -30,24 +28,13 @@ __all__ = [
     "LayerArgs",
     "Rule",
     "Weight",
-    "activations",
-    "applications",
-    "attention",
-    "conv",
-    "core",
-    "dot",
-    "einsum",
-    "embedding",
+    "all_rules",
     "find_rule",
-    "merge",
-    "norm",
-    "normalization_more",
-    "pooling",
-    "preprocessing",
-    "recurrent",
-    "reshaping",
     "rule_doc",
-    "separable",
-    "transpose",
-    "wrappers",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RULES":  # every rule: importing the name imports every rule module
+        return all_rules()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,6 @@ the arithmetic behind them.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,17 +17,19 @@ from cnnexplain._formula import Formula, Term
 from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
-    "RULES",
+    "REGISTERED",
     "Explained",
     "LayerArgs",
     "NoRule",
     "Rule",
     "Weight",
+    "all_rules",
     "channel_axis",
     "find_rule",
     "fmt_shape",
     "rule",
     "rule_doc",
+    "rule_kinds",
     "zero",
 ]
 
@@ -118,26 +119,66 @@ class LayerArgs:
 
 
 Rule = Callable[[LayerArgs, list[Shape]], Explained]
-RULES: dict[str, Rule] = {}
+REGISTERED: dict[str, Rule] = {}
+"""The rules of the modules imported so far; `find_rule` imports the one it needs."""
 _R = TypeVar("_R", bound=Rule)
+_ALL: dict[str, Rule] = {}
+_MODULE_OF: dict[str, str] = {}
+_PACKAGE = __name__.rpartition(".")[0]
 
 
 def rule(*class_names: str) -> Callable[[_R], _R]:
-    """Register a rule for the given Keras class names."""
+    """Register a rule for the given Keras class names (also list them in `_table`)."""
 
     def register(fn: _R) -> _R:
         for name in class_names:
-            if name in RULES:
+            if name in REGISTERED:
                 raise RuntimeError(f"two rules for {name}")
-            RULES[name] = fn
+            REGISTERED[name] = fn
         return fn
 
     return register
 
 
+def _kinds() -> dict[str, str]:
+    """Layer kind → the module registering its rule, from the table (built once)."""
+    if not _MODULE_OF:
+        from cnnexplain._rules._table import RULE_MODULES  # noqa: PLC0415
+
+        _MODULE_OF.update({kind: m for m, kinds in RULE_MODULES.items() for kind in kinds})
+    return _MODULE_OF
+
+
 def find_rule(class_name: str) -> Rule | None:
-    """The rule for a Keras class name, or ``None``."""
-    return RULES.get(class_name)
+    """The rule for a Keras class name, or ``None``; imports its module on first use.
+
+    Examples:
+        >>> find_rule("Conv2D").__name__
+        'conv'
+        >>> find_rule("Lambda") is None
+        True
+    """
+    fn = REGISTERED.get(class_name)
+    if fn is None and class_name in _kinds():
+        __import__(f"{_PACKAGE}.{_kinds()[class_name]}")
+        fn = REGISTERED.get(class_name)
+    return fn
+
+
+def rule_kinds() -> tuple[str, ...]:
+    """Every layer kind with a rule, in the table's order, without importing any rule."""
+    return tuple(_kinds())
+
+
+def all_rules() -> Mapping[str, Rule]:
+    """Every rule by Keras class name, in the table's order (imports every rule module)."""
+    if not _ALL:
+        for kind in _kinds():
+            fn = find_rule(kind)
+            if fn is None:
+                raise RuntimeError(f"{_PACKAGE}._table lists {kind}, which no rule registers")
+            _ALL[kind] = fn
+    return _ALL
 
 
 def rule_doc(class_name: str) -> str:
@@ -147,11 +188,12 @@ def rule_doc(class_name: str) -> str:
     ```(k_h·k_w·C_in/g+1)·F`` parameters`; the Layer reference page is built from it.
 
     Examples:
-        >>> import cnnexplain._rules
         >>> rule_doc("LSTM").splitlines()[0]
         '``4·(n·(m+n)+n)``: four gates, each a Dense over [input, previous output].'
     """
-    fn = RULES.get(class_name)
+    import inspect  # noqa: PLC0415 - only the docs read rule docstrings
+
+    fn = find_rule(class_name)
     if fn is None:
         raise KeyError(f"no rule for {class_name}")
     return inspect.cleandoc(fn.__doc__ or "")

@@ -135,7 +135,13 @@ def kernel_product(kernel: tuple[int, ...], tail: Formula | None = None) -> Form
 
 @rule("Conv1D", "Conv2D", "Conv3D")
 def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``(k_h·k_w·C_in/g+1)·F`` parameters; output lengths from kernel, stride and padding."""
+    """``(k_h·k_w·C_in/g+1)·F`` parameters; output lengths from kernel, stride and padding.
+
+    Symbols: ``k_h``, ``k_w`` the kernel's height and width (one length per
+    spatial axis), ``C_in`` the input channels, ``g`` the ``groups`` (each filter
+    sees ``C_in/g`` channels; 1 by default, so ``/g`` is left out) and ``F`` the
+    ``filters``. ``+1`` is the filter's bias, absent with ``use_bias=False``.
+    """
     w = read_window(args, inputs)
     filters = args.integer("filters")
     groups = args.integer("groups", 1)

@@ -13,7 +13,7 @@ from cnnexplain._shapes import Shape
 
 __all__ = ["einsum_dense"]
 
-_EQUATION = re.compile(
+_EQUATION = (  # compiled by re on first use, not when the module loads
     r"^(?P<left>\.\.\.)?(?P<input>[a-zA-Z]+)(?:\.\.\.)?,"
     r"(?P<weight>[a-zA-Z]+)->(?:\.\.\.)?(?P<output>[a-zA-Z]+)(?:\.\.\.)?$"
 )
@@ -48,7 +48,7 @@ def _output_shape(args: LayerArgs) -> list[int | None]:
 def _axes(args: LayerArgs, shape: Shape) -> _Axes:
     """Parse the equation and complete ``output_shape`` with the batch and elided axes."""
     equation = args.get("equation")
-    match = _EQUATION.match(equation) if isinstance(equation, str) else None
+    match = re.match(_EQUATION, equation) if isinstance(equation, str) else None
     if match is None or equation.count("...") not in (0, 2):
         raise args.error(
             "equation", "'equation' must look like 'ab,bc->ac' or '...b,bc->...c'", equation

@@ -17,8 +17,8 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape]) -> Explained:
     Symbols: ``k_h``, ``k_w`` the kernel size, ``C_in`` the input channels, ``F``
     the filters. Each output length is ``(n−1)·s+max(k_eff, s)`` with
     ``padding='valid'`` and ``n·s`` with ``'same'``; with ``output_padding=p``
-    it is ``(n−1)·s+k_eff+p`` (valid) or ``(n−1)·s+k_eff mod 2+p`` (same), where
-    ``k_eff = d·(k−1)+1``.
+    it is ``(n−1)·s+k_eff−2·pad+p``, where ``pad`` is 0 (valid) or ``⌊k_eff/2⌋``
+    (same) and ``k_eff = d·(k−1)+1``.
     """
     rank = int(args.class_name[4])
     (shape,) = inputs

@@ -23,13 +23,17 @@ BAR = 18
 GAP = 14
 
 
-def bar_chart(items: list[tuple[str, int]], *, title: str, base: int = 0) -> str:
+def bar_chart(
+    items: list[tuple[str, int]], *, title: str, base: int = 0
+) -> str:
     """Bars for ``(label, value)`` pairs, on a linear scale starting at zero.
 
     The bar at index ``base`` is drawn in the muted colour (the reference).
     """
     if not items:
-        raise ValueError("bar_chart needs at least one (label, value) pair. Received: items=[]")
+        raise ValueError(
+            "bar_chart needs at least one (label, value) pair. Received: items=[]"
+        )
     top = max(value for _, value in items) or 1
     row = LABEL + BAR + GAP
     height = row * len(items)

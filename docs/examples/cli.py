@@ -12,7 +12,11 @@ from pathlib import Path
 def command() -> list[str]:
     """The console script next to this Python, or ``python -m cnnexplain``."""
     script = Path(sys.executable).with_name("cnnexplain")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cnnexplain"]
+    return (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-m", "cnnexplain"]
+    )
 
 
 def shell(*args: str, cwd: Path, columns: int = 88) -> str:
@@ -22,7 +26,12 @@ def shell(*args: str, cwd: Path, columns: int = 88) -> str:
     """
     env = {**os.environ, "COLUMNS": str(columns)}
     result = subprocess.run(  # noqa: S603 - our own command, with arguments from this page
-        [*command(), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [*command(), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     lines = [
         f"$ cnnexplain {shlex.join(args)}",

@@ -19,13 +19,31 @@ from keras.optimizers import SGD
 def define_model() -> keras.Model:
     """The question's model as its text describes it, compiled."""
     model = Sequential(name="mnist")
-    model.add(keras.Input((28, 28, 1)))  # fixed: Keras 3 takes the input shape here
-    model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform", name="conv"))
-    model.add(MaxPooling2D((2, 2), name="pool"))  # added: described in the question's text
-    model.add(Flatten(name="flatten"))  # added: described in the question's text
-    model.add(Dense(100, activation="relu", kernel_initializer="he_uniform", name="hidden"))
+    # fixed: Keras 3 takes the input shape here
+    model.add(keras.Input((28, 28, 1)))
+    model.add(
+        Conv2D(
+            32,
+            (3, 3),
+            activation="relu",
+            kernel_initializer="he_uniform",
+            name="conv",
+        )
+    )
+    # added: the next two layers are described in the question's text
+    model.add(MaxPooling2D((2, 2), name="pool"))
+    model.add(Flatten(name="flatten"))
+    model.add(
+        Dense(
+            100,
+            activation="relu",
+            kernel_initializer="he_uniform",
+            name="hidden",
+        )
+    )
     model.add(Dense(10, activation="softmax", name="output"))
-    opt = SGD(learning_rate=0.01, momentum=0.9)  # fixed: `lr` became `learning_rate`
+    # fixed: `lr` became `learning_rate`
+    opt = SGD(learning_rate=0.01, momentum=0.9)
     model.compile(  # fixed: the argument is `metrics`
         optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"]
     )

@@ -20,18 +20,48 @@ Examples:
 
 from html import escape
 
-WIDTH = 480  # small, so that text stays readable when a phone scales the chart down
+WIDTH = (
+    480  # small, so that text stays readable when a phone scales the chart down
+)
 LABEL = 20  # the measure's name, above its bar
 BAR = 24
 ROW = LABEL + BAR + 14
 LEGEND_ROW = 22
 LEGEND_COLUMNS = 3
 MIN_TEXT = 46  # narrowest segment that prints its share inside
-PALETTE = ("#3b6ea8", "#d9822b", "#4f9a5b", "#b54a4a", "#7a5ca8", "#8c6d46", "#c2589b", "#5f7a8a")
+PALETTE = (
+    "#3b6ea8",
+    "#d9822b",
+    "#4f9a5b",
+    "#b54a4a",
+    "#7a5ca8",
+    "#8c6d46",
+    "#c2589b",
+    "#5f7a8a",
+)
+
+
+def percent(part: float, whole: float) -> str:
+    """A share, with the one rounding rule of the whole site.
+
+    One decimal from 1% up, two significant digits below, so a small share
+    never shows as 0.0% and the same share reads the same everywhere.
+
+    Examples:
+        >>> percent(540900, 542230), percent(320, 542230), percent(0, 5)
+        ('99.8%', '0.059%', '0%')
+    """
+    share = 100 * part / whole
+    if share == 0 or share >= 1:
+        return f"{share:.1f}%" if share else "0%"
+    return f"{share:.2g}%"
 
 
 def share_chart(
-    measures: list[tuple[str, list[tuple[str, int]]]], *, title: str, chart_id: str
+    measures: list[tuple[str, list[tuple[str, int]]]],
+    *,
+    title: str,
+    chart_id: str,
 ) -> str:
     """One bar per ``(measure, [(label, value), ...])``, each split into its labels' shares.
 
@@ -42,11 +72,17 @@ def share_chart(
     for _, items in measures:
         labels += [label for label, _ in items if label not in labels]
     labels = [
-        label for label in labels if any(v for _, items in measures for x, v in items if x == label)
+        label
+        for label in labels
+        if any(v for _, items in measures for x, v in items if x == label)
     ]
     if not labels:
-        raise ValueError(f"share_chart has nothing to draw: every value is 0. Received: {title!r}")
-    colour = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+        raise ValueError(
+            f"share_chart has nothing to draw: every value is 0. Received: {title!r}"
+        )
+    colour = {
+        label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)
+    }
     legend_rows = -(-len(labels) // LEGEND_COLUMNS)
     height = ROW * len(measures) + 4 + LEGEND_ROW * legend_rows
     parts = [
@@ -69,7 +105,7 @@ def share_chart(
                 continue
             share = value / total
             width = WIDTH * share
-            tip = f"{label}: {value:,} ({share:.1%})"
+            tip = f"{label}: {value:,} ({percent(value, total)})"
             parts.append(
                 f'<rect class="segment" x="{x:.1f}" y="{y + LABEL}" width="{max(width, 0.5):.1f}" '
                 f'height="{BAR}" fill="{colour[label]}"><title>{escape(tip)}</title></rect>'
@@ -77,7 +113,7 @@ def share_chart(
             if width >= MIN_TEXT:
                 parts.append(
                     f'<text x="{x + width / 2:.1f}" y="{y + LABEL + BAR - 7}" fill="#fff" '
-                    f'text-anchor="middle">{share:.1%}</text>'
+                    f'text-anchor="middle">{percent(value, total)}</text>'
                 )
             x += width
     top = ROW * len(measures) + 4

@@ -1,4 +1,4 @@
-"""Models to compare with the seed model, and the table that compares their costs.
+"""Models to compare with the question's model, and the table that compares their costs.
 
 LeNet-5 is written as a framework-free spec (LeCun et al., 1998: two 5×5
 convolutions with average pooling, then 120, 84 and 10 units). The others are
@@ -81,14 +81,14 @@ def _millions(n: int) -> str:
 def table(entries: list[Entry], *, reference: Entry) -> str:
     """A Markdown table: parameters, memory, MACs and training memory of each model."""
     header = (
-        "| Model | Input | Parameters | × seed | Weights (float32) | MACs per image "
+        "| Model | Parameters | × the question's | Input | Weights (float32) | MACs per image "
         f"| Activations per image | Training ({OPTIMIZER}, batch {BATCH}) |"
     )
-    out = [header, "|---|---|---:|---:|---:|---:|---:|---:|"]
+    out = [header, "|---|---:|---:|---|---:|---:|---:|---:|"]
     for e in entries:
         ratio = e.params / reference.params
         out.append(
-            f"| {e.label} | {e.input_shape} | {e.params:,} | {ratio:,.2f} "
+            f"| {e.label} | {e.params:,} | {ratio:,.2f} | {e.input_shape} "
             f"| {_mib(e.costs.param_bytes)} | {_millions(e.costs.macs)} "
             f"| {_mib(e.costs.activation_bytes)} | {_mib(e.training.total)} |"
         )

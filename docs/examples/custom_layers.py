@@ -17,10 +17,18 @@ register = keras.saving.register_keras_serializable(package="cnnexplain_docs")
 class TokenAndPositionEmbedding(layers.Layer):
     """One embedding of the tokens, one learned vector per position."""
 
-    def __init__(self, maxlen: int, vocab_size: int, embed_dim: int, **kwargs: Any) -> None:
+    def __init__(
+        self, maxlen: int, vocab_size: int, embed_dim: int, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.maxlen, self.vocab_size, self.embed_dim = maxlen, vocab_size, embed_dim
-        self.token_emb = layers.Embedding(vocab_size, embed_dim, name="token_emb")
+        self.maxlen, self.vocab_size, self.embed_dim = (
+            maxlen,
+            vocab_size,
+            embed_dim,
+        )
+        self.token_emb = layers.Embedding(
+            vocab_size, embed_dim, name="token_emb"
+        )
         self.pos_emb = layers.Embedding(maxlen, embed_dim, name="pos_emb")
 
     def call(self, x: Any) -> Any:
@@ -40,10 +48,18 @@ class TokenAndPositionEmbedding(layers.Layer):
 class TransformerBlock(layers.Layer):
     """Self-attention, a two-layer feed-forward network, two residual layer norms."""
 
-    def __init__(self, embed_dim: int, num_heads: int, ff_dim: int, **kwargs: Any) -> None:
+    def __init__(
+        self, embed_dim: int, num_heads: int, ff_dim: int, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.embed_dim, self.num_heads, self.ff_dim = embed_dim, num_heads, ff_dim
-        self.att = layers.MultiHeadAttention(num_heads, embed_dim, name="attention")
+        self.embed_dim, self.num_heads, self.ff_dim = (
+            embed_dim,
+            num_heads,
+            ff_dim,
+        )
+        self.att = layers.MultiHeadAttention(
+            num_heads, embed_dim, name="attention"
+        )
         self.ffn = keras.Sequential(
             [layers.Dense(ff_dim, activation="relu", name="ffn_in"),
              layers.Dense(embed_dim, name="ffn_out")],

@@ -40,7 +40,10 @@ def weights_text(r: LayerRow) -> str:
     parts = []
     for w in r.weights:
         dims = "×".join(str(n) for n in w.shape)
-        parts.append(f"`{w.name}` {dims}" + (f" = {w.size:,}" if len(w.shape) > 1 else ""))
+        parts.append(
+            f"`{w.name}` {dims}"
+            + (f" = {w.size:,}" if len(w.shape) > 1 else "")
+        )
     return " and ".join(parts)
 
 
@@ -63,17 +66,27 @@ def step_report(d: Diagnosis, name: str) -> str:
         "",
     ]
     findings = [f for f in d.findings if f.layer == name]
-    if sum(f.amount for f in findings) != d.expected_counts[i] - d.claimed_counts[i]:
-        raise ValueError(f"the findings of layer '{name}' don't add up to its difference")
+    if (
+        sum(f.amount for f in findings)
+        != d.expected_counts[i] - d.claimed_counts[i]
+    ):
+        raise ValueError(
+            f"the findings of layer '{name}' don't add up to its difference"
+        )
     if not findings:
         lines.append("This step agrees with Keras.")
-    lines += [f"- **{f.kind.label}** ({f.amount:+,}): {f.detail}." for f in findings]
+    lines += [
+        f"- **{f.kind.label}** ({f.amount:+,}): {f.detail}." for f in findings
+    ]
     return "\n".join(lines) + "\n"
 
 
 def zero_report(d: Diagnosis, names: tuple[str, ...]) -> str:
     """The layers without parameters: their shape arithmetic and their count."""
-    lines = ["| Layer | Output shape | Shape arithmetic | Parameters |", "|---|---|---|---:|"]
+    lines = [
+        "| Layer | Output shape | Shape arithmetic | Parameters |",
+        "|---|---|---|---:|",
+    ]
     for name in names:
         r = row(d, name)
         if r.params:
@@ -93,7 +106,9 @@ def totals_report(d: Diagnosis, model: Any) -> str:
     """
     keras_count = model.count_params()
     if keras_count != d.expected:
-        raise ValueError(f"Keras counts {keras_count:,} but cnnexplain {d.expected:,}")
+        raise ValueError(
+            f"Keras counts {keras_count:,} but cnnexplain {d.expected:,}"
+        )
     return (
         "| | Parameters |\n|---|---:|\n"
         f"| Keras, `model.count_params()` | {keras_count:,} |\n"
@@ -106,7 +121,9 @@ def totals_report(d: Diagnosis, model: Any) -> str:
 def formula_math(d: Diagnosis) -> str:
     """The corrected count as one display formula, with the numbers and with symbols."""
     b = d.breakdown
-    symbols = " + ".join(r.formula.latex(symbols=True) for r in b.rows if r.params)
+    symbols = " + ".join(
+        r.formula.latex(symbols=True) for r in b.rows if r.params
+    )
     return (
         f"\n$$\n{b.formula.latex()} = {count_latex(b.total)}\n$$\n\n"
         f"term by term, in symbols:\n\n$$\n{symbols}\n$$\n"

@@ -14,13 +14,16 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cnnexplain import Breakdown, explain, spec
+from cnnexplain._formula import Term
 from cnnexplain._rules import RULES, rule_doc
 from cnnexplain._rules._base import fmt_shape
 
 Shape = tuple[int | None, ...]
 
 
-_SPEC_NAMES = {obj: name for name, obj in vars(spec).items() if name in spec.__all__}
+_SPEC_NAMES = {
+    obj: name for name, obj in vars(spec).items() if name in spec.__all__
+}
 
 
 def spec_code(value: Any) -> str:
@@ -48,15 +51,21 @@ class Example(NamedTuple):
 
     layer: spec.Layer
     inputs: tuple[Shape, ...]
-    spread: bool = False  # called as layer(query, value) rather than layer([a, b])
+    spread: bool = (
+        False  # called as layer(query, value) rather than layer([a, b])
+    )
     text: str = ""  # the code to show, when repr would not read well (1 / 255)
 
     def breakdown(self) -> Breakdown:
         """Build the one-layer model in Keras and verify every figure."""
-        tensors = [spec.Input(s, name=f"input_{i}") for i, s in enumerate(self.inputs)]
+        tensors = [
+            spec.Input(s, name=f"input_{i}") for i, s in enumerate(self.inputs)
+        ]
         # A fresh layer each time: calling a spec layer again would share it.
         layer = type(self.layer)(
-            name=self.layer.name, trainable=self.layer.trainable, **self.layer.kwargs
+            name=self.layer.name,
+            trainable=self.layer.trainable,
+            **self.layer.kwargs,
         )
         if self.spread:
             out = layer(*tensors)
@@ -65,9 +74,30 @@ class Example(NamedTuple):
         return spec.Model(tensors, out, name="example").explain(verify=True)
 
     def code(self) -> str:
-        """The example as code: the spec and the input shapes."""
-        shapes = ", ".join(_shape((None, *s)) for s in self.inputs)
-        return f"# input {shapes}\n{self.text or spec_code(self.layer)}"
+        """The example as complete code: the import, the inputs, the layer, the model."""
+        names = (
+            ["x"]
+            if len(self.inputs) == 1
+            else ["a", "b", "c", "d"][: len(self.inputs)]
+        )
+        lines = ["from cnnexplain import spec", ""]
+        lines += [
+            f"{n} = spec.Input({s!r})"
+            for n, s in zip(names, self.inputs, strict=True)
+        ]
+        lines.append(f"layer = {self.text or spec_code(self.layer)}")
+        if len(names) == 1:
+            inputs, call = "x", "layer(x)"
+        elif self.spread:
+            inputs, call = f"[{', '.join(names)}]", f"layer({', '.join(names)})"
+        else:
+            inputs = f"[{', '.join(names)}]"
+            call = f"layer({inputs})"
+        lines += [
+            f"model = spec.Model({inputs}, {call})",
+            "breakdown = model.explain()",
+        ]
+        return "\n".join(lines)
 
 
 class KerasExample(NamedTuple):
@@ -101,27 +131,49 @@ def _stochastic_depth(keras: Any) -> Any:
     return keras.Model(x, StochasticDepth(0.1, name="drop_path")(x))
 
 
-def _e(layer: spec.Layer, *inputs: Shape, spread: bool = False, text: str = "") -> Example:
+def _e(
+    layer: spec.Layer, *inputs: Shape, spread: bool = False, text: str = ""
+) -> Example:
     return Example(layer, inputs, spread, text)
 
 
 EXAMPLES: dict[str, list[Example | KerasExample]] = {
     "Conv2D": [_e(spec.Conv2D(32, 3, name="conv"), (28, 28, 1))],
-    "DepthwiseConv2D": [_e(spec.DepthwiseConv2D(3, depth_multiplier=2, name="dw"), (8, 8, 16))],
+    "DepthwiseConv2D": [
+        _e(spec.DepthwiseConv2D(3, depth_multiplier=2, name="dw"), (8, 8, 16))
+    ],
     "Conv2DTranspose": [
         _e(spec.Conv2DTranspose(8, 3, strides=2, name="up"), (7, 7, 16)),
         _e(
-            spec.Conv2DTranspose(8, 3, strides=2, padding="same", output_padding=1, name="up"),
+            spec.Conv2DTranspose(
+                8, 3, strides=2, padding="same", output_padding=1, name="up"
+            ),
             (7, 7, 16),
         ),
     ],
-    "Conv1DTranspose": [_e(spec.Conv1DTranspose(4, 5, strides=3, name="up"), (10, 2))],
-    "SeparableConv2D": [_e(spec.SeparableConv2D(32, 3, name="sep"), (8, 8, 16))],
-    "SeparableConv1D": [_e(spec.SeparableConv1D(8, 3, depth_multiplier=2, name="sep"), (20, 4))],
+    "Conv1DTranspose": [
+        _e(spec.Conv1DTranspose(4, 5, strides=3, name="up"), (10, 2))
+    ],
+    "SeparableConv2D": [
+        _e(spec.SeparableConv2D(32, 3, name="sep"), (8, 8, 16))
+    ],
+    "SeparableConv1D": [
+        _e(spec.SeparableConv1D(8, 3, depth_multiplier=2, name="sep"), (20, 4))
+    ],
     "Dense": [_e(spec.Dense(8, name="dense"), (16,))],
     "EinsumDense": [
-        _e(spec.EinsumDense("abc,cd->abd", (10, 64), bias_axes="d", name="proj"), (10, 32)),
-        _e(spec.EinsumDense("abc,cde->abde", (10, 4, 8), bias_axes="de", name="heads"), (10, 32)),
+        _e(
+            spec.EinsumDense(
+                "abc,cd->abd", (10, 64), bias_axes="d", name="proj"
+            ),
+            (10, 32),
+        ),
+        _e(
+            spec.EinsumDense(
+                "abc,cde->abde", (10, 4, 8), bias_axes="de", name="heads"
+            ),
+            (10, 32),
+        ),
     ],
     "Embedding": [_e(spec.Embedding(1000, 64, name="embed"), (20,))],
     "PReLU": [
@@ -131,7 +183,9 @@ EXAMPLES: dict[str, list[Example | KerasExample]] = {
     "BatchNormalization": [_e(spec.BatchNormalization(name="bn"), (8, 8, 32))],
     "LayerNormalization": [_e(spec.LayerNormalization(name="ln"), (10, 64))],
     "RMSNormalization": [_e(spec.RMSNormalization(name="rms"), (10, 64))],
-    "GroupNormalization": [_e(spec.GroupNormalization(groups=8, name="gn"), (8, 8, 32))],
+    "GroupNormalization": [
+        _e(spec.GroupNormalization(groups=8, name="gn"), (8, 8, 32))
+    ],
     "UnitNormalization": [_e(spec.UnitNormalization(name="unit"), (10, 64))],
     "Normalization": [_e(spec.Normalization(name="norm"), (32, 32, 3))],
     "SimpleRNN": [_e(spec.SimpleRNN(16, name="rnn"), (10, 8))],
@@ -141,30 +195,62 @@ EXAMPLES: dict[str, list[Example | KerasExample]] = {
         _e(spec.GRU(16, reset_after=False, name="gru"), (10, 8)),
     ],
     "RNN": [
-        _e(spec.RNN(spec.StackedRNNCells([spec.LSTMCell(8), spec.GRUCell(4)]), name="rnn"), (10, 6))
+        _e(
+            spec.RNN(
+                spec.StackedRNNCells([spec.LSTMCell(8), spec.GRUCell(4)]),
+                name="rnn",
+            ),
+            (10, 6),
+        )
     ],
     "ConvLSTM2D": [_e(spec.ConvLSTM2D(8, 3, name="convlstm"), (5, 16, 16, 3))],
-    "Bidirectional": [_e(spec.Bidirectional(spec.LSTM(16), name="bi"), (10, 8))],
-    "TimeDistributed": [_e(spec.TimeDistributed(spec.Dense(8), name="td"), (10, 16))],
-    "SpectralNormalization": [_e(spec.SpectralNormalization(spec.Dense(8), name="sn"), (16,))],
+    "Bidirectional": [
+        _e(spec.Bidirectional(spec.LSTM(16), name="bi"), (10, 8))
+    ],
+    "TimeDistributed": [
+        _e(spec.TimeDistributed(spec.Dense(8), name="td"), (10, 16))
+    ],
+    "SpectralNormalization": [
+        _e(spec.SpectralNormalization(spec.Dense(8), name="sn"), (16,))
+    ],
     "MultiHeadAttention": [
-        _e(spec.MultiHeadAttention(4, 16, name="mha"), (10, 64), (12, 32), spread=True)
+        _e(
+            spec.MultiHeadAttention(4, 16, name="mha"),
+            (10, 64),
+            (12, 32),
+            spread=True,
+        )
     ],
     "GroupedQueryAttention": [
-        _e(spec.GroupQueryAttention(16, 4, 2, name="gqa"), (10, 64), (12, 64), spread=True)
+        _e(
+            spec.GroupQueryAttention(16, 4, 2, name="gqa"),
+            (10, 64),
+            (12, 64),
+            spread=True,
+        )
     ],
-    "Attention": [_e(spec.Attention(use_scale=True, name="att"), (10, 16), (12, 16))],
-    "AdditiveAttention": [_e(spec.AdditiveAttention(name="att"), (10, 16), (12, 16))],
+    "Attention": [
+        _e(spec.Attention(use_scale=True, name="att"), (10, 16), (12, 16))
+    ],
+    "AdditiveAttention": [
+        _e(spec.AdditiveAttention(name="att"), (10, 16), (12, 16))
+    ],
     "Dot": [_e(spec.Dot(axes=(2, 2), name="dot"), (10, 16), (12, 16))],
     "Add": [_e(spec.Add(name="add"), (8, 8, 16), (8, 8, 16))],
     "Concatenate": [_e(spec.Concatenate(name="concat"), (8, 8, 16), (8, 8, 4))],
     "MaxPooling2D": [_e(spec.MaxPooling2D(2, name="pool"), (26, 26, 32))],
-    "GlobalAveragePooling2D": [_e(spec.GlobalAveragePooling2D(name="gap"), (7, 7, 64))],
-    "AdaptiveAveragePooling2D": [_e(spec.AdaptiveAveragePooling2D(4, name="pool"), (13, 9, 8))],
+    "GlobalAveragePooling2D": [
+        _e(spec.GlobalAveragePooling2D(name="gap"), (7, 7, 64))
+    ],
+    "AdaptiveAveragePooling2D": [
+        _e(spec.AdaptiveAveragePooling2D(4, name="pool"), (13, 9, 8))
+    ],
     "Flatten": [_e(spec.Flatten(name="flatten"), (13, 13, 32))],
     "Reshape": [_e(spec.Reshape((-1, 8), name="reshape"), (4, 4, 16))],
     "ZeroPadding2D": [_e(spec.ZeroPadding2D(1, name="pad"), (28, 28, 3))],
-    "Cropping2D": [_e(spec.Cropping2D(((1, 2), (0, 1)), name="crop"), (28, 28, 3))],
+    "Cropping2D": [
+        _e(spec.Cropping2D(((1, 2), (0, 1)), name="crop"), (28, 28, 3))
+    ],
     "UpSampling2D": [_e(spec.UpSampling2D(2, name="up"), (7, 7, 16))],
     "Permute": [_e(spec.Permute((2, 1), name="permute"), (10, 16))],
     "RepeatVector": [_e(spec.RepeatVector(5, name="repeat"), (16,))],
@@ -181,13 +267,19 @@ EXAMPLES: dict[str, list[Example | KerasExample]] = {
     "LayerScale": [
         KerasExample(
             _layer_scale,
-            "# input (None, 7, 7, 96)\nkeras.src.applications.convnext.LayerScale(1e-6, 96)",
+            "import keras\n"
+            "from keras.src.applications.convnext import LayerScale\n\n"
+            "x = keras.Input((7, 7, 96))\n"
+            'model = keras.Model(x, LayerScale(1e-6, 96, name="layer_scale")(x))',
         )
     ],
     "StochasticDepth": [
         KerasExample(
             _stochastic_depth,
-            "# input (None, 7, 7, 96)\nkeras.src.applications.convnext.StochasticDepth(0.1)",
+            "import keras\n"
+            "from keras.src.applications.convnext import StochasticDepth\n\n"
+            "x = keras.Input((7, 7, 96))\n"
+            'model = keras.Model(x, StochasticDepth(0.1, name="drop_path")(x))',
         )
     ],
 }
@@ -233,7 +325,9 @@ def rules_by_module() -> dict[str, list[Callable[..., Any]]]:
     for fn in dict.fromkeys(RULES.values()):
         module = fn.__module__.rsplit(".", 1)[-1]
         found.setdefault(module, []).append(fn)
-    order = [m for m, _ in SECTIONS] + sorted(set(found) - {m for m, _ in SECTIONS})
+    order = [m for m, _ in SECTIONS] + sorted(
+        set(found) - {m for m, _ in SECTIONS}
+    )
     return {m: found[m] for m in order if m in found}
 
 
@@ -242,9 +336,66 @@ def kinds_of(fn: Callable[..., Any]) -> list[str]:
     return [kind for kind, rule in RULES.items() if rule is fn]
 
 
+_FORMULA_TOKEN = re.compile(
+    r"\s*(?:([A-Za-z]+(?:_[A-Za-z]+)?)|(\d+)|([·+−\-/()⌊⌋⌈⌉]))"
+)
+_LATEX_OPERATORS = {"·": r"\cdot", "−": "-", "⌊": r"\lfloor", "⌋": r"\rfloor"}
+_LATEX_OPERATORS |= {"⌈": r"\lceil", "⌉": r"\rceil"}
+
+
+def formula_latex(text: str) -> str | None:
+    r"""A rule docstring's formula in symbols as LaTeX, or None if it is not one.
+
+    Symbols are written as `Formula.latex(symbols=True)` writes them.
+
+    Examples:
+        >>> formula_latex("(k_h·k_w·C_in/g+1)·F")
+        '(k_{h} \\cdot k_{w} \\cdot C_{\\mathrm{in}} / g + 1) \\cdot F'
+        >>> formula_latex("⌊k_eff/2⌋")
+        '\\lfloor k_{\\mathrm{eff}} / 2\\rfloor'
+        >>> formula_latex("units"), formula_latex("C_in"), formula_latex("4")
+        (None, 'C_{\\mathrm{in}}', None)
+    """
+    parts, i, previous_name = [], 0, False
+    while i < len(text):
+        match = _FORMULA_TOKEN.match(text, i)
+        if not match or match.end() == i:
+            return None
+        name, number, operator = match.groups()
+        if name and previous_name:
+            return (
+                None  # two words in a row: prose (``count of the wrapped RNN``)
+            )
+        previous_name = bool(name)
+        if name:
+            parts.append(Term(0, name).latex(symbols=True))
+        elif number:
+            parts.append(number)
+        else:
+            parts.append(_LATEX_OPERATORS.get(operator, operator))
+        i = match.end()
+    symbol = (
+        len(parts) == 1
+        and text[:1].isalpha()
+        and ("_" in text or len(text) == 1)
+    )
+    if not symbol and not any(p in text for p in "·+−/⌊⌈"):
+        return None  # an argument name (``units``) or a number stays code
+    latex = " ".join(parts)
+    latex = latex.replace("( ", "(")  # a control word (\lfloor) keeps its space: \lfloor k
+    for closing in (")", r"\rfloor", r"\rceil"):
+        latex = latex.replace(f" {closing}", closing)
+    return latex
+
+
 def _markdown(doc: str) -> str:
-    """A docstring as Markdown: ``code`` becomes `code`, paragraphs are kept."""
-    return re.sub(r"``(.+?)``", r"`\1`", doc)
+    """A docstring as Markdown: a formula in ``code`` becomes math, other code `code`."""
+
+    def span(match: re.Match[str]) -> str:
+        latex = formula_latex(match[1])
+        return f"${latex}$" if latex else f"`{match[1]}`"
+
+    return re.sub(r"``(.+?)``", span, doc)
 
 
 def _shape(shape: Any) -> str:
@@ -263,10 +414,16 @@ def example_markdown(example: Example | KerasExample) -> str:
         if row.params:
             # Display math: a long formula scrolls in its own box, not the page.
             lines += ["$$", f.latex(symbols=True), "$$", ""]
-            count = f"`{f.text()}` = {count}"
+            if f.text() != str(
+                row.params
+            ):  # a count that is one number is said once
+                count = f"`{f.text()}` = {count}"
             if row.non_trainable:
                 count += f" ({row.trainable:,} trainable, {row.non_trainable:,} non-trainable)"
-        weights = " · ".join(f"`{w.name}` {_shape(w.shape)}" for w in row.weights) or "none"
+        weights = (
+            " · ".join(f"`{w.name}` {_shape(w.shape)}" for w in row.weights)
+            or "none"
+        )
         prefix = f"`{row.name}`: " if len(b.rows) > 1 else ""
         lines.append(f"- {prefix}**Parameters**: {count}")
         lines.append(f"- **Weights**: {weights}")
@@ -304,7 +461,9 @@ def sections() -> list[tuple[str, str]]:
 
 def page_markdown() -> str:
     """The whole reference: one section per rule module."""
-    return "\n\n".join(f"## {title}\n\n{section_markdown(m)}" for m, title in sections())
+    return "\n\n".join(
+        f"## {title}\n\n{section_markdown(m)}" for m, title in sections()
+    )
 
 
 def rules_without_example() -> list[list[str]]:
@@ -339,13 +498,22 @@ def pitfall_gru() -> str:
     _, a = _one(after)
     _, b = _one(before)
     gap = a.params - b.params
+    lstm_units, lstm_inputs = 16, 8
+    _, lstm = _one(_e(spec.LSTM(lstm_units, name="lstm"), (10, lstm_inputs)))
     return (
         f"With `reset_after=True` (the Keras default) this GRU has **{a.params:,}** "
         f"parameters, with `reset_after=False` **{b.params:,}**: {gap:,} more, "
         f"`3·n` = `3·{gap // 3}`, one extra bias vector per gate, because the reset gate "
         "is applied after the recurrent kernel, which then needs its own bias. The bias "
-        "weight is `(2, 3·n)` instead of `(3·n,)`. Formulas from older Keras versions "
-        "(or from PyTorch, which always keeps two biases) differ on this point.\n\n"
+        "weight is `(2, 3·n)` instead of `(3·n,)`. Keras 2 before TensorFlow 2 "
+        "defaulted to `reset_after=False`, so older formulas give the smaller count.\n\n"
+        "PyTorch's `GRU` keeps two bias vectors per gate, `b_ih` and `b_hh`, so it matches "
+        "Keras's default `reset_after=True`. It is PyTorch's `LSTM` that differs: with "
+        "$h$ units and $i$ input features, its two bias vectors give "
+        "$4 \\cdot (h \\cdot (i + h) + 2h)$ parameters, where Keras's `LSTM` has one "
+        f"bias vector and $4 \\cdot (h \\cdot (i + h) + h)$: {lstm.params:,} for "
+        f"`LSTM({lstm_units})` on {lstm_inputs} features (verified against Keras), "
+        f"{4 * lstm_units:,} fewer than PyTorch.\n\n"
         + example_markdown(after)
         + "\n\n"
         + example_markdown(before)
@@ -357,7 +525,11 @@ def pitfall_dense_3d() -> str:
     dense = _e(spec.Dense(8, name="dense"), (10, 16))
     _, row = _one(dense)
     flat = spec.Sequential(
-        [spec.Input((10, 16)), spec.Flatten(name="flatten"), spec.Dense(8, name="dense")]
+        [
+            spec.Input((10, 16)),
+            spec.Flatten(name="flatten"),
+            spec.Dense(8, name="dense"),
+        ]
     ).explain(verify=True)
     steps, features = dense.inputs[0]
     return (
@@ -379,14 +551,16 @@ def pitfall_depthwise_separable() -> str:
         _e(spec.Conv2D(32, 3, name="conv"), shape),
     ]
     lines = [
-        "| Layer | Formula | Parameters | Output shape |",
-        "| --- | --- | ---: | --- |",
+        "| Layer | Parameters | Formula | Output shape |",
+        "| --- | ---: | --- | --- |",
     ]
     for example in examples:
         _, row = _one(example)
+        code = spec_code(example.layer).removeprefix("spec.")
+        code = code.replace(f', name="{example.layer.name}"', "")
         lines.append(
-            f"| `{spec_code(example.layer)}` | ${row.formula.latex(symbols=True)}$ | "
-            f"{row.params:,} | `{_shape(row.output_shape)}` |"
+            f"| `{code}` | {row.params:,} | "
+            f"${row.formula.latex(symbols=True)}$ | `{_shape(row.output_shape)}` |"
         )
     return (
         f"On a `{_shape((None, *shape))}` input (verified against Keras):\n\n"
@@ -400,7 +574,10 @@ def pitfall_depthwise_separable() -> str:
 
 def pitfall_shared() -> str:
     """A layer called twice counts once."""
-    left, right = spec.Input((16,), name="left"), spec.Input((16,), name="right")
+    left, right = (
+        spec.Input((16,), name="left"),
+        spec.Input((16,), name="right"),
+    )
     shared = spec.Dense(8, name="shared")
     merged = spec.Concatenate(name="concat")([shared(left), shared(right)])
     b = spec.Model([left, right], merged, name="siamese").explain(verify=True)
@@ -420,3 +597,70 @@ PITFALLS: dict[str, Callable[[], str]] = {
     "depthwise_separable": pitfall_depthwise_separable,
     "shared": pitfall_shared,
 }
+
+
+_VERIFIED: dict[int, Breakdown] = {}
+
+
+def verified(example: Example | KerasExample) -> Breakdown:
+    """The example's breakdown, verified against Keras once per build."""
+    key = id(example)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = example.breakdown()
+    return _VERIFIED[key]
+
+
+def _call(example: Example | KerasExample) -> str:
+    """A short call for a table cell: ``Conv2D(32, 3)``, without ``spec.`` or the name."""
+    if isinstance(example, KerasExample):
+        line = example.text.splitlines()[-1]
+        return (
+            line.split("(x, ", 1)[1].rsplit(")(x)", 1)[0].split(", name=")[0]
+            + ")"
+        )
+    code = spec_code(example.layer).removeprefix("spec.")
+    code = code.replace(f', name="{example.layer.name}"', "")
+    return code.replace(f'(name="{example.layer.name}")', "()")
+
+
+def sheet_markdown() -> str:
+    """The formula sheet: one line per layer kind that has weights, each with a live example.
+
+    Each line: the kind and an example (built in Keras and verified), its
+    formula in symbols and in numbers with the count (the example's `Formula`,
+    so both come from the rule).
+    """
+    lines = [
+        "| Layer, with an example | Parameters, in symbols | In numbers |",
+        "|---|---|---|",
+    ]
+    for fns in rules_by_module().values():
+        for fn in fns:
+            for kind in kinds_of(fn):
+                if not EXAMPLES.get(kind):
+                    continue
+                example = EXAMPLES[kind][0]
+                b = verified(example)
+                row = b.rows[0]
+                if not row.params:
+                    continue
+                shape = _shape(b.input_shapes[0][1:])
+                count = f"{row.params:,}".replace(",", "{,}")
+                numbers = row.formula.latex()
+                if numbers != str(row.params):  # never "64 = 64"
+                    count = f"{numbers} = {count}"
+                lines.append(
+                    f"| **{kind}**: `{_call(example)}` on `{shape}` | "
+                    f"${row.formula.latex(symbols=True)}$ | ${count}$ |"
+                )
+    return "\n".join(lines)
+
+
+def no_parameter_kinds() -> list[str]:
+    """The layer kinds whose rule never counts a weight."""
+    kinds = []
+    for fns in rules_by_module().values():
+        for fn in fns:
+            if rule_doc(kinds_of(fn)[0]).startswith(("No parameters", "``0``")):
+                kinds += kinds_of(fn)
+    return kinds

@@ -22,9 +22,13 @@ def posted_source() -> str:
     """The question's code as posted, with the Keras 3 imports it needs and a call to it."""
     text = (EXAMPLES / "posted_code.py").read_text(encoding="utf-8")
     imports = [
-        line for line in text.splitlines() if line.startswith(("from keras", "import keras"))
+        line
+        for line in text.splitlines()
+        if line.startswith(("from keras", "import keras"))
     ]
-    start = text.index("# --8<-- [start:posted]\n") + len("# --8<-- [start:posted]\n")
+    start = text.index("# --8<-- [start:posted]\n") + len(
+        "# --8<-- [start:posted]\n"
+    )
     end = text.index("# --8<-- [end:posted]")
     return (
         "# The question's code as posted. The post shows only define_model();\n"
@@ -72,15 +76,21 @@ def keras_source(model: Any) -> str:
         config = layer.get_config()
         cls = getattr(spec, type(layer).__name__)
         required = cls._required()
-        default = type(layer)(**{key: config[key] for key in required}).get_config()
+        default = type(layer)(
+            **{key: config[key] for key in required}
+        ).get_config()
         args = [_value(config[key]) for key in required]
         args += [
             f"{key}={_value(config[key])}"
             for key in cls.arguments
-            if key not in required and key in config and config[key] != default.get(key)
+            if key not in required
+            and key in config
+            and config[key] != default.get(key)
         ]
         args.append(f"name={_value(layer.name)}")
-        lines.append(f"        layers.{type(layer).__name__}({', '.join(args)}),")
+        lines.append(
+            f"        layers.{type(layer).__name__}({', '.join(args)}),"
+        )
     lines += ["    ],", f"    name={_value(model.name)},", ")", ""]
     return "\n".join(lines)
 
@@ -90,18 +100,28 @@ def fragment(code: str, *, running: Any = None, per_layer: Any = None) -> str:
     parts = [f"code={quote(code, safe='')}"]
     counts = running if running is not None else per_layer
     if counts is not None:
-        parts.append("counts=" + quote(",".join(str(n) for n in counts), safe=","))
+        parts.append(
+            "counts=" + quote(",".join(str(n) for n in counts), safe=",")
+        )
     if per_layer is not None:
         parts.append("mode=per_layer")
     return "&".join(parts)
 
 
 def try_it(
-    code: str, *, running: Any = None, per_layer: Any = None, base: str = "../playground/"
+    code: str,
+    *,
+    running: Any = None,
+    per_layer: Any = None,
+    base: str = "../playground/",
 ) -> str:
     """A paragraph linking to the playground with this code (and hand count) loaded."""
     href = f"{base}#{fragment(code, running=running, per_layer=per_layer)}"
-    what = "this model and this hand count" if (running or per_layer) else "this model"
+    what = (
+        "this model and this hand count"
+        if (running or per_layer)
+        else "this model"
+    )
     return (
         f'<p class="try-it"><a href="{html.escape(href)}">Try it in the playground</a>: '
         f"{what}, explained in your browser; change the code or the count and run it again.</p>"

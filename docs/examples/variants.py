@@ -102,22 +102,31 @@ VARIANTS = (
 def describe(breakdown: cnnexplain.Breakdown, *, baseline: int) -> str:
     """Markdown for one variant: its layers, what reaches the first Dense layer, its count."""
     from examples.compare import count_latex, display_math  # noqa: PLC0415
+    from examples.costs_chart import percent  # noqa: PLC0415
 
-    first_dense = next(i for i, row in enumerate(breakdown.rows) if row.kind == "Dense")
+    first_dense = next(
+        i for i, row in enumerate(breakdown.rows) if row.kind == "Dense"
+    )
     before = breakdown.rows[first_dense - 1]
     dense = breakdown.rows[first_dense]
     path = " → ".join(f"`{row.name}`" for row in breakdown.rows)
     step = f" (`{before.shape_steps[0]}`)" if before.kind == "Flatten" else ""
-    share = dense.params / breakdown.total
     lines = [
         f"Layers: {path}.",
         "",
         (
             f"The first dense layer receives `{before.output_shape}` from `{before.name}`{step}, "
-            f"so it holds {dense.params:,} parameters, {share:.1%} of the model."
+            f"so it holds {dense.params:,} parameters, {percent(dense.params, breakdown.total)} of the model."
         ),
-        display_math(f"{breakdown.formula.latex()} = {count_latex(breakdown.total)}"),
-        f"That is {breakdown.total / baseline:.1%} of the question's model.",
+        display_math(
+            f"{breakdown.formula.latex()} = {count_latex(breakdown.total)}"
+        ),
+        f"That is {percent(breakdown.total, baseline)} of the question's model.",
+        "",
+        "",
+        '<figure class="model-drawing" style="overflow-x: auto">',
+        breakdown.to_svg(id_prefix=f"variant-{breakdown.name}").rstrip("\n"),
+        "</figure>",
         "",
         '??? note "The full breakdown"',
         "",

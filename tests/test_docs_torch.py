@@ -1,0 +1,126 @@
+"""The PyTorch models the pages show (docs/examples/*_torch.py) and the side-by-side tables.
+
+The modules are imported as the pages import them (``load_example``); their
+totals are checked against PyTorch's own ``numel()``, the tables against the
+Keras counts of the same models (described with `cnnexplain.spec`, so no
+TensorFlow is needed here), and each table's check is shown to fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch_models
+from conftest import load_example
+from torch import nn
+
+import cnnexplain
+from cnnexplain import spec
+
+
+def numel(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.fixture(scope="module")
+def frameworks() -> Any:
+    return load_example("frameworks")
+
+
+def seed_spec() -> spec.Sequential:
+    """The question's model in Keras terms (docs/examples/seed.py), without TensorFlow."""
+    return spec.Sequential(
+        [
+            spec.Input((28, 28, 1)),
+            spec.Conv2D(32, (3, 3), name="conv"),
+            spec.MaxPooling2D((2, 2), name="pool"),
+            spec.Flatten(name="flatten"),
+            spec.Dense(100, name="hidden"),
+            spec.Dense(10, name="output"),
+        ],
+        name="mnist",
+    )
+
+
+def test_the_seed_module_counts_as_pytorch_and_keras_do(frameworks: Any) -> None:
+    net = load_example("seed_torch").define_net()
+    b = cnnexplain.explain(net, input_size=(1, 1, 28, 28))
+    assert b.total == numel(net)
+    assert net(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
+    keras_b = cnnexplain.explain(seed_spec())
+    table = frameworks.side_by_side(keras_b, b)
+    assert f"| **total** | | **{keras_b.total:,}** | | | **{numel(net):,}** |" in table
+    wrong = nn.Sequential(nn.Conv2d(1, 32, 3), nn.Flatten(), nn.Linear(32 * 26 * 26, 10))
+    with pytest.raises(ValueError, match="expected to differ only for"):
+        frameworks.side_by_side(keras_b, cnnexplain.explain(wrong, input_size=(1, 1, 28, 28)))
+
+
+def test_the_resnet_block_module_is_torchvisions_basic_block(frameworks: Any) -> None:
+    block_net = load_example("resnet_block_torch").block_net
+    b = cnnexplain.explain(block_net, input_size=(1, 16, 32, 32))
+    downsample = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
+    reference = torch_models.BasicBlock(16, 32, stride=2, downsample=downsample)
+    assert b.total == numel(block_net) == numel(reference)
+    assert b.non_trainable == 0
+    x = torch.zeros(1, 16, 32, 32)
+    assert block_net.eval()(x).shape == reference.eval()(x).shape == (1, 32, 16, 16)
+    buffers = {w.name for row in b.rows for w in row.buffers}
+    assert buffers == {"running_mean", "running_var", "num_batches_tracked"}
+    # The page's table pairs the nested shortcut's layers with Keras's flat ones.
+    keras_like = cnnexplain.explain(block_net, input_size=(1, 16, 32, 32))
+    with pytest.raises(ValueError, match=r"expected to differ only for \('BatchNorm2d',\)"):
+        frameworks.side_by_side(keras_like, b, differ=("BatchNorm2d",))
+    assert "`downsample.1` (BatchNorm2d)" in frameworks.side_by_side(keras_like, b)
+
+
+def test_contrast_refuses_equal_counts(frameworks: Any) -> None:
+    bn = cnnexplain.explain(nn.Sequential(nn.BatchNorm2d(4)), input_size=(1, 4, 5, 5))
+    keras_bn = cnnexplain.explain(
+        spec.Sequential([spec.Input((5, 5, 4)), spec.BatchNormalization()])
+    )
+    table = frameworks.contrast(keras_bn, bn, "BatchNorm2d")
+    assert f"| parameters | {4 * 4} | {2 * 4} |" in table
+    with pytest.raises(ValueError, match="both count"):
+        frameworks.contrast(bn, bn, "BatchNorm2d")
+
+
+def test_same_outputs_finds_the_exact_padding(frameworks: Any, keras: Any) -> None:
+    conv = keras.layers.Conv2D(2, 3, strides=2, padding="same")
+    conv.build((None, 10, 10, 1))  # an odd total of padding: 0 before, 1 after
+    nets = {
+        "symmetric": nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1)),
+        "explicit": nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(1, 2, 3, stride=2)),
+    }
+    image = np.random.default_rng(1).random((10, 10, 1), dtype=np.float32)
+    assert "| explicit | (1, 2, 5, 5) |" in frameworks.same_outputs(
+        conv, nets, image, exact="explicit"
+    )
+    with pytest.raises(ValueError, match="symmetric: largest difference"):
+        frameworks.same_outputs(conv, nets, image, exact="symmetric")
+
+
+def test_the_fewer_parameters_variants_count_as_in_keras(keras: Any) -> None:
+    del keras  # imported before the page module imports it
+    torch_variants = load_example("variants_torch").VARIANTS
+    keras_variants = load_example("variants").VARIANTS
+    assert [v.key for v in keras_variants] == list(torch_variants)
+    for v in keras_variants:
+        net = torch_variants[v.key]()
+        b = cnnexplain.explain(net, input_size=(1, 1, 28, 28))
+        assert b.total == numel(net) == v.build().count_params(), v.key
+
+
+def test_the_mistakes_models_count_as_in_keras_but_batchnorm(keras: Any) -> None:
+    del keras  # imported before the page module imports it
+    torch_models_page = load_example("mistake_models_torch")
+    keras_models_page = load_example("mistake_models")
+    for name, size in torch_models_page.INPUT_SIZES.items():
+        net = getattr(torch_models_page, name)()
+        b = cnnexplain.explain(net, input_size=size)
+        model = getattr(keras_models_page, name)(name)
+        assert b.total == numel(net), name
+        assert (b.total == model.count_params()) == (name != "with_batchnorm"), name
+        assert b.total == sum(int(np.prod(w.shape)) for w in model.trainable_weights), name

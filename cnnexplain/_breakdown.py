@@ -41,7 +41,7 @@ class LayerRow:
             for a torch module, its constructor arguments as the module stores them.
         buffers: tensors the layer keeps that are not parameters (torch buffers such
             as BatchNorm's ``running_mean``): listed, never counted.
-        macs: the MACs of one call when the rule gives them (torch rows), else None
+        macs: the MACs of one call when the rule gives them (its family computes them), else None
             and the costs module computes them from the kind and config.
         framework: ``"keras"`` or ``"torch"``: whose argument names ``config`` holds.
     """

@@ -82,7 +82,7 @@ from cnnexplain._families.dense import DenseSymbols, dense_macs
 from cnnexplain._families.norm import elementwise_macs
 from cnnexplain._families.recurrent import cell_macs
 from cnnexplain._formula import Formula, Product, Sum, Term
-from cnnexplain._rules._base import LayerArgs, channel_axis
+from cnnexplain._rules._base import LayerArgs, NoRule, channel_axis, find_rule
 from cnnexplain._rules.conv import keras_symbols
 from cnnexplain._rules.core import IDENTITY
 from cnnexplain._rules.preprocessing import AUGMENTATION
@@ -95,6 +95,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_FUNCTIONS",
     "DTYPE_POLICIES",
+    "FROM_RULES",
     "UNCOSTED",
     "Costs",
     "Optimizer",
@@ -508,6 +509,18 @@ COST_FUNCTIONS: dict[str, CostFunction] = {}
 UNCOSTED = frozenset({"RandomCrop"})
 """Kinds with a parameter rule but deliberately no cost function (their MACs stay unknown):
 RandomCrop resizes at inference, an interpolation this module doesn't count."""
+
+FROM_RULES = frozenset(
+    {
+        "AdditiveAttention",
+        "Attention",
+        "Dot",
+        "EinsumDense",
+        "GroupedQueryAttention",
+        "MultiHeadAttention",
+    }
+)
+"""Kinds whose rule gives its MACs (`Explained.macs`, from its family): no cost function here."""
 _C = TypeVar("_C", bound=CostFunction)
 
 
@@ -522,6 +535,18 @@ def cost(*class_names: str) -> Callable[[_C], _C]:
         return fn
 
     return register
+
+
+def _inner_macs(layer: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
+    """A wrapped layer's MACs: its cost function's, or its rule's when the rule gives them."""
+    fn = COST_FUNCTIONS.get(layer.class_name)
+    if fn is not None:
+        return fn(layer, inputs, outputs)
+    found = find_rule(layer.class_name) if layer.class_name in FROM_RULES else None
+    try:
+        return None if found is None else found(layer, inputs).macs
+    except (SpecError, NoRule):
+        return None
 
 
 def _prod_terms(dims: Sequence[tuple[int | None, str | None]]) -> Formula | None:
@@ -694,48 +719,6 @@ def dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula
     return dense_macs(shape, args.integer("units"), symbols=DenseSymbols())
 
 
-_EINSUM = r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$"  # compiled by re on first use
-
-
-def _letter_sizes(letters: str, shape: Shape) -> tuple[dict[str, int | None], list[int | None]]:
-    """Sizes of an einsum operand's letters and of the axes its ellipsis covers."""
-    if "..." in letters:
-        before, after = letters.split("...")
-        n_ell = len(shape) - len(before) - len(after)
-        ellipsis = list(shape[len(before) : len(before) + n_ell])
-        sizes = dict(zip(before, shape[: len(before)], strict=True))
-        sizes.update(zip(after, shape[len(shape) - len(after) :], strict=True))
-        return sizes, ellipsis
-    if len(letters) != len(shape):
-        raise ValueError(letters)
-    return dict(zip(letters, shape, strict=True)), []
-
-
-@cost("EinsumDense")
-def einsum_dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """The product of every index's length (the batch index counting 1): ``T·n_in·units``..."""
-    shape, out = _only(inputs), _only(outputs)
-    equation = args.get("equation")
-    if shape is None or out is None or not isinstance(equation, str):
-        return None
-    match = re.match(_EINSUM, equation.replace(" ", ""))
-    if match is None:
-        return None
-    lhs, kernel, rhs = match.groups()
-    try:
-        sizes, ellipsis = _letter_sizes(lhs, (1, *shape[1:]))
-        out_sizes, _ = _letter_sizes(rhs, (1, *out[1:]))
-    except ValueError:
-        return None
-    for letter, size in out_sizes.items():
-        sizes.setdefault(letter, size)
-    if any(letter not in sizes for letter in kernel):
-        return None
-    dims = [(d, None) for d in ellipsis if d != 1]
-    dims += [(sizes[x], x) for x in dict.fromkeys(lhs + kernel + rhs) if x != "." and sizes[x] != 1]
-    return _prod_terms(dims)
-
-
 _GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 
 
@@ -808,8 +791,7 @@ def bidirectional(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) ->
         return None
     parts = []
     for layer in (forward, backward):
-        fn = COST_FUNCTIONS.get(layer.class_name)
-        part = fn(layer, inputs, outputs[:1]) if fn else None
+        part = _inner_macs(layer, inputs, outputs[:1])
         if part is None:
             return None
         parts.append(part)
@@ -823,8 +805,7 @@ def time_distributed(args: LayerArgs, inputs: list[Shape], outputs: list[Shape])
     shape, out = _only(inputs), _only(outputs)
     if inner is None or shape is None or out is None or shape[1] is None:
         return None
-    fn = COST_FUNCTIONS.get(inner.class_name)
-    part = fn(inner, [(shape[0], *shape[2:])], [(out[0], *out[2:])]) if fn else None
+    part = _inner_macs(inner, [(shape[0], *shape[2:])], [(out[0], *out[2:])])
     return None if part is None else Term(shape[1], "T") * part
 
 
@@ -834,8 +815,7 @@ def spectral_normalization(
 ) -> Formula | None:
     """The wrapped layer's MACs (at inference the normalized kernel is fixed)."""
     inner = _inner(args, "layer")
-    fn = COST_FUNCTIONS.get(inner.class_name) if inner else None
-    return fn(inner, inputs, outputs) if fn and inner else None
+    return None if inner is None else _inner_macs(inner, inputs, outputs)
 
 
 def _elements(outputs: list[Shape], per_element: int = 1) -> Formula | None:
@@ -857,161 +837,6 @@ def per_example_normalization(
 ) -> Formula | None:
     """2 per output element: statistics of each example (variance), then the scaling."""
     return _elements(outputs, 2)
-
-
-def _head_dims(args: LayerArgs, query: Shape) -> tuple[int, int, int, int | None]:
-    heads = args.integer("num_heads")
-    key_dim = args.integer("key_dim")
-    value_dim = args.get("value_dim") or key_dim
-    output = args.get("output_shape")
-    if output is None:
-        out_dim = query[-1]
-    elif isinstance(output, int):
-        out_dim = output
-    else:
-        out_dim = math.prod(output)
-    return heads, key_dim, value_dim, out_dim
-
-
-def _length(shape: Shape, axes: list[int]) -> int | None:
-    dims = [shape[a] for a in axes]
-    return None if None in dims else math.prod(d for d in dims if d is not None)
-
-
-@cost("MultiHeadAttention")
-def multi_head_attention(
-    args: LayerArgs,
-    inputs: list[Shape],
-    outputs: list[Shape],  # noqa: ARG001
-) -> Formula | None:
-    """Projections ``T·E·h·d``, scores ``h·T_q·T_k·d_k``, ``A·V`` ``h·T_q·T_k·d_v``, output.
-
-    ``T`` is the product of the lengths between the batch and feature axes. With
-    ``attention_axes``, the other axes act as batch axes of the attention (``B_att``)
-    and ``A_q``, ``A_k`` are the lengths along the attention axes.
-    """
-    if len(inputs) < 2:  # noqa: PLR2004
-        return None
-    query, value = inputs[0], inputs[1]
-    key = inputs[2] if len(inputs) > 2 else value  # noqa: PLR2004
-    rank = len(query)
-    if len(key) != rank or len(value) != rank:
-        return None
-    heads, key_dim, value_dim, out_dim = _head_dims(args, query)
-    sequence = list(range(1, rank - 1))
-    axes = args.get("attention_axes")
-    attended = sequence if axes is None else sorted(a % rank for a in axes)
-    other = [a for a in sequence if a not in attended]
-    lengths = [_length(s, sequence) for s in (query, key, value)]
-    att = [_length(query, attended), _length(key, attended), _length(query, other)]
-    widths = [query[-1], key[-1], value[-1], out_dim]
-    if None in lengths or None in att or None in widths:
-        return None
-    t_q, t_k, t_v = (Term(n or 0, s) for n, s in zip(lengths, ("T_q", "T_k", "T_v"), strict=True))
-    e_q, e_k, e_v, e_o = (
-        Term(w or 0, s) for w, s in zip(widths, ("E_q", "E_k", "E_v", "E_o"), strict=True)
-    )
-    h, dk, dv = Term(heads, "h"), Term(key_dim, "d_k"), Term(value_dim, "d_v")
-    scores: list[Formula] = [h, t_q, t_k]
-    if other:
-        a_q, a_k, batch = (
-            Term(n or 0, s) for n, s in zip(att, ("A_q", "A_k", "B_att"), strict=True)
-        )
-        scores = [batch, h, a_q, a_k]
-    parts = [
-        Product((t_q, e_q, h, dk)),
-        Product((t_k, e_k, h, dk)),
-        Product((t_v, e_v, h, dv)),
-        Product((*scores, dk)),
-        Product((*scores, dv)),
-        Product((t_q, h, dv, e_o)),
-    ]
-    if args.boolean("use_gate", default=False):
-        parts.insert(3, Product((t_q, e_q, h, dv)))
-    return Sum(tuple(parts))
-
-
-@cost("GroupedQueryAttention", "GroupQueryAttention")
-def grouped_query_attention(
-    args: LayerArgs,
-    inputs: list[Shape],
-    outputs: list[Shape],  # noqa: ARG001
-) -> Formula | None:
-    """Projections (``h_q`` query heads, ``h_kv`` key and value heads), scores, ``A·V``, output."""
-    if len(inputs) < 2:  # noqa: PLR2004
-        return None
-    query, value = inputs[0], inputs[1]
-    key = inputs[2] if len(inputs) > 2 else value  # noqa: PLR2004
-    if any(len(s) != 3 for s in (query, key, value)):  # noqa: PLR2004
-        return None
-    dims = [query[1], key[1], value[1], query[2], key[2], value[2]]
-    if None in dims:
-        return None
-    t_q, t_k, t_v, e_q, e_k, e_v = (
-        Term(d or 0, s)
-        for d, s in zip(dims, ("T_q", "T_k", "T_v", "E_q", "E_k", "E_v"), strict=True)
-    )
-    h_q = Term(args.integer("num_query_heads"), "h_q")
-    h_kv = Term(args.integer("num_key_value_heads"), "h_kv")
-    d = Term(args.integer("head_dim"), "d")
-    parts = [
-        Product((t_q, e_q, h_q, d)),
-        Product((t_k, e_k, h_kv, d)),
-        Product((t_v, e_v, h_kv, d)),
-        Product((h_q, t_q, t_k, d)),
-        Product((h_q, t_q, t_k, d)),
-        Product((t_q, h_q, d, e_q)),
-    ]
-    if args.boolean("use_gate", default=False):
-        parts.insert(3, Product((t_q, e_q, h_q, d)))
-    return Sum(tuple(parts))
-
-
-@cost("AdditiveAttention")
-def additive_attention(
-    args: LayerArgs,
-    inputs: list[Shape],
-    outputs: list[Shape],  # noqa: ARG001
-) -> Formula | None:
-    """Scores ``T_q·T_v·d`` (scaled sums of ``tanh(q+k)``, with ``use_scale``), ``A·V``."""
-    if len(inputs) < 2 or len(inputs[0]) != 3 or len(inputs[1]) != 3:  # noqa: PLR2004
-        return None
-    (_, t_q, d), (_, t_v, d_v) = inputs[0], inputs[1]
-    mixed = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d_v, "d_v")])
-    if not args.boolean("use_scale", default=True) or mixed is None:
-        return mixed
-    scores = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d, "d")])
-    return None if scores is None else scores + mixed
-
-
-@cost("Attention")
-def attention(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """Dot-product attention: scores ``T_q·T_v·d`` plus ``A·V`` ``T_q·T_v·d_v``."""
-    if args.get("score_mode", "dot") != "dot" or len(inputs) < 2:  # noqa: PLR2004
-        return None
-    query, value = inputs[0], inputs[1]
-    if len(query) != 3 or len(value) != 3:  # noqa: PLR2004
-        return None
-    t_q, t_v, d, d_v = query[1], value[1], query[2], value[2]
-    scores = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d, "d")])
-    mixed = _prod_terms([(t_q, "T_q"), (t_v, "T_v"), (d_v, "d_v")])
-    if scores is None or mixed is None:
-        return None
-    return scores + mixed
-
-
-@cost("Dot")
-def dot(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """Output elements × the contracted length."""
-    out = _only(outputs)
-    axes = args.get("axes")
-    if len(inputs) != 2 or out is None:  # noqa: PLR2004
-        return None
-    first = axes[0] if isinstance(axes, (list, tuple)) else axes
-    if isinstance(first, bool) or not isinstance(first, int):
-        return None
-    contracted = inputs[0][first % len(inputs[0])]
-    return _prod_terms([*((d, None) for d in out[1:]), (contracted, "n")])
 
 
 # ---------------------------------------------------------------------------------------
@@ -1057,16 +882,21 @@ def _macs(row: LayerRow) -> tuple[Formula | None, str]:
     if row.framework != "keras":
         return None, f"no MAC formula for {row.kind}: MACs unknown"
     fn = COST_FUNCTIONS.get(row.kind)
-    if fn is None:
+    formula = None
+    if fn is None and not (row.kind in FROM_RULES and row.explained):
         return None, f"no cost function for {row.kind}: MACs unknown"
-    args = LayerArgs(row.name, row.kind, row.config)
-    try:
-        formula = fn(args, _shapes(row.input_shape), _shapes(row.output_shape))
-    except SpecError as err:
-        return None, f"MACs unknown: {err}"
+    if fn is not None:  # else its rule gave no MACs: a length it needs is unknown
+        try:
+            formula = fn(LayerArgs(row.name, row.kind, row.config), *_io(row))
+        except SpecError as err:
+            return None, f"MACs unknown: {err}"
     if formula is None:
         return None, "MACs unknown: a length it needs is unknown"
     return formula, ""
+
+
+def _io(row: LayerRow) -> tuple[list[Shape], list[Shape]]:
+    return _shapes(row.input_shape), _shapes(row.output_shape)
 
 
 def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:

@@ -284,6 +284,7 @@ def _row(node: LayerNode, done: _Call, ins: list[Shape]) -> LayerRow:
         calls=len(node.calls),
         input_shape=_row_shape(list(ins)) if ins else (),
         config=node.config,
+        macs=result.macs,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import cnnexplain
 from cnnexplain import Costs, Optimizer, SpecError, explain, spec
-from cnnexplain._costs import COST_FUNCTIONS, UNCOSTED, optimizer_slots
+from cnnexplain._costs import COST_FUNCTIONS, FROM_RULES, UNCOSTED, optimizer_slots
 from cnnexplain._rules import RULES
 
 # ---------------------------------------------------------------------------------------
@@ -294,9 +294,11 @@ def test_interpolating_resize_is_unknown(keras: Any) -> None:
 
 
 def test_every_kind_with_a_rule_has_a_cost_function() -> None:
-    missing = set(RULES) - set(COST_FUNCTIONS) - UNCOSTED
+    missing = set(RULES) - set(COST_FUNCTIONS) - UNCOSTED - FROM_RULES
     assert not missing, f"add a cost function (or list in UNCOSTED) for {sorted(missing)}"
     assert not UNCOSTED & set(COST_FUNCTIONS)
+    assert not FROM_RULES & set(COST_FUNCTIONS)
+    assert not FROM_RULES - set(RULES)
 
 
 def test_unknown_kind_is_none_and_counted(keras: Any) -> None:

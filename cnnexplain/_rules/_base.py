@@ -48,7 +48,7 @@ class Explained:
     explained: bool = True
     """False when no rule gave this result (the count was measured, not derived)."""
     macs: Formula | None = None
-    """Multiply-accumulates of one call, when the rule's family computes them (torch rules)."""
+    """Multiply-accumulates of one call, when the rule's family computes them."""
     buffers: tuple[Weight, ...] = ()
     """State tensors that are not parameters (torch buffers: BatchNorm running statistics)."""
 

@@ -8,7 +8,10 @@ in the layer's arguments) has a second output: the scores.
 
 from __future__ import annotations
 
-from cnnexplain._formula import Formula, Term
+import math
+
+from cnnexplain._families.attention import AttentionSizes, attention_macs, dot_attention_macs
+from cnnexplain._formula import Formula, Product, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule
 from cnnexplain._shapes import Shape
 
@@ -65,7 +68,69 @@ def _with_scores(
         (*found.outputs, scores),
         (*found.shape_steps, step),
         found.note,
+        macs=found.macs,
     )
+
+
+def _length(shape: Shape, axes: list[int]) -> int | None:
+    dims = [shape[a] for a in axes]
+    return None if None in dims else math.prod(d for d in dims if d is not None)
+
+
+def _terms(values: list[int | None], symbols: tuple[str, ...]) -> list[Term] | None:
+    if None in values:
+        return None
+    return [Term(v or 0, s) for v, s in zip(values, symbols, strict=True)]
+
+
+def _mha_macs(
+    args: LayerArgs,
+    shapes: tuple[Shape, Shape, Shape],
+    *,
+    heads: int,
+    key_dim: int,
+    value_dim: int,
+    out_dim: int,
+) -> Formula | None:
+    """MultiHeadAttention's sizes, read onto the attention family (None if a length is unknown).
+
+    ``T`` is the product of the lengths between the batch and feature axes. With
+    ``attention_axes``, the other axes act as batch axes of the attention (``B_att``)
+    and ``A_q``, ``A_k`` are the lengths along the attention axes.
+    """
+    query, value, key = shapes
+    rank = len(query)
+    if len(key) != rank or len(value) != rank:
+        return None
+    sequence = list(range(1, rank - 1))
+    axes = args.get("attention_axes")
+    attended = sequence if axes is None else sorted(a % rank for a in axes)
+    other = [a for a in sequence if a not in attended]
+    lengths = _terms([_length(s, sequence) for s in (query, key, value)], ("T_q", "T_k", "T_v"))
+    att = _terms(
+        [_length(query, attended), _length(key, attended), _length(query, other)],
+        ("A_q", "A_k", "B_att"),
+    )
+    widths = _terms([query[-1], key[-1], value[-1], out_dim], ("E_q", "E_k", "E_v", "E_o"))
+    if lengths is None or att is None or widths is None:
+        return None
+    h, dk, dv = Term(heads, "h"), Term(key_dim, "d_k"), Term(value_dim, "d_v")
+    t_q, t_k, t_v = lengths
+    scores: tuple[Formula, ...] = (h, t_q, t_k)
+    if other:
+        scores = (att[2], h, att[0], att[1])
+    sizes = AttentionSizes(
+        lengths=(t_q, t_k, t_v),
+        widths=(widths[0], widths[1], widths[2], widths[3]),
+        query_heads=(h, dk),
+        key_heads=(h, dk),
+        value_heads=(h, dv),
+        scores=scores,
+        score_key=dk,
+        score_value=dv,
+        gate_heads=(h, dv) if args.boolean("use_gate", default=False) else None,
+    )
+    return attention_macs(sizes)
 
 
 def _projection(
@@ -125,7 +190,15 @@ def multi_head_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
         formula = formula + part
     output = (*query[:-1], *out_dims)
     steps = (f"the query's shape with last axis {', '.join(map(str, out_dims))}",)
-    found = Explained(formula, tuple(weights), (output,), steps)
+    macs = _mha_macs(
+        args,
+        (query, value, key),
+        heads=heads.value,
+        key_dim=k.value,
+        value_dim=v.value,
+        out_dim=math.prod(out_dims),
+    )
+    found = Explained(formula, tuple(weights), (output,), steps, macs=macs)
     return _with_scores(args, found, query, key, heads.value, symbolic_query_length=True)
 
 
@@ -187,8 +260,50 @@ def grouped_query_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     formula = parts[0]
     for part in parts[1:]:
         formula = formula + part
-    found = Explained(formula, tuple(weights), (query,), ("the query's shape",))
+    found = Explained(
+        formula,
+        tuple(weights),
+        (query,),
+        ("the query's shape",),
+        macs=_gqa_macs(args, (query, value, key), h_q.value, h_kv.value, head.value),
+    )
     return _with_scores(args, found, query, key, h_q.value)
+
+
+def _gqa_macs(
+    args: LayerArgs, shapes: tuple[Shape, Shape, Shape], query_heads: int, kv_heads: int, head: int
+) -> Formula | None:
+    """GroupedQueryAttention onto the attention family: ``h_q`` query heads, ``h_kv`` others."""
+    query, value, key = shapes
+    if any(len(s) != 3 for s in (query, key, value)):  # noqa: PLR2004
+        return None
+    terms = _terms(
+        [query[1], key[1], value[1], query[2], key[2], value[2]],
+        ("T_q", "T_k", "T_v", "E_q", "E_k", "E_v"),
+    )
+    if terms is None:
+        return None
+    t_q, t_k, t_v, e_q, e_k, e_v = terms
+    h_q, h_kv, d = Term(query_heads, "h_q"), Term(kv_heads, "h_kv"), Term(head, "d")
+    sizes = AttentionSizes(
+        lengths=(t_q, t_k, t_v),
+        widths=(e_q, e_k, e_v, e_q),
+        query_heads=(h_q, d),
+        key_heads=(h_kv, d),
+        value_heads=(h_kv, d),
+        scores=(h_q, t_q, t_k),
+        score_key=d,
+        score_value=d,
+        gate_heads=(h_q, d) if args.boolean("use_gate", default=False) else None,
+        output_heads=(h_q, d),
+    )
+    return attention_macs(sizes)
+
+
+def _product(dims: list[tuple[int | None, str]]) -> Formula | None:
+    if any(v is None for v, _ in dims):
+        return None
+    return Product(tuple(Term(v or 0, s) for v, s in dims))
 
 
 def _attention_output(query: Shape, value: Shape) -> tuple[Shape, str]:
@@ -213,7 +328,12 @@ def dot_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
         weights.append(Weight("concat_score_weight", ()))
     formula: Formula = Term(len(weights), "scalars")
     out, step = _attention_output(query, value)
-    return _with_scores(args, Explained(formula, tuple(weights), (out,), (step,)), query, value, 0)
+    macs = None
+    if mode == "dot" and len(query) == 3 and len(value) == 3:  # noqa: PLR2004
+        terms = _terms([query[1], value[1], query[2], value[2]], ("T_q", "T_v", "d", "d_v"))
+        macs = None if terms is None else dot_attention_macs(*terms)
+    found = Explained(formula, tuple(weights), (out,), (step,), macs=macs)
+    return _with_scores(args, found, query, value, 0)
 
 
 @rule("AdditiveAttention")
@@ -231,4 +351,12 @@ def additive_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
         weights = (Weight("scale", (d,)),)
         formula = Term(d, "d")
     out, step = _attention_output(query, value)
-    return _with_scores(args, Explained(formula, weights, (out,), (step,)), query, value, 0)
+    macs = None
+    if len(query) == 3 and len(value) == 3:  # noqa: PLR2004
+        (_, t_q, width), (_, t_v, d_v) = query, value
+        macs = _product([(t_q, "T_q"), (t_v, "T_v"), (d_v, "d_v")])
+        scores = _product([(t_q, "T_q"), (t_v, "T_v"), (width, "d")])
+        if macs is not None and args.boolean("use_scale", default=True):
+            macs = None if scores is None else scores + macs
+    found = Explained(formula, weights, (out,), (step,), macs=macs)
+    return _with_scores(args, found, query, value, 0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cnnexplain._rules._base import Explained, LayerArgs, fmt_shape, rule, zero
+from cnnexplain._families.einsum import dot_macs
+from cnnexplain._formula import Term
+from cnnexplain._rules._base import Explained, LayerArgs, fmt_shape, rule
 from cnnexplain._shapes import Shape
 
 __all__ = ["dot"]
@@ -41,4 +43,5 @@ def dot(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if len(out) == 1:
         out = (*out, 1)
     step = f"sum over axis {pair[0]} of {fmt_shape(a)} and axis {pair[1]} of {fmt_shape(b)}"
-    return zero((out,), (f"{step} → {fmt_shape(out)}",))
+    steps = (f"{step} → {fmt_shape(out)}",)
+    return Explained(Term(0), (), (out,), steps, macs=dot_macs(out, n))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cnnexplain._families.einsum import einsum_macs
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
 from cnnexplain._rules.embedding import refuse_quantized
@@ -154,4 +155,6 @@ def einsum_dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
         weights.append(Weight("bias", tuple(bias)))
     out = tuple(axes.lengths)
     step = f"'{args.get('equation')}': {fmt_shape(shape)} → {fmt_shape(out)}"
-    return Explained(formula, tuple(weights), (out,), (step,))
+    equation = args.get("equation")
+    macs = einsum_macs(equation, shape, out) if isinstance(equation, str) else None
+    return Explained(formula, tuple(weights), (out,), (step,), macs=macs)

@@ -7,7 +7,8 @@ With ``kdim == vdim == embed_dim`` the three input projections are one
 
 from __future__ import annotations
 
-from cnnexplain._formula import Formula, Product, Sum, Term
+from cnnexplain._families.attention import AttentionSizes, attention_macs
+from cnnexplain._formula import Formula, Sum, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_rules._base import torch_rule
@@ -89,14 +90,16 @@ def multihead_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:  # n
     macs = None
     if t_q is not None and t_k is not None and t_s is not None:
         lq, lk, ls = Term(t_q, "L"), Term(t_k, "S"), Term(t_s, "S")
-        macs = Sum(
-            (
-                Product((lq, te, te)),
-                Product((lk, tk, te)),
-                Product((lk, tv, te)),
-                Product((lq, ls, te)),
-                Product((lq, ls, te)),
-                Product((lq, te, te)),
+        macs = attention_macs(
+            AttentionSizes(
+                lengths=(lq, lk, lk),
+                widths=(te, tk, tv, te),
+                query_heads=(te,),
+                key_heads=(te,),
+                value_heads=(te,),
+                scores=(lq, ls),
+                score_key=te,
+                score_value=te,
             )
         )
     steps = (f"attn_output: {fmt_shape(out)}", f"head_dim = embed_dim/num_heads = {e // heads}")

@@ -382,7 +382,9 @@ def formula_latex(text: str) -> str | None:
     if not symbol and not any(p in text for p in "·+−/⌊⌈"):
         return None  # an argument name (``units``) or a number stays code
     latex = " ".join(parts)
-    latex = latex.replace("( ", "(")  # a control word (\lfloor) keeps its space: \lfloor k
+    latex = latex.replace(
+        "( ", "("
+    )  # a control word (\lfloor) keeps its space: \lfloor k
     for closing in (")", r"\rfloor", r"\rceil"):
         latex = latex.replace(f" {closing}", closing)
     return latex

@@ -7,28 +7,11 @@ import math
 from cnnexplain._families.dense import DenseSymbols, dense_parameters, dense_weights
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
+from cnnexplain._rules._table import IDENTITY
 from cnnexplain._rules.conv import spatial_names, spatial_shape
 from cnnexplain._shapes import Shape, flatten_size
 
 __all__ = ["IDENTITY", "dense", "flatten", "identity", "reshape", "zero_padding"]
-
-IDENTITY = (
-    "Activation",
-    "ActivityRegularization",
-    "AlphaDropout",
-    "Dropout",
-    "ELU",
-    "GaussianDropout",
-    "GaussianNoise",
-    "Identity",
-    "LeakyReLU",
-    "Masking",
-    "ReLU",
-    "Softmax",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-)
 
 
 @rule(*IDENTITY)

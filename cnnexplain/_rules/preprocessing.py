@@ -6,6 +6,7 @@ import math
 
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
+from cnnexplain._rules._table import AUGMENTATION
 from cnnexplain._shapes import Shape
 
 __all__ = ["AUGMENTATION", "augmentation", "normalization", "rescaling", "resizing"]
@@ -63,31 +64,6 @@ def resizing(args: LayerArgs, inputs: list[Shape]) -> Explained:
     out[start], out[start + 1] = height, width
     step = f"H: {shape[start]} → {height}, W: {shape[start + 1]} → {width}"
     return zero((tuple(out),), (step,))
-
-
-AUGMENTATION = (
-    "AutoContrast",
-    "RandomBrightness",
-    "RandomColorDegeneration",
-    "RandomColorJitter",
-    "RandomContrast",
-    "RandomElasticTransform",
-    "RandomErasing",
-    "RandomFlip",
-    "RandomGaussianBlur",
-    "RandomGrayscale",
-    "RandomHue",
-    "RandomInvert",
-    "RandomPerspective",
-    "RandomPosterization",
-    "RandomRotation",
-    "RandomSaturation",
-    "RandomSharpness",
-    "RandomShear",
-    "RandomTranslation",
-    "RandomZoom",
-    "Solarization",
-)
 
 
 @rule(*AUGMENTATION)

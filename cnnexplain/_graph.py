@@ -166,8 +166,16 @@ def _refs(value: Any) -> list[TensorRef]:
     """Every tensor reference in a call's arguments, in order (Keras 3 format)."""
     if isinstance(value, Mapping):
         if value.get("class_name") == "__keras_tensor__":
-            name, node, index = value["config"]["keras_history"]
-            return [(str(name), int(node), int(index))]
+            history = (value.get("config") or {}).get("keras_history")
+            if not (isinstance(history, (list, tuple)) and len(history) == 3):  # noqa: PLR2004
+                raise SpecError(
+                    "A tensor in a call's arguments must name the layer, call and output that "
+                    f"produce it (keras_history=[name, call, output]). Received: {history!r}."
+                )
+            name, node, index = history
+            if any(isinstance(i, bool) or not isinstance(i, int) for i in (node, index)):
+                raise SpecError(f"keras_history must hold integer indices. Received: {history!r}.")
+            return [(str(name), node, index)]
         return [r for key in sorted(value, key=str) for r in _refs(value[key])]
     if isinstance(value, (list, tuple)):
         return [r for v in value for r in _refs(v)]

@@ -21,7 +21,15 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import VerificationError
 from cnnexplain._rules._base import Weight
 from cnnexplain._torch_rules import find_torch_rule
-from cnnexplain._torch_run import Recorder, dtype_name, inputs_for, plain, run
+from cnnexplain._torch_run import (
+    Recorder,
+    dtype_name,
+    inputs_for,
+    lazy_modules,
+    materialized,
+    plain,
+    run,
+)
 from cnnexplain._torch_tree import OWN_PARAMETERS, Call, ModuleNode, evaluate_tree
 
 __all__ = ["capture", "explain_torch", "is_torch_module", "verify_torch"]
@@ -44,6 +52,10 @@ def _config(module: Any) -> dict[str, Any]:
             config[key] = value_
     for key, value in module._parameters.items():  # noqa: SLF001
         config.setdefault(key, value is not None)
+    if find_torch_rule(type(module).__name__) is not None:  # a ruled container: its parts' slots
+        for name, sub in module.named_modules(remove_duplicate=False):
+            for key, value in sub._parameters.items() if name else ():  # noqa: SLF001
+                config.setdefault(f"{name}.{key}", value is not None)
     return config
 
 
@@ -121,9 +133,24 @@ def capture(
     Raises:
         SpecError: if neither input is given or the module fails on it.
     """
+    tree, device, _ = _measure(module, input_size, input_data, dtypes)
+    return tree, device
+
+
+def _measure(
+    module: Any, input_size: Any, input_data: Any, dtypes: Sequence[Any] | None
+) -> tuple[ModuleNode, str, Any]:
+    """The measured tree, where it ran, and the module counted (a materialised copy if lazy)."""
     args, kwargs = inputs_for(module, input_size, input_data, dtypes)
-    recorder, device = run(module, args, kwargs)
-    return _node(module, "", "", recorder, {}, {}), device
+    lazy = lazy_modules(module)
+    counted = materialized(module, args, kwargs) if lazy else module
+    recorder, device = run(counted, args, kwargs)
+    tree = _node(counted, "", "", recorder, {}, {})
+    if lazy:
+        nodes = _nodes(tree)
+        for path, class_name in lazy.items():
+            nodes[path].config["lazy"] = class_name
+    return tree, device, counted
 
 
 def explain_torch(
@@ -136,7 +163,7 @@ def explain_torch(
     expand: bool = False,
 ) -> Breakdown:
     """Explain a ``torch.nn.Module``; verify every row against it unless told not to."""
-    tree, _ = capture(module, input_size=input_size, input_data=input_data, dtypes=dtypes)
+    tree, _, counted = _measure(module, input_size, input_data, dtypes)
     rows = evaluate_tree(tree)
     root = tree.calls[0] if tree.calls else Call((), ())
     breakdown = Breakdown(
@@ -145,8 +172,8 @@ def explain_torch(
         root.inputs,
         root.outputs,
         expand,
-        source=module,
-        _verifier=lambda b: verify_torch(b, module, tree),
+        source=counted,
+        _verifier=lambda b: verify_torch(b, counted, tree),
     )
     if verify:
         breakdown.verify()

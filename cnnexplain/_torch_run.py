@@ -19,7 +19,7 @@ from cnnexplain._errors import SpecError
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_tree import Call
 
-__all__ = ["Recorder", "dtype_name", "inputs_for", "plain", "run"]
+__all__ = ["Recorder", "dtype_name", "inputs_for", "lazy_modules", "materialized", "plain", "run"]
 
 _SIMPLE = (bool, int, float, str, type(None))
 
@@ -154,11 +154,36 @@ def _all_steps(module: Any, args: Any, kwargs: Any, output: Any) -> Any:  # noqa
     return (sequence.expand(*size), *rest)
 
 
+def _no_forward(cls: type) -> str:
+    """The sentence for a module class without ``forward``: a base class, or a holder."""
+    where = f"torch.nn.{cls.__name__}" if cls.__module__.startswith("torch.nn") else cls.__name__
+    below: list[type] = cls.__subclasses__()
+    subclasses = sorted(
+        {
+            c.__name__
+            for c in below
+            if c.__module__.startswith("torch.nn.modules") and not c.__name__.startswith("_")
+        }
+        - {"Container", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
+    )
+    if where.startswith("torch.nn") and subclasses and len(subclasses) < 10:  # noqa: PLR2004
+        what = f"it is the base class of {', '.join(subclasses)}: explain one of those"
+    else:
+        what = "explain the module whose forward() calls what it holds"
+    return f"{where} defines no forward(), so it cannot be run to record its shapes: {what}."
+
+
 def inputs_for(
     module: Any, input_size: Any, input_data: Any, dtypes: Sequence[Any] | None
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Positional and keyword arguments for the forward pass, as torchinfo takes them."""
+    """Positional and keyword arguments for the forward pass, as torchinfo takes them.
+
+    Raises:
+        SpecError: if the module has no ``forward`` or the inputs are malformed.
+    """
     torch = sys.modules["torch"]
+    if type(module).forward is torch.nn.Module.forward:
+        raise SpecError(_no_forward(type(module)))
     if input_data is not None:
         if isinstance(input_data, Mapping):
             return (), dict(input_data)
@@ -300,3 +325,71 @@ def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Rec
     finally:
         recorder.remove()
     return recorder, "cpu"
+
+
+def lazy_modules(module: Any) -> dict[str, str]:
+    """Path → class name of each lazy submodule whose parameters are not yet materialised."""
+    torch = sys.modules["torch"]
+    mixin = torch.nn.modules.lazy.LazyModuleMixin
+    return {
+        path: type(m).__name__
+        for path, m in module.named_modules()
+        if isinstance(m, mixin) and m.has_uninitialized_params()
+    }
+
+
+def _lazy_memo(module: Any, device: str) -> dict[int, Any]:
+    """A deepcopy memo: fresh uninitialised tensors for the lazy ones (they can't be copied).
+
+    On ``"meta"`` the other parameters and buffers become meta tensors too; on
+    ``"cpu"`` they are copied as they are.
+    """
+    torch = sys.modules["torch"]
+    is_lazy = torch.nn.parameter.is_lazy
+    memo: dict[int, Any] = {}
+    for p in module.parameters():
+        if is_lazy(p):
+            memo[id(p)] = torch.nn.UninitializedParameter(p.requires_grad, device, p.dtype)
+        elif device == "meta":
+            memo[id(p)] = torch.nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
+    for b in module.buffers():
+        if is_lazy(b):
+            memo[id(b)] = torch.nn.UninitializedBuffer(device=device, dtype=b.dtype)
+        elif device == "meta":
+            memo[id(b)] = b.to("meta")
+    return memo
+
+
+def materialized(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A copy of a module with lazy parameters (``LazyLinear``...), materialised by its forward.
+
+    The copy is made on the meta device (no data copied; uninitialised tensors
+    become uninitialised meta tensors) and run there, so each lazy module
+    infers its shapes from its input and becomes its ``cls_to_become``
+    (``Linear``...), as torch does on a first call. Where the module cannot
+    run on meta, a CPU copy is run instead. The module itself stays
+    uninitialised.
+
+    Raises:
+        SpecError: if the forward fails on the given input either way.
+    """
+    import copy  # noqa: PLC0415
+
+    torch = sys.modules["torch"]
+    try:
+        duplicate = copy.deepcopy(module, _lazy_memo(module, "meta"))
+        with torch.no_grad(), torch.device("meta"):
+            duplicate(*_to_meta(args), **_to_meta(kwargs))
+    except Exception:  # noqa: BLE001 - any failure on meta falls back to a real run
+        duplicate = copy.deepcopy(module, _lazy_memo(module, "cpu"))
+        try:
+            with torch.no_grad():
+                duplicate(*args, **kwargs)
+        except Exception as err:
+            raise SpecError(
+                f"The {type(module).__name__} module holds lazy modules "
+                f"({', '.join(lazy_modules(module).values())}) whose shapes come from a first "
+                f"forward pass, and that pass fails on the given input: "
+                f"{type(err).__name__}: {err}. Check input_size (batch included) or input_data."
+            ) from err
+    return duplicate

@@ -182,6 +182,13 @@ class _Evaluate:
         defaults.setdefault("params", params)
         defaults.setdefault("non_trainable", params - defaults["trainable"])
         notes = [n for n in defaults.pop("notes", []) if n]
+        lazy = node.config.get("lazy")
+        if lazy:
+            notes.insert(
+                0,
+                f"{lazy}: its shapes inferred from the input on a materialised meta copy "
+                f"(your module stays uninitialised); torch makes it a {node.class_name}",
+            )
         if len(node.calls) > 1:
             notes.append(f"called {len(node.calls)} times: its parameters count once")
         defaults["note"] = "; ".join(notes)

@@ -308,23 +308,29 @@ def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Rec
         finally:
             recorder.remove()
         recorder.rekey(originals)
-    except Exception:  # noqa: BLE001, S110 - any failure on meta falls back to a real run
-        pass
+    except Exception as err:  # noqa: BLE001 - any failure on meta falls back to a real run
+        on_meta = err
     else:
         return recorder, "meta"
+    if any(t.is_meta for t in (*module.parameters(), *module.buffers())):
+        raise _failed(module, on_meta) from on_meta  # a meta module can't run on the CPU
     recorder = Recorder(module, one_step=False)
     try:
         with torch.no_grad():
             module(*args, **kwargs)
     except Exception as err:
-        raise SpecError(
-            f"The {type(module).__name__} module fails on the given input, so its shapes "
-            f"cannot be recorded: {type(err).__name__}: {err}. Check input_size (batch "
-            "included), dtypes, or pass input_data=."
-        ) from err
+        raise _failed(module, err) from err
     finally:
         recorder.remove()
     return recorder, "cpu"
+
+
+def _failed(module: Any, err: Exception) -> SpecError:
+    return SpecError(
+        f"The {type(module).__name__} module fails on the given input, so its shapes "
+        f"cannot be recorded: {type(err).__name__}: {err}. Check input_size (batch "
+        "included), dtypes, or pass input_data=."
+    )
 
 
 def lazy_modules(module: Any) -> dict[str, str]:

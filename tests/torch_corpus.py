@@ -817,7 +817,7 @@ CASES: dict[str, Case] = {
         SiameseNetwork, _data(lambda: (torch.zeros(2, 1, 28, 28), torch.zeros(2, 1, 28, 28)))
     ),
     "time_sequence_prediction": Case(
-        lambda: Sequence().double(), _data(lambda: torch.zeros(2, 300, dtype=torch.double))
+        lambda: Sequence().double(), _data(lambda: torch.zeros(2, 200, dtype=torch.double))
     ),
     "regression": Case(lambda: nn.Linear(4, 1), _size(32, 4)),
     "gcn": Case(GCN, _data(lambda: (torch.zeros(6, 16), _sparse_graph())), "fails"),

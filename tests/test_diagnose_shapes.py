@@ -635,3 +635,10 @@ def test_torch_ceil_mode_pooling_is_right_rounded_up() -> None:
     d = cnnexplain.diagnose(b, per_layer=[136, (8 * 12 * 12 + 1) * 10])
     assert [f.kind for f in d.findings] != [K.MISSING_POOLING_FLOOR]
     assert cnnexplain.diagnose(b, per_layer=[136, (8 * 13 * 13 + 1) * 10]).findings == ()
+
+
+def test_a_torch_diagnosis_speaks_of_pytorch() -> None:
+    model = torch_conv_flatten(nn.Conv2d(1, 8, 3, stride=2), n_in=8 * 13 * 13)
+    d = cnnexplain.diagnose(cnnexplain.explain(model, input_size=(1, 1, 28, 28)), per_layer=[80, 5])
+    assert d.headline().startswith("The hand count, 85, is 13,525 short of PyTorch's 13,610")
+    assert "where PyTorch has (1352+1)·10 = 13,530" in d.findings[0].detail

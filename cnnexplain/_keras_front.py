@@ -82,17 +82,32 @@ class _Trainer:
         shapes = self._explained().input_shapes
         return shapes[0] if len(shapes) == 1 else list(shapes)
 
+    _compiled: dict[str, Any] | None = None
+    """The arguments of the last ``compile()`` Keras would accept (None before one)."""
+
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Check the arguments as Keras 3's ``compile()`` does; nothing is compiled."""
         problem = calls.check_call("Trainer.compile", calls.COMPILE, args, kwargs)
+        given = {**dict(zip(calls.COMPILE, args, strict=False)), **kwargs}
+        problem = problem or calls.metrics_problem(given.get("metrics"))
         if problem:
             calls.session().note("error", problem)
             return
-        optimizer = dict(zip(calls.COMPILE, args, strict=False)).get("optimizer")
-        calls.check_optimizer(kwargs.get("optimizer", optimizer))
+        calls.check_optimizer(given.get("optimizer"))
+        self._compiled = given
 
-    def _not_run(self, qualname: str, params: Sequence[str], args: Any, kwargs: Any) -> None:
+    def _not_run(
+        self,
+        qualname: str,
+        params: Sequence[str],
+        args: Any,
+        kwargs: Any,
+        *,
+        trains: bool = False,
+    ) -> None:
         problem = calls.check_call(qualname, params, args, kwargs)
+        if not problem and trains:  # the loss and metric names are read only now
+            problem = calls.training_problem(self._compiled)
         if problem:
             calls.session().note("error", problem)
         else:
@@ -101,13 +116,17 @@ class _Trainer:
 
     def fit(self, *args: Any, **kwargs: Any) -> NotTrained:
         """Check the arguments as Keras 3's ``fit()`` does; nothing is trained."""
-        self._not_run("TensorFlowTrainer.fit", calls.FIT, args, kwargs)
+        self._not_run("TensorFlowTrainer.fit", calls.FIT, args, kwargs, trains=True)
         return NotTrained("fit")
 
     def evaluate(self, *args: Any, **kwargs: Any) -> NotTrained:
-        """Accepted (Keras's ``evaluate()`` takes any keyword); nothing is evaluated."""
+        """Accepted with any keyword, as Keras's ``evaluate()``; nothing is evaluated."""
         del args, kwargs
-        calls.session().note("info", "evaluate() accepted; cnnexplain counts without training")
+        problem = calls.training_problem(self._compiled)
+        if problem:
+            calls.session().note("error", problem)
+        else:
+            calls.session().note("info", "evaluate() accepted; cnnexplain counts without training")
         return NotTrained("evaluate")
 
     def predict(self, *args: Any, **kwargs: Any) -> NotTrained:

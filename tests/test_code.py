@@ -292,3 +292,53 @@ def test_mathml_reads_as_the_text_formula(
         assert re.sub(r"<[^>]+>", "", f.mathml(compact=True)) == f.text(compact=True).replace(
             " ", ""
         )
+
+
+def test_loss_and_metric_names_are_keras_own(keras: Any) -> None:
+    assert set(keras.src.losses.ALL_OBJECTS_DICT) == calls.LOSS_NAMES
+    assert set(keras.src.metrics.ALL_OBJECTS_DICT) == calls.METRIC_NAMES
+
+
+TRAINING = "import keras\nmodel = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
+DATA = "x, y = keras.ops.zeros((2, 3)), keras.ops.zeros((2, 2))\n"
+
+
+@pytest.mark.parametrize(
+    ("calls_made", "line"),
+    [
+        ("model.fit(x, y, verbose=0)\n", 4),
+        ("model.compile(loss='msee', metrics=['acuracy'])\nmodel.fit(x, y, verbose=0)\n", 5),
+        ("model.compile(loss='mse', metrics=['acuracy'])\nmodel.evaluate(x, y, verbose=0)\n", 5),
+        (
+            (
+                "model.compile(loss=['mse'], metrics=[['acc', 'auc', 'acuracy']])\n"
+                "model.fit(x, y, verbose=0)\n"
+            ),
+            5,
+        ),
+        ("model.compile(loss='mse', metrics='accuracy')\n", 4),
+    ],
+    ids=["no-compile", "loss", "metric-evaluate", "nested", "metrics-string"],
+)
+def test_what_keras_says_when_training_starts(keras: Any, calls_made: str, line: int) -> None:
+    """Unknown loss or metric names pass compile() and stop fit(): the note is Keras's message."""
+    source = TRAINING + DATA + calls_made
+    keras.backend.clear_session()
+    with pytest.raises(Exception) as real:  # noqa: PT011 - whatever Keras raises, we compare
+        exec(source, {"__name__": "__main__"})  # noqa: S102 - our own example code
+    errors = [n for n in explain_code(source).notes if n.kind == "error"]
+    assert [(n.line, n.message) for n in errors][:1] == [
+        (line, f"{type(real.value).__name__}: {real.value}")
+    ]
+
+
+def test_known_names_train_silently() -> None:
+    source = (
+        TRAINING
+        + DATA
+        + (
+            "model.compile(optimizer='adam', loss='categorical_crossentropy', "
+            "metrics=['accuracy', 'ACC', keras.metrics.AUC()])\nmodel.fit(x, y)\n"
+        )
+    )
+    assert [(n.line, n.kind) for n in explain_code(source).notes] == [(5, "info")]

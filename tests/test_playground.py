@@ -80,8 +80,39 @@ def test_ready_and_preloaded_with_the_posted_code(
     assert page.get_attribute("#playground-status", "data-state") == "ready"
     assert page.input_value("#playground-code") == playground.posted_source()
     served = {u.removeprefix(base_url) for u in loaded.requests if u.startswith(base_url)}
-    assert {"assets/pyodide/pyodide.asm.wasm", "assets/cnnexplain.whl"} <= served
+    assert {
+        "assets/pyodide/pyodide.asm.wasm",
+        "assets/cnnexplain.whl",
+        "assets/playground-snapshot.bin",
+    } <= served
+    stages = page.evaluate("window.playgroundTimings.worker")
+    assert stages["restored"] is True, stages  # Python restored from the build's snapshot
     assert loaded.visit.problems == []  # no request to any other host, no console error
+
+
+def test_without_the_snapshot_python_starts_from_scratch(
+    browser: Browser,  # noqa: F811 - the fixture
+    base_url: str,  # noqa: F811 - the fixture
+) -> None:
+    """A site served without its snapshot (or with a broken one) still works, only slower."""
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    try:
+        page = ctx.new_page()
+        visit = Visit(page, base_url)
+        page.route("**/playground-snapshot.bin", lambda route: route.fulfill(status=404))
+        page.goto(base_url + "playground/", wait_until="networkidle")
+        page.focus("#playground-code")
+        page.wait_for_function(READY, timeout=90_000)
+        assert page.evaluate(STATE) == "ready"
+        stages = page.evaluate("window.playgroundTimings.worker")
+        assert stages["restored"] is False
+        assert stages["noSnapshot"] == "the Pyodide snapshot could not be loaded (HTTP 404)"
+        fresh = Playground(page, visit, [])
+        code = playground.corrected_source()
+        assert fresh.explain(code, "288, 540988, 541988") == run(code, "288, 540988, 541988")
+        assert [p for p in visit.problems if "playground-snapshot.bin" not in p] == []
+    finally:
+        ctx.close()
 
 
 def test_posted_code_as_posted(loaded: Playground) -> None:

@@ -1,0 +1,27 @@
+// Node.js script run by docs/playground_build.py while the site builds: a memory
+// snapshot of Pyodide with cnnexplain imported and warmed up, so the playground's
+// worker restores a started interpreter instead of starting Python from scratch
+// (Pyodide's own start, then importing cnnexplain, is most of the time to ready).
+//
+// Usage: node docs/playground_snapshot.mjs PYODIDE_DIR WHEEL OUTPUT
+//   PYODIDE_DIR  node_modules/pyodide (the version package.json pins)
+//   WHEEL        the cnnexplain wheel the same build writes into the site
+//   OUTPUT       where to write the snapshot, gzip-compressed
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const [pyodideDir, wheelPath, output] = process.argv.slice(2);
+if (!output) {
+  console.error("usage: node playground_snapshot.mjs PYODIDE_DIR WHEEL OUTPUT");
+  process.exit(2);
+}
+const { loadPyodide } = await import(pathToFileURL(resolve(join(pyodideDir, "pyodide.mjs"))).href);
+const pyodide = await loadPyodide({ _makeSnapshot: true });
+pyodide.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel");
+// The same statement the worker runs when it starts without a snapshot.
+pyodide.runPython("import json\nfrom cnnexplain._playground import run, warm_up\nwarm_up()");
+const snapshot = pyodide.makeMemorySnapshot();
+writeFileSync(`${output}.part`, gzipSync(snapshot, { level: 6 }));
+renameSync(`${output}.part`, output);

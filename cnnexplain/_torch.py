@@ -2,13 +2,12 @@
 
 Like the Keras adapter it looks at torch only when torch is already imported
 (a module can't exist otherwise) and imports it inside functions, so
-``import cnnexplain`` never loads torch. It runs the module once to record
-each submodule's input and output shapes (forward hooks): on the meta device
-where it can (shapes only, no compute, no activation memory, the module's
-own parameters left untouched), else on the CPU under ``torch.no_grad()`` as
-torchinfo does. An LSTM, GRU or RNN runs one time step on meta and its output
-sequence is extended to the input's length, so hundreds of steps cost one.
-It then hands a plain-data tree (`cnnexplain._torch_tree`) to the rules.
+``import cnnexplain`` never loads torch. `cnnexplain._torch_run` runs the
+module once to record each submodule's input and output shapes (on a meta
+copy where it can, else on the CPU) and materialises lazy modules on a copy;
+this module reads the measured modules into a plain-data tree
+(`cnnexplain._torch_tree`), which the rules turn into rows, and verifies
+every row against the module: ``numel`` counts, weight and output shapes.
 """
 
 from __future__ import annotations

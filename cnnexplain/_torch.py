@@ -28,6 +28,7 @@ from cnnexplain._torch_run import (
     materialized,
     plain,
     run,
+    unwrapped,
 )
 from cnnexplain._torch_tree import OWN_PARAMETERS, Call, ModuleNode, evaluate_tree
 
@@ -140,6 +141,7 @@ def _measure(
     module: Any, input_size: Any, input_data: Any, dtypes: Sequence[Any] | None
 ) -> tuple[ModuleNode, str, Any]:
     """The measured tree, where it ran, and the module counted (a materialised copy if lazy)."""
+    module = unwrapped(module)
     args, kwargs = inputs_for(module, input_size, input_data, dtypes)
     lazy = lazy_modules(module)
     counted = materialized(module, args, kwargs) if lazy else module
@@ -162,6 +164,7 @@ def explain_torch(
     expand: bool = False,
 ) -> Breakdown:
     """Explain a ``torch.nn.Module``; verify every row against it unless told not to."""
+    module = unwrapped(module)
     tree, _, counted = _measure(module, input_size, input_data, dtypes)
     rows = evaluate_tree(tree)
     root = tree.calls[0] if tree.calls else Call((), ())

@@ -19,7 +19,16 @@ from cnnexplain._errors import SpecError
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_tree import Call
 
-__all__ = ["Recorder", "dtype_name", "inputs_for", "lazy_modules", "materialized", "plain", "run"]
+__all__ = [
+    "Recorder",
+    "dtype_name",
+    "inputs_for",
+    "lazy_modules",
+    "materialized",
+    "plain",
+    "run",
+    "unwrapped",
+]
 
 _SIMPLE = (bool, int, float, str, type(None))
 
@@ -152,6 +161,25 @@ def _all_steps(module: Any, args: Any, kwargs: Any, output: Any) -> Any:  # noqa
     size = list(sequence.shape)
     size[axis] = length
     return (sequence.expand(*size), *rest)
+
+
+def unwrapped(module: Any) -> Any:
+    """The module a ``torch.compile`` wrapper compiles (same parameters); others as they are.
+
+    Raises:
+        SpecError: for a TorchScript module, whose submodules are compiled code.
+    """
+    torch = sys.modules["torch"]
+    original = getattr(module, "_orig_mod", None)
+    if type(module).__name__ == "OptimizedModule" and isinstance(original, torch.nn.Module):
+        return original
+    if isinstance(module, torch.jit.ScriptModule):
+        raise SpecError(
+            f"{type(module).__name__} is a TorchScript module (torch.jit.script or trace), "
+            "whose submodules are compiled code that cannot be hooked: explain the "
+            "nn.Module you scripted instead."
+        )
+    return module
 
 
 def _no_forward(cls: type) -> str:

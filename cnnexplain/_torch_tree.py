@@ -195,6 +195,14 @@ class _Evaluate:
         return LayerRow(**defaults)
 
     def _ruled(self, node: ModuleNode, result: Explained) -> LayerRow:
+        held = {w.name for w in node.parameters}
+        if held != {w.name for w in result.weights}:  # weight_norm's weight_g and weight_v...
+            listed = ", ".join(sorted(held))
+            return self._parts(
+                node,
+                f"it holds other parameters than a plain {node.class_name} ({listed}), "
+                "as torch.nn.utils.weight_norm leaves it",
+            )
         frozen = {w.name for w in node.parameters if not w.trainable}
         weights = tuple(replace(w, trainable=w.name not in frozen) for w in result.weights)
         formula = result.formula

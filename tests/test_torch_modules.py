@@ -260,3 +260,51 @@ def test_lazy_module_that_cannot_run_on_meta_is_materialised_on_a_cpu_copy() -> 
     b = explain(model, input_size=(2, 5))
     assert b.total == (5 + 1) * 3
     assert nn.parameter.is_lazy(model.fc.weight)
+
+
+# --- wrappers and reparametrised weights -------------------------------------------------------
+
+
+def test_old_weight_norm_counts_weight_g_and_weight_v() -> None:
+    with pytest.warns(FutureWarning):
+        linear = nn.utils.weight_norm(nn.Linear(4, 5))
+    model = nn.Sequential(linear, nn.ReLU())
+    b = explain(model, input_size=(2, 4))
+    row = b.rows[0]
+    assert row.params == sum(p.numel() for p in linear.parameters()) == 5 + 5 * 4 + 5
+    assert "weight_g" in row.note
+    assert str(row.formula) == "bias: 5+weight_g: 5·1+weight_v: 5·4"
+
+
+def test_parametrized_weight_norm() -> None:
+    linear = nn.utils.parametrizations.weight_norm(nn.Linear(4, 5))
+    b = explain(nn.Sequential(linear), input_size=(2, 4))
+    assert b.total == sum(p.numel() for p in linear.parameters()) == 30
+    assert b.unexplained == []
+
+
+class OptimizedModule(nn.Module):
+    """torch.compile's wrapper as torch._dynamo defines it: the compiled module as ``_orig_mod``.
+
+    (A real ``torch.compile`` imports torch._dynamo, about 4 s: too slow for this suite.)
+    """
+
+    def __init__(self, mod: nn.Module) -> None:
+        super().__init__()
+        self._orig_mod = mod
+
+    def forward(self, *args: Any) -> Any:
+        return self._orig_mod(*args)
+
+
+def test_torch_compile_wrapper_is_explained_as_the_module_it_compiles() -> None:
+    inner = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    b = explain(OptimizedModule(inner), input_size=(2, 3))
+    assert [r.name for r in b.rows] == ["0", "1", "2"]
+    assert b.total == sum(p.numel() for p in inner.parameters())
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit is deprecated in 2.13
+def test_torchscript_is_refused_in_one_sentence() -> None:
+    with pytest.raises(SpecError, match=r"is a TorchScript module .* explain the nn\.Module"):
+        explain(torch.jit.script(nn.Linear(3, 2)), input_size=(2, 3))

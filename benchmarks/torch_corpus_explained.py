@@ -37,7 +37,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=UserWarning)
     explained = agree = tied = fails = 0
     for name, case in torch_corpus.CASES.items():
-        model = case.build()
+        model = case.model()
         kwargs = case.inputs()
         numel = sum(p.numel() for p in model.parameters())
         try:
@@ -50,7 +50,8 @@ def main() -> None:
         else:
             explained += 1
         try:
-            info = torchinfo.summary(model, verbose=0, **kwargs).total_params
+            device = {"device": "meta"} if case.meta else {}
+            info = torchinfo.summary(model, verbose=0, **kwargs, **device).total_params
         except Exception as err:  # noqa: BLE001 - any torchinfo failure is what we count
             fails += 1
             print(f"{name}: torchinfo fails: {type(err).__name__}: {str(err)[:80]}")

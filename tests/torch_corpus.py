@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -757,13 +757,21 @@ class Case:
 
     ``torchinfo`` is ``"same"`` (equal totals), ``"tied"`` (it counts the tied
     tensors twice: its total exceeds ``numel`` by ``tied``) or ``"fails"``.
+    ``meta``: built on the meta device (large models: no memory for weights).
     """
 
     build: Callable[[], nn.Module]
     inputs: Callable[[], dict[str, Any]]
     torchinfo: str = "same"
     tied: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    meta: bool = False
+
+    def model(self) -> nn.Module:
+        """A new instance, on the meta device when ``meta``."""
+        if not self.meta:
+            return self.build()
+        with torch.device("meta"):
+            return self.build()
 
 
 def _size(*shape: int) -> Callable[[], dict[str, Any]]:
@@ -837,6 +845,9 @@ CASES: dict[str, Case] = {
         RpcEncoderDecoder,
         _data(lambda: (_tokens(6, 2), (torch.zeros(2, 2, 16), torch.zeros(2, 2, 16)))),
     ),
+    "imagenet_resnet18": Case(torch_models.resnet18, _size(1, 3, 64, 64), meta=True),
+    "imagenet_alexnet": Case(torch_models.AlexNet, _size(1, 3, 64, 64), meta=True),
+    "imagenet_vgg16": Case(torch_models.vgg16, _size(1, 3, 32, 32), meta=True),
     "packed_gru_classifier": Case(
         PackedClassifier, _data(lambda: (_tokens(3, 5), torch.tensor([5, 2, 4])))
     ),

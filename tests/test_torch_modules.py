@@ -152,6 +152,9 @@ def test_nll_loss_2d_and_kl_batchmean() -> None:
 def test_linear_cross_entropy_loss(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
     b = check_module(module, *inputs)
     assert b.rows[0].weights[0].name == "linear.weight"
+    macs = b.rows[0].macs
+    assert macs is not None
+    assert int(macs) == module.get_parameter("linear.weight").numel()  # per example
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from cnnexplain._families.dense import DenseSymbols, dense_parameters
+from cnnexplain._families.dense import DenseSymbols, dense_macs, dense_parameters
 from cnnexplain._formula import Formula, Product, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, zero
 from cnnexplain._shapes import Shape
@@ -87,7 +87,8 @@ def linear_cross_entropy(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``in_features·num_classes·∏out_features`` (+ as many biases): its ``linear`` projection.
 
     The loss applies the projection itself (the ``linear`` child is never
-    called), then the cross entropy of the logits; no logits are stored.
+    called), then the cross entropy of the logits; no logits are stored. MACs:
+    the projection's, as a Linear's.
     """
     shape = one_input(args, inputs)
     n_in = known(args, shape, -1, "input size (last axis)")
@@ -108,7 +109,8 @@ def linear_cross_entropy(args: LayerArgs, inputs: list[Shape]) -> Explained:
     reduction = str(args.get("reduction", "mean"))
     out: Shape = (*shape[:-1], *extra) if reduction == "none" else ()
     steps = (f"logits: {fmt_shape((*shape[:-1], classes, *extra))}, never stored",)
-    return Explained(formula, tuple(weights), (out,), steps, macs=None)
+    macs = dense_macs(shape if len(shape) > 1 else (1, *shape), width, symbols=_LCE)
+    return Explained(formula, tuple(weights), (out,), steps, macs=macs)
 
 
 _LCE = DenseSymbols("in_features", "num_classes")

@@ -18,6 +18,9 @@ if (!output) {
   process.exit(2);
 }
 const { loadPyodide } = await import(pathToFileURL(resolve(join(pyodideDir, "pyodide.mjs"))).href);
+// Python's sys.executable and $_ come from argv[1]: give them what a browser's Pyodide
+// has, so that the snapshot holds no path of the machine that built the site.
+process.argv[1] = "./this.program";
 const pyodide = await loadPyodide({ _makeSnapshot: true });
 pyodide.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel");
 // The same statement the worker runs when it starts without a snapshot.

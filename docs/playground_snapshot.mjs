@@ -18,10 +18,16 @@ if (!output) {
   process.exit(2);
 }
 const { loadPyodide } = await import(pathToFileURL(resolve(join(pyodideDir, "pyodide.mjs"))).href);
+// Python's sys.executable and $_ come from argv[1]: give them what a browser's Pyodide
+// has, so that the snapshot holds no path of the machine that built the site.
+process.argv[1] = "./this.program";
 const pyodide = await loadPyodide({ _makeSnapshot: true });
 pyodide.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel");
-// The same statement the worker runs when it starts without a snapshot.
-pyodide.runPython("import json\nfrom cnnexplain._playground import run, warm_up\nwarm_up()");
+// What the worker runs when it starts without a snapshot, and every module imported:
+// in a snapshot that costs nothing at the reader's end.
+pyodide.runPython(
+  "import json\nfrom cnnexplain._playground import run, warm_up\nwarm_up(every_module=True)",
+);
 const snapshot = pyodide.makeMemorySnapshot();
 writeFileSync(`${output}.part`, gzipSync(snapshot, { level: 6 }));
 renameSync(`${output}.part`, output);

@@ -11,6 +11,7 @@ Pyodide starts once.
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -217,6 +218,15 @@ def test_the_fragment_opens_and_runs_an_example(loaded: Playground) -> None:
 def _try_it_links(html: str) -> list[dict[str, list[str]]]:
     hrefs = re.findall(r'<p class="try-it"><a href="\.\./playground/#([^"]+)"', html)
     return [parse_qs(unescape(href)) for href in hrefs]
+
+
+def test_snapshot_holds_nothing_of_the_build_machine(built_site: Path) -> None:
+    """The published snapshot is Pyodide's memory: no path of the checkout, no environment."""
+    memory = gzip.decompress((built_site / "assets" / "playground-snapshot.bin").read_bytes())
+    assert len(memory) > 1_000_000
+    assert b"cnnexplain/_playground.py" in memory  # it does hold cnnexplain, imported
+    for leak in (str(Path(__file__).parent.parent), "PYTEST_", "VIRTUAL_ENV"):
+        assert leak.encode() not in memory, leak
 
 
 def test_tutorial_and_mistakes_link_their_models(built_site: Path) -> None:

@@ -54,8 +54,9 @@ async function start() {
   // Always unpacked: modules a run imports later (rules load on demand) come from it.
   pyodide.unpackArchive(await wheel, "wheel");
   stages.wheel = performance.now() - started;
-  // Import and run once now (done already in a snapshot), so the first run is as fast as the next.
-  pyodide.runPython(restored ? IMPORT : `${IMPORT}\nwarm_up()`);
+  // Import (done already in a snapshot) and run once now, so that the reader's first run
+  // is as fast as the next: a restored interpreter's code has not been run in this browser.
+  pyodide.runPython(`${IMPORT}\nwarm_up()`);
   stages.imported = performance.now() - started;
   stages.restored = restored;
   const run = pyodide.globals.get("run");

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from cnnexplain._errors import SpecError
+from cnnexplain._rules._base import fmt_shape
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_tree import Call
 
@@ -97,6 +98,9 @@ class Recorder:
         self.dtypes: dict[int, str] = {}
         self.handles: list[Any] = []
         self.pending: dict[int, list[tuple[tuple[Shape, ...], dict[str, Any]]]] = {}
+        self.paths = {id(m): path for path, m in root.named_modules(remove_duplicate=False)}
+        self.open: list[tuple[Any, tuple[Shape, ...]]] = []
+        """The modules whose forward has started and not returned, innermost last."""
         torch = sys.modules["torch"]
         for module in root.modules():
             self.handles.append(module.register_forward_pre_hook(self._before, with_kwargs=True))
@@ -115,8 +119,10 @@ class Recorder:
             shapes = (packing[0], *shapes[1:])
             scalars["packed"] = packing[1]
         self.pending.setdefault(id(module), []).append((shapes, scalars))
+        self.open.append((module, shapes))
 
     def _after(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:  # noqa: ARG002
+        self.open.pop()
         inputs, scalars = self.pending[id(module)].pop()
         self.calls.setdefault(id(module), []).append(Call(inputs, _shapes(output), scalars))
         first = next(_tensors(output), None)
@@ -347,18 +353,67 @@ def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Rec
         with torch.no_grad():
             module(*args, **kwargs)
     except Exception as err:
-        raise _failed(module, err) from err
+        raise _failed(module, err, recorder) from err
     finally:
         recorder.remove()
     return recorder, "cpu"
 
 
-def _failed(module: Any, err: Exception) -> SpecError:
+def _failed(module: Any, err: Exception, recorder: Recorder | None = None) -> SpecError:
+    """One sentence: the module that failed (the innermost one running), its input, why."""
+    where = ""
+    if recorder is not None and recorder.open:
+        inner, shapes = recorder.open[-1]
+        path = recorder.paths.get(id(inner), "")
+        received = ", ".join(fmt_shape(s) for s in shapes) or "no tensor"
+        if path:
+            where = f" in its submodule '{path}' ({type(inner).__name__}), given {received}"
+            expected = _expected_input(inner, shapes)
+            if expected:
+                where += f": {expected}"
     return SpecError(
-        f"The {type(module).__name__} module fails on the given input, so its shapes "
+        f"The {type(module).__name__} module fails on the given input{where}, so its shapes "
         f"cannot be recorded: {type(err).__name__}: {err}. Check input_size (batch "
         "included), dtypes, or pass input_data=."
     )
+
+
+# The argument that fixes one length of a module's first input, by the module's class.
+_EXPECTS = ("in_features", "in_channels", "num_features", "embed_dim", "input_size")
+
+
+def _checked_axis(module: Any, attribute: str, shape: Shape) -> int | None:
+    """The axis of ``shape`` that ``attribute`` fixes, or None when the input has no such axis."""
+    if attribute == "in_channels":  # Conv*d: (N, C, ...) or unbatched (C, ...)
+        rank = len(getattr(module, "kernel_size", ()))
+        return 1 if len(shape) == rank + 2 else 0 if len(shape) == rank + 1 else None
+    if attribute == "num_features":  # BatchNorm*d, InstanceNorm*d: (N, C, ...)
+        return 1 if len(shape) >= 2 else None  # noqa: PLR2004 - batch and channels
+    return -1 if shape else None  # Linear, MultiheadAttention, RNNs: the last axis
+
+
+def _expected_input(module: Any, shapes: tuple[Shape, ...]) -> str:
+    """What the failing module expected of its input, when its arguments say it plainly.
+
+    Examples:
+        >>> class Linear:
+        ...     in_features = 5400
+        >>> _expected_input(Linear(), ((1, 5408),))
+        'in_features=5400, but the last axis of its input is 5408'
+        >>> _expected_input(Linear(), ((1, 5400),))
+        ''
+    """
+    shape = shapes[0] if shapes else ()
+    for attribute in _EXPECTS:
+        wanted = getattr(module, attribute, None)
+        if not isinstance(wanted, int) or isinstance(wanted, bool):
+            continue
+        axis = _checked_axis(module, attribute, shape)
+        if axis is not None and shape[axis] != wanted:
+            name = "the last axis" if axis == -1 else f"axis {axis}"
+            return f"{attribute}={wanted}, but {name} of its input is {shape[axis]}"
+        return ""
+    return ""
 
 
 def lazy_modules(module: Any) -> dict[str, str]:

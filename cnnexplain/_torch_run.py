@@ -11,6 +11,7 @@ from ``sys.modules``: this module is imported only once a module exists.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -324,7 +325,60 @@ def _cache_forwards(root: Any) -> None:
 
     for module in root.modules():
         if next(module.children(), None) is None:
-            object.__setattr__(module, "forward", cached(module.forward))
+            forward = module.forward
+            if _keeps_shape(module):
+                forward = _same_shape(module, forward)
+            object.__setattr__(module, "forward", cached(forward))
+
+
+# torch.nn classes whose output is a tensor of their input's shape and dtype, and whose
+# only condition on that input is one _expected_input or _check_input_dim checks.
+_SAME_SHAPE = frozenset(
+    {
+        *(f"BatchNorm{d}d" for d in (1, 2, 3)),
+        *(f"InstanceNorm{d}d" for d in (1, 2, 3)),
+        *("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"),
+        *("FeatureAlphaDropout", "Identity", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU"),
+        *("CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Hardtanh", "Hardswish"),
+        *("Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Softshrink", "Hardshrink"),
+        *("LogSigmoid",),
+    }
+)
+
+
+def _keeps_shape(module: Any) -> bool:
+    """Whether ``module`` is one of torch's own `_SAME_SHAPE` classes, its forward untouched."""
+    cls = type(module)
+    own = getattr(sys.modules["torch"].nn, cls.__name__, None)
+    return cls.__name__ in _SAME_SHAPE and cls is own and "forward" not in vars(module)
+
+
+def _same_shape(module: Any, forward: Any) -> Any:
+    """``forward`` on meta for a `_SAME_SHAPE` module: an empty tensor like its input.
+
+    Meta kernels are Python: BatchNorm's alone were two thirds of a ResNet-50's run.
+    Its input is checked as torch checks it (``_check_input_dim``, ``num_features``);
+    any other call, or an input those checks refuse, runs the real ``forward``.
+    """
+    torch = sys.modules["torch"]
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 1 or not isinstance(args[0], torch.Tensor):
+            return forward(*args, **kwargs)
+        (x,) = args
+        check = getattr(module, "_check_input_dim", None)
+        if check is not None:
+            check(x)  # torch's own ValueError for an input of the wrong rank
+        if _expected_input(module, (tuple(x.shape),)):
+            return forward(x)  # torch's own error for the wrong number of channels
+        return torch.empty_like(x)
+
+    return call
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Recorder, str]:
@@ -333,19 +387,22 @@ def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Rec
     The module itself is never moved, changed or switched between train and eval.
     """
     torch = sys.modules["torch"]
-    try:
-        duplicate, originals = _meta_copy(module)
-        recorder = Recorder(duplicate, one_step=True)
-        try:  # tensors the forward makes (torch.zeros(n, 51)) are made on meta too
-            with torch.no_grad(), torch.device("meta"):
-                duplicate(*_to_meta(args), **_to_meta(kwargs))
-        finally:
-            recorder.remove()
-        recorder.rekey(originals)
-    except Exception as err:  # noqa: BLE001 - any failure on meta falls back to a real run
-        on_meta = err
-    else:
-        return recorder, "meta"
+    # First as it is; then with tensors the forward makes (torch.zeros(n, 51)) made on meta
+    # too, which a CPU tensor meeting a meta one calls for (the mode slows every op).
+    for device_mode in (False, True):
+        try:
+            duplicate, originals = _meta_copy(module)
+            recorder = Recorder(duplicate, one_step=True)
+            try:
+                with torch.no_grad(), torch.device("meta") if device_mode else _nothing():
+                    duplicate(*_to_meta(args), **_to_meta(kwargs))
+            finally:
+                recorder.remove()
+            recorder.rekey(originals)
+        except Exception as err:  # noqa: BLE001, PERF203 - a failure on meta: next way, or the CPU
+            on_meta = err
+        else:
+            return recorder, "meta"
     if any(t.is_meta for t in (*module.parameters(), *module.buffers())):
         raise _failed(module, on_meta) from on_meta  # a meta module can't run on the CPU
     recorder = Recorder(module, one_step=False)

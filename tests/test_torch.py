@@ -479,3 +479,22 @@ def test_a_failing_forward_names_the_submodule(
     message = str(err.value)
     assert message.startswith(f"The Sequential module fails on the given input {where}")
     assert f"RuntimeError: {real.value}" in message
+
+
+def test_same_shape_modules_keep_torch_checks_and_overrides() -> None:
+    """BatchNorm's meta kernel is skipped (its output has its input's shape), never its checks."""
+    wrong_rank = nn.Sequential(nn.Flatten(), nn.BatchNorm2d(16))
+    with pytest.raises(ValueError, match="expected 4D input") as real:
+        wrong_rank(torch.zeros(1, 4, 2, 2))
+    with pytest.raises(SpecError) as err:
+        explain(wrong_rank, input_size=(1, 4, 2, 2))
+    assert f"ValueError: {real.value}" in str(err.value)
+
+    class Halves(nn.BatchNorm2d):  # its own forward: run as written, not taken as same-shape
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(x)[:, : self.num_features // 2]
+
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), Halves(8), nn.ReLU())
+    rows = explain(model, input_size=(2, 1, 10, 10)).rows
+    assert [r.output_shape for r in rows] == [(2, 8, 8, 8), (2, 4, 8, 8), (2, 4, 8, 8)]
+    assert rows[1].output_shape == tuple(model[:2](torch.zeros(2, 1, 10, 10)).shape)

@@ -13,8 +13,10 @@ from cnnexplain._families.conv import (
     AXES,
     KERNEL_SUFFIXES,
     ConvSymbols,
+    conv_macs,
     conv_parameters,
     conv_weights,
+    depthwise_macs,
     kernel_symbols,
 )
 from cnnexplain._formula import Formula, Term
@@ -151,12 +153,14 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
         raise args.error("groups", f"filters={filters} must be divisible by groups", groups)
     if c_in % groups:
         raise args.error("groups", f"the {c_in} input channels must be divisible by groups", groups)
+    symbols = keras_symbols(w.rank)
     formula = conv_parameters(
-        w.kernel, c_in, filters, groups=groups, bias=use_bias, symbols=keras_symbols(w.rank)
+        w.kernel, c_in, filters, groups=groups, bias=use_bias, symbols=symbols
     )
     weights = conv_weights(w.kernel, c_in, filters, groups=groups, bias=use_bias, layout="keras")
     steps = (*w.steps, f"C: F = {filters}")
-    return Explained(formula, weights, (w.output(filters),), steps)
+    macs = conv_macs(w.dims, w.kernel, c_in, filters, groups=groups, symbols=symbols)
+    return Explained(formula, weights, (w.output(filters),), steps, macs=macs)
 
 
 @rule("DepthwiseConv1D", "DepthwiseConv2D")
@@ -175,4 +179,5 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if use_bias:
         weights.append(Weight("bias", (c_out,)))
     steps = (*w.steps, f"C: C_in·m = {c_in}·{multiplier} = {c_out}")
-    return Explained(formula, tuple(weights), (w.output(c_out),), steps)
+    macs = depthwise_macs(w.dims, w.kernel, c_in, multiplier, symbols=keras_symbols(w.rank))
+    return Explained(formula, tuple(weights), (w.output(c_out),), steps, macs=macs)

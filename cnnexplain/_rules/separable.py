@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from cnnexplain._families.conv import separable_macs
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
-from cnnexplain._rules.conv import kernel_product, read_window
+from cnnexplain._rules.conv import keras_symbols, kernel_product, read_window
 from cnnexplain._shapes import Shape
 
 __all__ = ["separable_conv"]
@@ -36,4 +37,7 @@ def separable_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if use_bias:
         weights.append(Weight("bias", (filters,)))
     steps = (*w.steps, f"C: C_in·m = {c_in}·{multiplier} = {c_in * multiplier} → F = {filters}")
-    return Explained(formula, tuple(weights), (w.output(filters),), steps)
+    macs = separable_macs(
+        w.dims, w.kernel, c_in, multiplier, filters, symbols=keras_symbols(w.rank)
+    )
+    return Explained(formula, tuple(weights), (w.output(filters),), steps, macs=macs)

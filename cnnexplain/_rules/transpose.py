@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from cnnexplain._families.conv import transpose_macs
 from cnnexplain._formula import Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
-from cnnexplain._rules.conv import kernel_product, spatial_names, spatial_shape
+from cnnexplain._rules.conv import keras_symbols, kernel_product, spatial_names, spatial_shape
 from cnnexplain._shapes import Shape, transpose_length
 
 __all__ = ["conv_transpose"]
@@ -64,4 +65,5 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape]) -> Explained:
     if use_bias:
         weights.append(Weight("bias", (filters,)))
     out = (shape[0], *dims, filters) if axis == -1 else (shape[0], filters, *dims)
-    return Explained(formula, tuple(weights), (out,), tuple(steps))
+    macs = transpose_macs(spatial, kernel, c_in, filters, symbols=keras_symbols(rank))
+    return Explained(formula, tuple(weights), (out,), tuple(steps), macs=macs)

@@ -11,7 +11,7 @@ import pytest
 
 import cnnexplain
 from cnnexplain import Costs, Optimizer, SpecError, explain, spec
-from cnnexplain._costs import optimizer_slots
+from cnnexplain._training import optimizer_slots
 
 # ---------------------------------------------------------------------------------------
 # Independent counts

@@ -32,14 +32,21 @@ __all__ = [
     "KERNEL_SUFFIXES",
     "ConvSymbols",
     "conv_lstm_macs",
+    "conv_lstm_parameters",
+    "conv_lstm_weights",
     "conv_macs",
     "conv_parameters",
     "conv_weights",
     "depthwise_macs",
+    "depthwise_parameters",
+    "depthwise_weights",
+    "kernel_product",
     "kernel_symbols",
     "padded_length",
     "positions",
     "separable_macs",
+    "separable_parameters",
+    "separable_weights",
     "transpose_macs",
     "transposed_length",
 ]
@@ -129,6 +136,114 @@ def conv_weights(
         weights = [Weight("weight", shape)]
     if bias:
         weights.append(Weight("bias", (out_channels,)))
+    return tuple(weights)
+
+
+def kernel_product(
+    kernel: tuple[int, ...], tail: Formula | None = None, *, symbols: tuple[str, ...] = ()
+) -> Formula:
+    """``k_h·k_w·tail`` (or ``k_h·k_w``), each kernel length named by its axis.
+
+    Examples:
+        >>> kernel_product((3, 3), Term(8, "C_in")).symbols()
+        'k_h·k_w·C_in'
+    """
+    names = symbols or kernel_symbols(len(kernel))
+    terms = [Term(k, s) for k, s in zip(kernel, names, strict=True)]
+    product: Formula = terms[0]
+    for term in [*terms[1:], *([tail] if tail is not None else [])]:
+        product = product * term
+    return product
+
+
+def depthwise_parameters(
+    kernel: tuple[int, ...], in_channels: int, multiplier: int, *, bias: bool, symbols: ConvSymbols
+) -> Formula:
+    """``(k_h·k_w+1)·C_in·m``: one kernel, and a bias, per input channel and multiplier.
+
+    (torch writes a depthwise convolution as a ``Conv2d`` with ``groups=in_channels``:
+    `conv_parameters` gives the same count.)
+    """
+    per_channel = kernel_product(kernel, symbols=symbols.kernel)
+    if bias:
+        per_channel = per_channel + 1
+    return per_channel * Term(in_channels, symbols.in_channels) * Term(multiplier, "m")
+
+
+def depthwise_weights(
+    kernel: tuple[int, ...], in_channels: int, multiplier: int, *, bias: bool
+) -> tuple[Weight, ...]:
+    """Keras's ``kernel`` (k…, C_in, m) and ``bias`` (C_in·m)."""
+    weights = [Weight("kernel", (*kernel, in_channels, multiplier))]
+    if bias:
+        weights.append(Weight("bias", (in_channels * multiplier,)))
+    return tuple(weights)
+
+
+def separable_parameters(
+    kernel: tuple[int, ...],
+    in_channels: int,
+    multiplier: int,
+    out_channels: int,
+    *,
+    bias: bool,
+    symbols: ConvSymbols,
+) -> Formula:
+    """``k_h·k_w·C_in·m + C_in·m·F + F``: depthwise kernel, pointwise kernel, bias.
+
+    The bias belongs to the pointwise step (``F`` values, not ``C_in·m``).
+
+    Examples:
+        >>> s = ConvSymbols(kernel=("k_h", "k_w"))
+        >>> f = separable_parameters((3, 3), 3, 1, 5, bias=True, symbols=s)
+        >>> f.symbols(), int(f)
+        ('k_h·k_w·C_in·m+C_in·m·F+F', 47)
+    """
+    c, m = Term(in_channels, symbols.in_channels), Term(multiplier, "m")
+    f = Term(out_channels, symbols.out_channels)
+    formula: Formula = kernel_product(kernel, c * m, symbols=symbols.kernel) + c * m * f
+    return formula + f if bias else formula
+
+
+def separable_weights(
+    kernel: tuple[int, ...], in_channels: int, multiplier: int, out_channels: int, *, bias: bool
+) -> tuple[Weight, ...]:
+    """Keras's ``depthwise_kernel`` (k…, C_in, m), ``pointwise_kernel`` (1…, C_in·m, F), bias."""
+    weights = [
+        Weight("depthwise_kernel", (*kernel, in_channels, multiplier)),
+        Weight("pointwise_kernel", (*(1,) * len(kernel), in_channels * multiplier, out_channels)),
+    ]
+    if bias:
+        weights.append(Weight("bias", (out_channels,)))
+    return tuple(weights)
+
+
+def conv_lstm_parameters(
+    kernel: tuple[int, ...], in_channels: int, filters: int, *, bias: bool, symbols: ConvSymbols
+) -> Formula:
+    """``4·(k_h·k_w·(C_in+F)+1)·F``: an LSTM whose four gates are convolutions.
+
+    Each gate convolves the step's input (``k_h·k_w·C_in·F``) and the previous
+    output (``k_h·k_w·F·F``), plus a bias ``F``.
+    """
+    f = Term(filters, symbols.out_channels)
+    tail = Term(in_channels, symbols.in_channels) + f
+    per_gate: Formula = kernel_product(kernel, tail, symbols=symbols.kernel)
+    if bias:
+        per_gate = per_gate + 1
+    return Term(4) * per_gate * f
+
+
+def conv_lstm_weights(
+    kernel: tuple[int, ...], in_channels: int, filters: int, *, bias: bool
+) -> tuple[Weight, ...]:
+    """Keras's ``kernel`` (k…, C_in, 4·F), ``recurrent_kernel`` (k…, F, 4·F), ``bias`` (4·F)."""
+    weights = [
+        Weight("kernel", (*kernel, in_channels, 4 * filters)),
+        Weight("recurrent_kernel", (*kernel, filters, 4 * filters)),
+    ]
+    if bias:
+        weights.append(Weight("bias", (4 * filters,)))
     return tuple(weights)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from cnnexplain._families.norm import elementwise_macs
+from cnnexplain._families.norm import affine, elementwise_macs
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._shapes import Shape
@@ -66,8 +66,7 @@ def layer_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     rms = args.boolean("rms_scaling", default=False)
     per_axis, _ = _per_axis(dims)
     names = (["gamma"] if scale or rms else []) + (["beta"] if center and not rms else [])
-    weights = tuple(Weight(n, dims) for n in names)
-    formula: Formula = Term(len(names)) * per_axis if names else Term(0)
+    formula, weights = affine(names, per_axis, dims, count_one=True)
     note = f"{' and '.join(names) or 'no weights'}, trainable; normalizes each example"
     steps = ("same shape as the input",)
     return Explained(formula, weights, (shape,), steps, note, macs=_per_example(shape))
@@ -109,8 +108,7 @@ def group_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     center = args.boolean("center", default=True)
     scale = args.boolean("scale", default=True)
     names = (["gamma"] if scale else []) + (["beta"] if center else [])
-    weights = tuple(Weight(n, (c,)) for n in names)
-    formula: Formula = Term(len(names)) * Term(c, "C") if names else Term(0)
+    formula, weights = affine(names, Term(c, "C"), (c,), count_one=True)
     g = c if groups == -1 else groups
     step = f"same shape as the input; statistics over {g} groups of {c // g} channels"
     return Explained(formula, weights, (shape,), (step,), macs=_per_example(shape))

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cnnexplain._families.conv import conv_lstm_macs
+from cnnexplain._families.conv import conv_lstm_macs, conv_lstm_parameters, conv_lstm_weights
 from cnnexplain._families.recurrent import RecurrentSymbols, cell_macs, cell_parameters
-from cnnexplain._formula import Formula, Term
+from cnnexplain._formula import Formula
 from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
-from cnnexplain._rules.conv import keras_symbols, kernel_product, read_window
+from cnnexplain._rules.conv import keras_symbols, read_window
 from cnnexplain._shapes import Shape
 
 __all__ = ["Cell", "conv_lstm", "read_cell", "recurrent", "rnn", "sequence_outputs"]
@@ -191,22 +191,13 @@ def conv_lstm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     filters = args.integer("filters")
     use_bias = args.boolean("use_bias", default=True)
     c_in = args.known(w.shape, w.axis, "number of input channels")
-    f = Term(filters, "F")
-    per_gate: Formula = kernel_product(w.kernel, Term(c_in, "C_in") + f)
-    if use_bias:
-        per_gate = per_gate + 1
-    formula = Term(4) * per_gate * f
-    weights = [
-        Weight("kernel", (*w.kernel, c_in, 4 * filters)),
-        Weight("recurrent_kernel", (*w.kernel, filters, 4 * filters)),
-    ]
-    if use_bias:
-        weights.append(Weight("bias", (4 * filters,)))
+    symbols = keras_symbols(rank)
+    formula = conv_lstm_parameters(w.kernel, c_in, filters, bias=use_bias, symbols=symbols)
+    weights = conv_lstm_weights(w.kernel, c_in, filters, bias=use_bias)
     state = w.output(filters)[1:]
     outputs, lines = sequence_outputs(args, shape, state, (state, state))
     steps = (*w.steps, f"C: F = {filters}", *lines)
     macs = None
     if shape[1] is not None:
-        symbols = keras_symbols(rank)
         macs = conv_lstm_macs(shape[1], w.dims, w.kernel, c_in, filters, symbols=symbols)
-    return Explained(formula, tuple(weights), outputs, steps, macs=macs)
+    return Explained(formula, weights, outputs, steps, macs=macs)

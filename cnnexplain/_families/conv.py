@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from cnnexplain._families import Layout
 from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
 from cnnexplain._rules._base import Weight
-from cnnexplain._shapes import Dim
+from cnnexplain._shapes import padded_length, transposed_length
 
 __all__ = [
     "AXES",
@@ -245,28 +245,6 @@ def conv_lstm_weights(
     if bias:
         weights.append(Weight("bias", (4 * filters,)))
     return tuple(weights)
-
-
-def padded_length(
-    n: int, kernel: int, *, stride: int, before: int, after: int, dilation: int = 1
-) -> Dim:
-    """``⌊(n+p_before+p_after−k_eff)/s⌋+1`` with ``k_eff = d·(k−1)+1`` (explicit padding)."""
-    k_eff = dilation * (kernel - 1) + 1
-    value = (n + before + after - k_eff) // stride + 1
-    k_text = str(k_eff) if dilation == 1 else f"({dilation}·({kernel}−1)+1)"
-    pads = f"+{before}+{after}" if before or after else ""
-    return Dim(value, f"⌊({n}{pads}−{k_text})/{stride}⌋+1 = {value}")
-
-
-def transposed_length(
-    n: int, kernel: int, *, stride: int, padding: int, output_padding: int, dilation: int = 1
-) -> Dim:
-    """``(n−1)·s−2·p+d·(k−1)+output_padding+1``, torch's ConvTranspose length."""
-    value = (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-    return Dim(
-        value,
-        f"({n}−1)·{stride}−2·{padding}+{dilation}·({kernel}−1)+{output_padding}+1 = {value}",
-    )
 
 
 def positions(dims: tuple[int | None, ...], suffix: str) -> list[Formula] | None:

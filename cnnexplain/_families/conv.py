@@ -254,6 +254,12 @@ def positions(dims: tuple[int | None, ...], suffix: str) -> list[Formula] | None
     return [Term(d or 0, f"{a}_{suffix}") for d, a in zip(dims, AXES[len(dims)], strict=True)]
 
 
+def _per_position(dims: tuple[int | None, ...], suffix: str, *factors: Formula) -> Formula | None:
+    """``H·W·factors``: the work at every position, or None when a length is unknown."""
+    where = positions(dims, suffix)
+    return None if where is None else Product((*where, *factors))
+
+
 def conv_macs(
     out_spatial: tuple[int | None, ...],
     kernel: tuple[int, ...],
@@ -264,16 +270,12 @@ def conv_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """``H_out·W_out·k_h·k_w·C_in/g·C_out``: each output value is a dot product."""
-    where = positions(out_spatial, "out")
-    if where is None:
-        return None
-    return Product(
-        (
-            *where,
-            *_kernel_product(kernel, symbols.kernel),
-            _channels(in_channels, groups, symbols),
-            Term(out_channels, symbols.out_channels),
-        )
+    return _per_position(
+        out_spatial,
+        "out",
+        *_kernel_product(kernel, symbols.kernel),
+        _channels(in_channels, groups, symbols),
+        Term(out_channels, symbols.out_channels),
     )
 
 
@@ -286,16 +288,12 @@ def depthwise_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """``H_out·W_out·k_h·k_w·C_in·m``: one filter per input channel and multiplier."""
-    where = positions(out_spatial, "out")
-    if where is None:
-        return None
-    return Product(
-        (
-            *where,
-            *_kernel_product(kernel, symbols.kernel),
-            Term(in_channels, symbols.in_channels),
-            Term(multiplier, "m"),
-        )
+    return _per_position(
+        out_spatial,
+        "out",
+        *_kernel_product(kernel, symbols.kernel),
+        Term(in_channels, symbols.in_channels),
+        Term(multiplier, "m"),
     )
 
 
@@ -309,12 +307,11 @@ def separable_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """Depthwise ``H_out·W_out·k_h·k_w·C_in·m`` plus pointwise ``H_out·W_out·C_in·m·F``."""
-    where = positions(out_spatial, "out")
     depthwise = depthwise_macs(out_spatial, kernel, in_channels, multiplier, symbols=symbols)
-    if where is None or depthwise is None:
-        return None
     c, m = Term(in_channels, symbols.in_channels), Term(multiplier, "m")
-    pointwise = Product((*where, c, m, Term(out_channels, symbols.out_channels)))
+    pointwise = _per_position(out_spatial, "out", c, m, Term(out_channels, symbols.out_channels))
+    if depthwise is None or pointwise is None:
+        return None
     return Sum((depthwise, pointwise))
 
 
@@ -354,17 +351,13 @@ def transpose_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """``H_in·W_in·k_h·k_w·C_in·C_out/g``: each input value scatters a kernel-sized patch."""
-    where = positions(in_spatial, "in")
-    if where is None:
-        return None
     out: Formula = Term(out_channels, symbols.out_channels)
     if groups > 1:
         out = Quotient(out, Term(groups, symbols.groups))
-    return Product(
-        (
-            *where,
-            *_kernel_product(kernel, symbols.kernel),
-            Term(in_channels, symbols.in_channels),
-            out,
-        )
+    return _per_position(
+        in_spatial,
+        "in",
+        *_kernel_product(kernel, symbols.kernel),
+        Term(in_channels, symbols.in_channels),
+        out,
     )

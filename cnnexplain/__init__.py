@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from cnnexplain import spec
     from cnnexplain._breakdown import Breakdown, LayerRow
     from cnnexplain._code import CodeResult, explain_code
-    from cnnexplain._costs import Costs, Optimizer, RowCost, TrainingMemory
+    from cnnexplain._costs import Costs, RowCost
     from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
     from cnnexplain._errors import (
         CnnexplainError,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cnnexplain._explain import explain
     from cnnexplain._formula import Formula
     from cnnexplain._keras_calls import KerasNote
+    from cnnexplain._training import Optimizer, TrainingMemory
 del TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -76,10 +77,10 @@ _LAZY = {
     "KerasNote": "cnnexplain._keras_calls",
     "LayerRow": "cnnexplain._breakdown",
     "ModelFileError": "cnnexplain._errors",
-    "Optimizer": "cnnexplain._costs",
+    "Optimizer": "cnnexplain._training",
     "RowCost": "cnnexplain._costs",
     "SpecError": "cnnexplain._errors",
-    "TrainingMemory": "cnnexplain._costs",
+    "TrainingMemory": "cnnexplain._training",
     "VerificationError": "cnnexplain._errors",
     "diagnose": "cnnexplain._diagnose",
     "explain": "cnnexplain._explain",

@@ -22,8 +22,11 @@ Conventions (the docs page "Is that a lot of parameters?" explains them):
   up-sampling and resizing, Embedding (a table lookup) and the random augmentation
   layers (identity at inference). Interpolating resizes and RandomCrop (which
   resizes at inference) are unknown.
-- A layer kind without a cost function here gets ``None`` (unknown), never a guess;
-  totals add up the known rows and `Costs.unknown_macs` lists the others.
+- The MACs come from each layer's rule (`Explained.macs`), which its family in
+  `cnnexplain._families` computes for the Keras and the torch reader alike; this
+  module only adds them up. A layer without a rule, or whose rule cannot give
+  them, gets ``None`` (unknown), never a guess; totals add up the known rows and
+  `Costs.unknown_macs` lists the others.
 - A layer called several times (shared) costs its MACs and activations once per call,
   each call assumed to see the first call's shapes; its weights count once.
 
@@ -69,45 +72,32 @@ Examples:
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from cnnexplain import _publish
 from cnnexplain._errors import SpecError
-from cnnexplain._families import conv as conv_family
-from cnnexplain._families.dense import DenseSymbols, dense_macs
-from cnnexplain._families.norm import elementwise_macs
-from cnnexplain._families.recurrent import cell_macs
-from cnnexplain._formula import Formula, Product, Sum, Term
-from cnnexplain._rules._base import LayerArgs, NoRule, channel_axis, find_rule
-from cnnexplain._rules.conv import keras_symbols
-from cnnexplain._rules.core import IDENTITY
-from cnnexplain._rules.preprocessing import AUGMENTATION
-from cnnexplain._rules.recurrent import KERAS_RECURRENT
+from cnnexplain._formula import Formula
+from cnnexplain._rules._base import rule_kinds
 from cnnexplain._shapes import Shape
+from cnnexplain._training import Optimizer, TrainingMemory, optimizer_slots
 
 if TYPE_CHECKING:
     from cnnexplain._breakdown import Breakdown, LayerRow
 
 __all__ = [
-    "COST_FUNCTIONS",
     "DTYPE_POLICIES",
-    "FROM_RULES",
-    "UNCOSTED",
     "Costs",
     "Optimizer",
     "RowCost",
     "TrainingMemory",
-    "cost",
     "costs_of",
     "optimizer_slots",
 ]
 
 # ---------------------------------------------------------------------------------------
-# Data types and optimizers
+# Data types
 # ---------------------------------------------------------------------------------------
 
 _DTYPE_BYTES = {
@@ -131,134 +121,6 @@ DTYPE_POLICIES: dict[str, tuple[str, str]] = {
 
 _WEIGHT_DTYPES = {("Normalization", "count"): "int64"}
 """Weights whose dtype doesn't follow the layer's policy."""
-
-
-class Optimizer(str, Enum):
-    """The Keras optimizers whose memory cnnexplain knows, by their lowercased class names.
-
-    The values are the names ``keras.optimizers.get`` takes (``"sgd"``, ``"rmsprop"``...);
-    `slots` gives how many tensors the size of each trainable weight the optimizer keeps.
-
-    Examples:
-        >>> Optimizer("adam").slots()
-        2
-        >>> Optimizer.SGD.slots(momentum=0.9)
-        1
-        >>> Optimizer.RMSPROP.slots(momentum=0.9, centered=True)
-        3
-    """
-
-    ADADELTA = "adadelta"
-    ADAGRAD = "adagrad"
-    ADAM = "adam"
-    ADAMAX = "adamax"
-    ADAMW = "adamw"
-    FTRL = "ftrl"
-    LAMB = "lamb"
-    LION = "lion"
-    NADAM = "nadam"
-    RMSPROP = "rmsprop"
-    SGD = "sgd"
-
-    def slots(self, *, momentum: float = 0.0, centered: bool = False, amsgrad: bool = False) -> int:
-        """Tensors the optimizer keeps per trainable weight, each of the weight's size.
-
-        SGD keeps none (one ``momentum`` with ``momentum > 0``); Adam and AdamW keep
-        ``momentum`` and ``velocity`` (plus ``velocity_hat`` with ``amsgrad``); RMSprop
-        keeps ``velocity`` (plus ``momentum`` with ``momentum > 0`` and
-        ``average_gradient`` when ``centered``); Adagrad one accumulator; Lion one
-        momentum; Adadelta, Adamax, Nadam, Ftrl and Lamb two.
-        """
-        base = _SLOTS[self]
-        if self in (Optimizer.SGD, Optimizer.RMSPROP) and momentum:
-            base += 1
-        if self is Optimizer.RMSPROP and centered:
-            base += 1
-        if self in (Optimizer.ADAM, Optimizer.ADAMW) and amsgrad:
-            base += 1
-        return base
-
-
-_SLOTS = {
-    Optimizer.ADADELTA: 2,
-    Optimizer.ADAGRAD: 1,
-    Optimizer.ADAM: 2,
-    Optimizer.ADAMAX: 2,
-    Optimizer.ADAMW: 2,
-    Optimizer.FTRL: 2,
-    Optimizer.LAMB: 2,
-    Optimizer.LION: 1,
-    Optimizer.NADAM: 2,
-    Optimizer.RMSPROP: 1,
-    Optimizer.SGD: 0,
-}
-
-
-def _optimizer(name: object) -> Optimizer:
-    if isinstance(name, Optimizer):
-        return name
-    known = {o.value: o for o in Optimizer}
-    if isinstance(name, str) and name.lower() in known:
-        return known[name.lower()]
-    names = ", ".join(repr(o.value) for o in Optimizer)
-    raise SpecError(
-        f"Unknown optimizer: expected one of {names} or a Keras optimizer of those "
-        f"classes. Received: optimizer={name!r}.",
-        argument="optimizer",
-    )
-
-
-def optimizer_slots(
-    optimizer: object = "adam",
-    *,
-    momentum: float = 0.0,
-    centered: bool = False,
-    amsgrad: bool = False,
-) -> tuple[Optimizer, int]:
-    """The optimizer and its slots per trainable weight.
-
-    Args:
-        optimizer: a name as Keras spells it (``"sgd"``, ``"adam"``, ``"RMSprop"``...,
-            case-insensitive), an `Optimizer`, or a Keras or torch optimizer object
-            (``torch.optim.Adam``...), whose own ``momentum``, ``centered`` and
-            ``amsgrad`` are then used. torch's optimizers keep the same slots as
-            Keras's of the same name (``NAdam`` is ``"nadam"``).
-        momentum: SGD's or RMSprop's momentum; non-zero adds a slot.
-        centered: RMSprop's ``centered``; adds a slot.
-        amsgrad: Adam's or AdamW's ``amsgrad``; adds a slot.
-
-    Raises:
-        SpecError: naming the known optimizers when ``optimizer`` is not one of them.
-
-    Examples:
-        >>> optimizer_slots("sgd")
-        (<Optimizer.SGD: 'sgd'>, 0)
-        >>> optimizer_slots("SGD", momentum=0.9)
-        (<Optimizer.SGD: 'sgd'>, 1)
-        >>> optimizer_slots("adamw", amsgrad=True)
-        (<Optimizer.ADAMW: 'adamw'>, 3)
-        >>> optimizer_slots("adamm")
-        Traceback (most recent call last):
-        ...
-        cnnexplain.SpecError: Unknown optimizer: expected one of 'adadelta', 'adagrad', \
-'adam', 'adamax', 'adamw', 'ftrl', 'lamb', 'lion', 'nadam', 'rmsprop', 'sgd' or a \
-Keras optimizer of those classes. Received: optimizer='adamm'.
-    """
-    defaults = getattr(optimizer, "defaults", None)
-    if not isinstance(optimizer, str) and isinstance(defaults, Mapping):  # a torch optimizer
-        momentum = float(defaults.get("momentum") or 0.0)
-        centered = bool(defaults.get("centered", False))
-        amsgrad = bool(defaults.get("amsgrad", False))
-        optimizer = type(optimizer).__name__
-    get_config = getattr(optimizer, "get_config", None)
-    if not isinstance(optimizer, str) and callable(get_config):
-        config = get_config()
-        momentum = float(config.get("momentum") or 0.0)
-        centered = bool(config.get("centered", False))
-        amsgrad = bool(config.get("amsgrad", False))
-        optimizer = type(optimizer).__name__
-    opt = _optimizer(optimizer)
-    return opt, opt.slots(momentum=momentum, centered=centered, amsgrad=amsgrad)
 
 
 # ---------------------------------------------------------------------------------------
@@ -307,44 +169,6 @@ class RowCost:
         yield path, self
         for child in self.children:
             yield from child.walk(f"{path}/")
-
-
-@dataclass(frozen=True)
-class TrainingMemory:
-    """Bytes to train a model with one optimizer and batch size, by part.
-
-    Attributes:
-        optimizer: the optimizer.
-        slots: tensors it keeps per trainable weight.
-        batch_size: examples per step.
-        weights_bytes: every weight, trainable or not.
-        gradients_bytes: one gradient per trainable weight.
-        optimizer_bytes: the optimizer's slots.
-        activations_bytes: layer outputs for the whole batch, kept for the backward pass.
-        unknown: paths of rows whose bytes are unknown (left out of the figures).
-    """
-
-    optimizer: Optimizer
-    slots: int
-    batch_size: int
-    weights_bytes: int
-    gradients_bytes: int
-    optimizer_bytes: int
-    activations_bytes: int
-    unknown: tuple[str, ...] = ()
-
-    @property
-    def total(self) -> int:
-        """Weights + gradients + optimizer slots + activations."""
-        return (
-            self.weights_bytes
-            + self.gradients_bytes
-            + self.optimizer_bytes
-            + self.activations_bytes
-        )
-
-    def __int__(self) -> int:
-        return self.total
 
 
 def _known_sum(values: list[int | None]) -> int:
@@ -400,7 +224,7 @@ class Costs:
 
     @property
     def unknown_macs(self) -> tuple[str, ...]:
-        """Paths of the rows whose MACs are unknown (no cost function, unknown length...)."""
+        """Paths of the rows whose MACs are unknown (no MAC formula, unknown length...)."""
         return tuple(p for p, r in self._leaves() if r.macs is None)
 
     @property
@@ -498,348 +322,6 @@ class Costs:
 
 
 # ---------------------------------------------------------------------------------------
-# Cost functions: one per layer kind
-# ---------------------------------------------------------------------------------------
-
-CostFunction = Callable[[LayerArgs, list[Shape], list[Shape]], Formula | None]
-"""Given a layer's arguments, input shapes and output shapes: its MACs per call, or None."""
-
-COST_FUNCTIONS: dict[str, CostFunction] = {}
-
-UNCOSTED = frozenset({"RandomCrop"})
-"""Kinds with a parameter rule but deliberately no cost function (their MACs stay unknown):
-RandomCrop resizes at inference, an interpolation this module doesn't count."""
-
-FROM_RULES = frozenset(
-    {
-        "AdditiveAttention",
-        "Attention",
-        "Dot",
-        "EinsumDense",
-        "GroupedQueryAttention",
-        "MultiHeadAttention",
-    }
-)
-"""Kinds whose rule gives its MACs (`Explained.macs`, from its family): no cost function here."""
-_C = TypeVar("_C", bound=CostFunction)
-
-
-def cost(*class_names: str) -> Callable[[_C], _C]:
-    """Register a cost function for the given Keras class names."""
-
-    def register(fn: _C) -> _C:
-        for name in class_names:
-            if name in COST_FUNCTIONS:
-                raise RuntimeError(f"two cost functions for {name}")
-            COST_FUNCTIONS[name] = fn
-        return fn
-
-    return register
-
-
-def _inner_macs(layer: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """A wrapped layer's MACs: its cost function's, or its rule's when the rule gives them."""
-    fn = COST_FUNCTIONS.get(layer.class_name)
-    if fn is not None:
-        return fn(layer, inputs, outputs)
-    found = find_rule(layer.class_name) if layer.class_name in FROM_RULES else None
-    try:
-        return None if found is None else found(layer, inputs).macs
-    except (SpecError, NoRule):
-        return None
-
-
-def _prod_terms(dims: Sequence[tuple[int | None, str | None]]) -> Formula | None:
-    """The product of named lengths, or None when one is unknown."""
-    if any(v is None for v, _ in dims):
-        return None
-    terms = [Term(v, s) for v, s in dims if v is not None]
-    if not terms:
-        return Term(1)
-    return terms[0] if len(terms) == 1 else Product(tuple(terms))
-
-
-_ELEMENTWISE = (
-    *IDENTITY,
-    "LayerScale",
-    "PReLU",
-    "Rescaling",
-    "StochasticDepth",
-    "Add",
-    "Average",
-    "Concatenate",
-    "Maximum",
-    "Minimum",
-    "Multiply",
-    "Subtract",
-)
-_DATA_MOVEMENT = (
-    "CenterCrop",
-    "Cropping1D",
-    "Cropping2D",
-    "Cropping3D",
-    "Flatten",
-    "Permute",
-    "RepeatVector",
-    "Reshape",
-    "ZeroPadding1D",
-    "ZeroPadding2D",
-    "ZeroPadding3D",
-)
-_POOLING = (
-    *(f"{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
-    *(f"Global{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
-    *(f"Adaptive{k}Pooling{r}D" for k in ("Max", "Average") for r in (1, 2, 3)),
-)
-_LOOKUP = ("Embedding",)
-
-
-@cost(
-    *_ELEMENTWISE, *_DATA_MOVEMENT, *_POOLING, *_LOOKUP, *AUGMENTATION
-)  # augmentation: identity at inference
-def zero_cost(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula:  # noqa: ARG001
-    """0 MACs by convention: element-wise, pooling, data movement, lookups, augmentation."""
-    return Term(0)
-
-
-@cost("UpSampling1D", "UpSampling2D", "UpSampling3D", "Resizing")
-def up_sampling(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """0 for nearest-neighbour copies; unknown for interpolating modes."""
-    mode = args.get("interpolation", "nearest")
-    return Term(0) if mode == "nearest" else None
-
-
-def _rank(args: LayerArgs) -> int:
-    match = re.search(r"(\d)D", args.class_name)
-    if match is None:
-        raise args.error(None, "has no rank in its class name")
-    return int(match.group(1))
-
-
-def _spatial(shape: Shape, axis: int) -> Shape:
-    return shape[1:-1] if axis == -1 else shape[2:]
-
-
-def _only(shapes: list[Shape]) -> Shape | None:
-    return shapes[0] if len(shapes) == 1 else None
-
-
-@dataclass(frozen=True)
-class _Window:
-    """What every convolution's cost reads: its one input, rank, channel axis, C_in."""
-
-    shape: Shape
-    rank: int
-    axis: int
-    c_in: Term
-
-
-def _window(args: LayerArgs, inputs: list[Shape]) -> _Window | None:
-    """The convolution's input facts, or None when the input or its channels are unknown."""
-    shape = _only(inputs)
-    if shape is None:
-        return None
-    rank, axis = _rank(args), channel_axis(args)
-    c_in = shape[axis]
-    if c_in is None:
-        return None
-    return _Window(shape, rank, axis, Term(c_in, "C_in"))
-
-
-@cost("Conv1D", "Conv2D", "Conv3D")
-def conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """``H_out·W_out·k_h·k_w·C_in/g·F``: each output value is a dot product."""
-    w, out = _window(args, inputs), _only(outputs)
-    if w is None or out is None:
-        return None
-    kernel = args.integers("kernel_size", w.rank)
-    return conv_family.conv_macs(
-        _spatial(out, w.axis),
-        kernel,
-        w.c_in.value,
-        args.integer("filters"),
-        groups=args.integer("groups", 1),
-        symbols=keras_symbols(w.rank),
-    )
-
-
-@cost("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
-def conv_transpose(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """``H_in·W_in·k_h·k_w·C_in·F``: each input value scatters a ``k_h·k_w·F`` patch."""
-    w = _window(args, inputs)
-    if w is None:
-        return None
-    kernel = args.integers("kernel_size", w.rank)
-    return conv_family.transpose_macs(
-        _spatial(w.shape, w.axis),
-        kernel,
-        w.c_in.value,
-        args.integer("filters"),
-        symbols=keras_symbols(w.rank),
-    )
-
-
-@cost("DepthwiseConv1D", "DepthwiseConv2D")
-def depthwise_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """``H_out·W_out·k_h·k_w·C_in·m``: one filter per input channel and multiplier."""
-    w, out = _window(args, inputs), _only(outputs)
-    if w is None or out is None:
-        return None
-    return conv_family.depthwise_macs(
-        _spatial(out, w.axis),
-        args.integers("kernel_size", w.rank),
-        w.c_in.value,
-        args.integer("depth_multiplier", 1),
-        symbols=keras_symbols(w.rank),
-    )
-
-
-@cost("SeparableConv1D", "SeparableConv2D")
-def separable_conv(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """Depthwise ``H_out·W_out·k_h·k_w·C_in·m`` plus pointwise ``H_out·W_out·C_in·m·F``."""
-    w, out = _window(args, inputs), _only(outputs)
-    if w is None or out is None:
-        return None
-    return conv_family.separable_macs(
-        _spatial(out, w.axis),
-        args.integers("kernel_size", w.rank),
-        w.c_in.value,
-        args.integer("depth_multiplier", 1),
-        args.integer("filters"),
-        symbols=keras_symbols(w.rank),
-    )
-
-
-@cost("Dense")
-def dense(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """``n_in·units``, at every position of an N-D input (``T·n_in·units`` on 3-D)."""
-    shape = _only(inputs)
-    if shape is None:
-        return None
-    return dense_macs(shape, args.integer("units"), symbols=DenseSymbols())
-
-
-_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
-
-
-@cost("SimpleRNN", "GRU", "LSTM")
-def recurrent(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """``T·gates·(m·n + n·n)``: input and recurrent products per step (gates: 1, 3 or 4)."""
-    shape = inputs[0] if inputs else None
-    if shape is None or len(shape) != 3:  # noqa: PLR2004
-        return None
-    steps, m = shape[1], shape[2]
-    if steps is None or m is None:
-        return None
-    return cell_macs(
-        _GATES[args.class_name], m, args.integer("units"), steps=steps, symbols=KERAS_RECURRENT
-    )
-
-
-_CELLS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}
-
-
-@cost("RNN")
-def rnn(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """A generic ``RNN`` over one of Keras's cells counts as the matching layer."""
-    cell = _inner(args, "cell")
-    if cell is None or cell.class_name not in _CELLS:
-        return None
-    layer = LayerArgs(cell.name, _CELLS[cell.class_name], cell.config)
-    return recurrent(layer, inputs, outputs)
-
-
-@cost("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
-def conv_lstm(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """``T·H_out·W_out·k_h·k_w·4·F·(C_in+F)``: input and recurrent convolutions per step."""
-    shape, out = (inputs[0] if inputs else None), (outputs[0] if outputs else None)
-    rank = _rank(args)
-    if shape is None or out is None or len(shape) != rank + 3:
-        return None
-    axis = channel_axis(args)
-    steps, c_in = shape[1], shape[axis]
-    if steps is None or c_in is None:
-        return None
-    out_frame = (out[0], *out[2:]) if len(out) == rank + 3 else out
-    spatial = _spatial(out_frame, axis)
-    if len(spatial) != rank:
-        return None
-    return conv_family.conv_lstm_macs(
-        steps,
-        spatial,
-        args.integers("kernel_size", rank),
-        c_in,
-        args.integer("filters"),
-        symbols=keras_symbols(rank),
-    )
-
-
-def _inner(args: LayerArgs, key: str) -> LayerArgs | None:
-    inner = args.get(key)
-    if not isinstance(inner, Mapping) or not isinstance(inner.get("class_name"), str):
-        return None
-    config = inner.get("config") or {}
-    return LayerArgs(f"{args.name}/{config.get('name', key)}", inner["class_name"], config)
-
-
-@cost("Bidirectional")
-def bidirectional(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """The forward layer's MACs plus the backward layer's."""
-    forward = _inner(args, "layer")
-    backward = _inner(args, "backward_layer") or forward
-    if forward is None or backward is None:
-        return None
-    parts = []
-    for layer in (forward, backward):
-        part = _inner_macs(layer, inputs, outputs[:1])
-        if part is None:
-            return None
-        parts.append(part)
-    return Sum(tuple(parts))
-
-
-@cost("TimeDistributed")
-def time_distributed(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:
-    """``T`` times the wrapped layer's MACs on one time step."""
-    inner = _inner(args, "layer")
-    shape, out = _only(inputs), _only(outputs)
-    if inner is None or shape is None or out is None or shape[1] is None:
-        return None
-    part = _inner_macs(inner, [(shape[0], *shape[2:])], [(out[0], *out[2:])])
-    return None if part is None else Term(shape[1], "T") * part
-
-
-@cost("SpectralNormalization")
-def spectral_normalization(
-    args: LayerArgs, inputs: list[Shape], outputs: list[Shape]
-) -> Formula | None:
-    """The wrapped layer's MACs (at inference the normalized kernel is fixed)."""
-    inner = _inner(args, "layer")
-    return None if inner is None else _inner_macs(inner, inputs, outputs)
-
-
-def _elements(outputs: list[Shape], per_element: int = 1) -> Formula | None:
-    out = _only(outputs)
-    return None if out is None else elementwise_macs(out, per_element)
-
-
-@cost("BatchNormalization", "Normalization")
-def normalization(args: LayerArgs, inputs: list[Shape], outputs: list[Shape]) -> Formula | None:  # noqa: ARG001
-    """1 per output element: ``a·x + b`` with per-channel ``a``, ``b`` fixed at inference."""
-    return _elements(outputs)
-
-
-@cost("LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization")
-def per_example_normalization(
-    args: LayerArgs,  # noqa: ARG001
-    inputs: list[Shape],  # noqa: ARG001
-    outputs: list[Shape],
-) -> Formula | None:
-    """2 per output element: statistics of each example (variance), then the scaling."""
-    return _elements(outputs, 2)
-
-
-# ---------------------------------------------------------------------------------------
 # From a breakdown to its costs
 # ---------------------------------------------------------------------------------------
 
@@ -877,26 +359,20 @@ def _activation_elements(outputs: list[Shape]) -> int | None:
 
 
 def _macs(row: LayerRow) -> tuple[Formula | None, str]:
+    """The row's MACs, from its rule (`Explained.macs`), or None and why."""
     if row.macs is not None:
         return row.macs, ""
-    if row.framework != "keras":
-        return None, f"no MAC formula for {row.kind}: MACs unknown"
-    fn = COST_FUNCTIONS.get(row.kind)
-    formula = None
-    if fn is None and not (row.kind in FROM_RULES and row.explained):
-        return None, f"no cost function for {row.kind}: MACs unknown"
-    if fn is not None:  # else its rule gave no MACs: a length it needs is unknown
-        try:
-            formula = fn(LayerArgs(row.name, row.kind, row.config), *_io(row))
-        except SpecError as err:
-            return None, f"MACs unknown: {err}"
-    if formula is None:
-        return None, "MACs unknown: a length it needs is unknown"
-    return formula, ""
+    if row.framework == "keras" and row.explained and row.kind in rule_kinds():
+        if _unknown_length(row):
+            return None, "MACs unknown: a length it needs is unknown"
+        return None, "MACs unknown: its rule gives none for these arguments or shapes"
+    return None, f"no MAC formula for {row.kind}: MACs unknown"
 
 
-def _io(row: LayerRow) -> tuple[list[Shape], list[Shape]]:
-    return _shapes(row.input_shape), _shapes(row.output_shape)
+def _unknown_length(row: LayerRow) -> bool:
+    """Whether a length (past the batch axis) of the row's inputs or outputs is unknown."""
+    shapes = _shapes(row.input_shape) + _shapes(row.output_shape)
+    return not shapes or any(None in shape[1:] for shape in shapes)
 
 
 def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:

@@ -13,7 +13,7 @@ from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError
-from cnnexplain._formula import Term, total_of
+from cnnexplain._formula import Formula, Term, total_of
 from cnnexplain._graph import LayerNode, Measured, ModelGraph, TensorRef
 from cnnexplain._parts import explain_parts, guess_base, matches, weights_formula
 from cnnexplain._rules import LayerArgs, find_rule
@@ -155,12 +155,13 @@ class _Run:
             return _Call(done, [], done.outputs)
         rule = find_rule(node.class_name)
         what = node.class_name
+        macs = None
         if rule is not None:
             config = {**node.config, **_flags(node, k)}
             try:
                 done = rule(LayerArgs(node.name, node.class_name, config), ins)
             except NoRule as missing:
-                what = missing.what
+                what, macs = missing.what, missing.macs
             else:
                 return _Call(done, [], done.outputs)
         measured = node.measured
@@ -179,7 +180,7 @@ class _Run:
                 node.name, what, measured.parts, measured.source, self.part_model
             )
         if found is None:
-            found = _flagged(node, what, measured)
+            found = _flagged(node, what, measured, macs)
         return _Call(found, children, self.outputs(graph, node, k, measured))
 
     def part_model(
@@ -237,8 +238,13 @@ def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) 
     return Explained(found.formula, found.weights, found.outputs, found.shape_steps, note)
 
 
-def _flagged(node: LayerNode, what: str, measured: Measured) -> Explained:
-    """A layer nobody can account for: its count as measured, flagged unexplained."""
+def _flagged(
+    node: LayerNode, what: str, measured: Measured, macs: Formula | None = None
+) -> Explained:
+    """A layer nobody can account for: its count as measured, flagged unexplained.
+
+    ``macs`` are those the rule could still give (`NoRule.macs`).
+    """
     weights = measured.weights or ()
     count = sum(w.size for w in weights)
     detail = f"; {measured.detail}" if measured.detail else ""
@@ -251,6 +257,7 @@ def _flagged(node: LayerNode, what: str, measured: Measured) -> Explained:
         f"no rule for {what}: count and shape taken from {measured.source}{detail}",
         trainable=sum(w.size for w in weights if w.trainable) if weights else count,
         explained=False,
+        macs=macs,
     )
 
 

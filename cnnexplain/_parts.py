@@ -35,7 +35,8 @@ from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Named, Product, Sum, Term, total_of
 from cnnexplain._graph import ModelGraph, Part
 from cnnexplain._rules import LayerArgs, find_rule
-from cnnexplain._rules._base import Explained, NoRule, fmt_shape
+from cnnexplain._rules._base import NO_MACS, Explained, NoRule, fmt_shape
+from cnnexplain._rules._table import IDENTITY
 from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
@@ -151,24 +152,29 @@ def guess_base(config: Any, inputs: Sequence[Shape]) -> str | None:
     return None
 
 
-def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...]] | None:
-    """The sublayer's rule over its config and build shape (or ones derived from its weights)."""
+def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
+    """The sublayer's rule over its config and build shape (or ones derived from its weights).
+
+    The flag says whether the shapes are the build's own: MACs derived from a
+    guessed input shape (``(None, n_in)`` for a Dense) would be guesses, unless
+    they are 0 by convention whatever the shape (`NO_MACS`: a lookup, a copy).
+    """
     rule = find_rule(part.class_name or "") or find_rule(part.base or "")
     if rule is None:
         return None
-    candidates: list[tuple[Any, tuple[Shape, ...]]] = []
+    candidates: list[tuple[Any, tuple[Shape, ...], bool]] = []
     if part.input_shapes is not None:
-        candidates.append((part.config, part.input_shapes))
+        candidates.append((part.config, part.input_shapes, True))
     derived = derive(part.class_name or "", part.weights) if part.weights else None
     if derived is not None:
-        candidates.append(({**part.config, **derived[0]}, (derived[1],)))
-    for config, shapes in candidates:
+        candidates.append(({**part.config, **derived[0]}, (derived[1],), False))
+    for config, shapes, built in candidates:
         try:
             found = rule(LayerArgs(part.name, part.class_name or "", config), list(shapes))
         except (SpecError, NoRule):
             continue
         if matches(found.weights, part.weights):
-            return found, shapes
+            return found, shapes, built
     return None
 
 
@@ -183,6 +189,7 @@ def _row(
     children: Sequence[LayerRow] = (),
     steps: tuple[str, ...] = (),
     inputs: tuple[Shape, ...] | None = None,
+    macs: Formula | None = None,
 ) -> LayerRow:
     params = int(formula)
     if children:
@@ -213,6 +220,7 @@ def _row(
         explained=explained,
         input_shape=(shapes[0] if len(shapes) == 1 else list(shapes)) if shapes else (),
         config=part.config,
+        macs=macs,
     )
 
 
@@ -228,7 +236,7 @@ def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow
         return _row(part, total_of([r.formula for r in rows]), (), outs, "", children=rows)
     ruled = _rule_row(part)
     if ruled is not None:
-        found, shapes = ruled
+        found, shapes, built = ruled
         return _row(
             part,
             found.formula,
@@ -237,6 +245,7 @@ def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow
             found.note,
             steps=found.shape_steps,
             inputs=shapes,
+            macs=found.macs if built or found.macs is NO_MACS else None,
         )
     if part.parts is not None:
         found, rows = explain_parts(part.name, part.class_name, part.parts, source, part_model)
@@ -254,7 +263,10 @@ def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow
         formula = weights_formula(part.weights)
         return _row(part, formula, part.weights, measured, note, explained=False)
     note = f"the weights {source} holds for it, each the product of its shape"
-    return _row(part, weights_formula(part.weights), part.weights, measured, note)
+    # a pass-through layer (Dropout...) does no work whatever its unrecorded input shape
+    identity = part.class_name in IDENTITY and not part.weights
+    macs = NO_MACS if identity else None
+    return _row(part, weights_formula(part.weights), part.weights, measured, note, macs=macs)
 
 
 def explain_parts(

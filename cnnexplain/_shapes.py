@@ -1,5 +1,9 @@
 """Output-shape arithmetic: each computed length carries the sum that gives it.
 
+The sliding window of every convolution and pooling is here once: torch's
+explicit padding (`padded_length`, `transposed_length`) and Keras's padding
+names (`conv_length`, `transpose_length`), which compute through them.
+
 Examples:
     >>> conv_length(28, 3, stride=1, padding="valid")
     Dim(value=26, text='⌊(28−3)/1⌋+1 = 26')
@@ -19,7 +23,16 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Dim", "Shape", "Weight", "conv_length", "flatten_size", "transpose_length"]
+__all__ = [
+    "Dim",
+    "Shape",
+    "Weight",
+    "conv_length",
+    "flatten_size",
+    "padded_length",
+    "transpose_length",
+    "transposed_length",
+]
 
 Shape = tuple[int | None, ...]
 """A tensor shape, batch dimension included (``None`` where unknown)."""
@@ -65,10 +78,29 @@ def conv_length(n: int | None, kernel: int, *, stride: int, padding: str, dilati
     if padding in ("same", "causal"):
         value = math.ceil(n / stride)
         return Dim(value, f"⌈{n}/{stride}⌉ = {value}")
+    return padded_length(n, kernel, stride=stride, before=0, after=0, dilation=dilation)
+
+
+def padded_length(
+    n: int, kernel: int, *, stride: int, before: int, after: int, dilation: int = 1
+) -> Dim:
+    """``⌊(n+p_before+p_after−k_eff)/s⌋+1`` with ``k_eff = d·(k−1)+1`` (explicit padding)."""
     k_eff = dilation * (kernel - 1) + 1
-    value = (n - k_eff) // stride + 1
+    value = (n + before + after - k_eff) // stride + 1
     k_text = str(k_eff) if dilation == 1 else f"({dilation}·({kernel}−1)+1)"
-    return Dim(value, f"⌊({n}−{k_text})/{stride}⌋+1 = {value}")
+    pads = f"+{before}+{after}" if before or after else ""
+    return Dim(value, f"⌊({n}{pads}−{k_text})/{stride}⌋+1 = {value}")
+
+
+def transposed_length(
+    n: int, kernel: int, *, stride: int, padding: int, output_padding: int, dilation: int = 1
+) -> Dim:
+    """``(n−1)·s−2·p+d·(k−1)+output_padding+1``, torch's ConvTranspose length."""
+    value = (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    return Dim(
+        value,
+        f"({n}−1)·{stride}−2·{padding}+{dilation}·({kernel}−1)+{output_padding}+1 = {value}",
+    )
 
 
 def transpose_length(
@@ -90,9 +122,11 @@ def transpose_length(
             return Dim(value, f"{n}·{stride}+max({k_eff}−{stride}, 0) = {value}")
         value = n * stride
         return Dim(value, f"{n}·{stride} = {value}")
-    pad = 0 if padding == "valid" else k_eff // 2
-    value = (n - 1) * stride + k_eff - 2 * pad + output_padding
-    return Dim(value, f"({n}−1)·{stride}+{k_eff}−2·{pad}+{output_padding} = {value}")
+    pad = 0 if padding == "valid" else k_eff // 2  # torch's explicit padding, from Keras's name
+    same = transposed_length(
+        n, kernel, stride=stride, padding=pad, output_padding=output_padding, dilation=dilation
+    )
+    return Dim(same.value, f"({n}−1)·{stride}+{k_eff}−2·{pad}+{output_padding} = {same.value}")
 
 
 def flatten_size(dims: Shape) -> Dim:

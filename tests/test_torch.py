@@ -13,6 +13,7 @@ import torch_models
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 from torch_oracle import shapes
 
 from cnnexplain import Breakdown, SpecError, VerificationError, explain, spec
@@ -58,6 +59,13 @@ def test_reference_architecture_totals(name: str, reference: Callable[[str], nn.
     model = reference(BUILDERS[name])
     b = explain(model, input_size=(1, 3, 224, 224))
     assert b.total == PUBLISHED[name] == sum(p.numel() for p in model.parameters())
+    # every row's rule gives its MACs; those of the products are torch's own count's
+    costs = b.costs()
+    assert costs.unknown_macs == ()
+    with FlopCounterMode(display=False) as counter:  # on the meta device: shapes only
+        model(torch.zeros(1, 3, 224, 224, device="meta"))
+    products = sum(r.macs or 0 for _, r in costs.walk() if r.kind in {"Conv2d", "Linear"})
+    assert 2 * products == counter.get_total_flops()
     assert b.unexplained == []
     assert [r.name for r in b.rows] == [n for n, _ in model.named_children()]
     assert b.output_shapes == ((1, 1000),)

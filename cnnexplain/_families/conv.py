@@ -25,21 +25,28 @@ from dataclasses import dataclass
 from cnnexplain._families import Layout
 from cnnexplain._formula import Formula, Product, Quotient, Sum, Term
 from cnnexplain._rules._base import Weight
-from cnnexplain._shapes import Dim
+from cnnexplain._shapes import padded_length, transposed_length
 
 __all__ = [
     "AXES",
     "KERNEL_SUFFIXES",
     "ConvSymbols",
     "conv_lstm_macs",
+    "conv_lstm_parameters",
+    "conv_lstm_weights",
     "conv_macs",
     "conv_parameters",
     "conv_weights",
     "depthwise_macs",
+    "depthwise_parameters",
+    "depthwise_weights",
+    "kernel_product",
     "kernel_symbols",
     "padded_length",
     "positions",
     "separable_macs",
+    "separable_parameters",
+    "separable_weights",
     "transpose_macs",
     "transposed_length",
 ]
@@ -132,26 +139,112 @@ def conv_weights(
     return tuple(weights)
 
 
-def padded_length(
-    n: int, kernel: int, *, stride: int, before: int, after: int, dilation: int = 1
-) -> Dim:
-    """``⌊(n+p_before+p_after−k_eff)/s⌋+1`` with ``k_eff = d·(k−1)+1`` (explicit padding)."""
-    k_eff = dilation * (kernel - 1) + 1
-    value = (n + before + after - k_eff) // stride + 1
-    k_text = str(k_eff) if dilation == 1 else f"({dilation}·({kernel}−1)+1)"
-    pads = f"+{before}+{after}" if before or after else ""
-    return Dim(value, f"⌊({n}{pads}−{k_text})/{stride}⌋+1 = {value}")
+def kernel_product(
+    kernel: tuple[int, ...], tail: Formula | None = None, *, symbols: tuple[str, ...] = ()
+) -> Formula:
+    """``k_h·k_w·tail`` (or ``k_h·k_w``), each kernel length named by its axis.
+
+    Examples:
+        >>> kernel_product((3, 3), Term(8, "C_in")).symbols()
+        'k_h·k_w·C_in'
+    """
+    names = symbols or kernel_symbols(len(kernel))
+    terms = [Term(k, s) for k, s in zip(kernel, names, strict=True)]
+    product: Formula = terms[0]
+    for term in [*terms[1:], *([tail] if tail is not None else [])]:
+        product = product * term
+    return product
 
 
-def transposed_length(
-    n: int, kernel: int, *, stride: int, padding: int, output_padding: int, dilation: int = 1
-) -> Dim:
-    """``(n−1)·s−2·p+d·(k−1)+output_padding+1``, torch's ConvTranspose length."""
-    value = (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-    return Dim(
-        value,
-        f"({n}−1)·{stride}−2·{padding}+{dilation}·({kernel}−1)+{output_padding}+1 = {value}",
-    )
+def depthwise_parameters(
+    kernel: tuple[int, ...], in_channels: int, multiplier: int, *, bias: bool, symbols: ConvSymbols
+) -> Formula:
+    """``(k_h·k_w+1)·C_in·m``: one kernel, and a bias, per input channel and multiplier.
+
+    (torch writes a depthwise convolution as a ``Conv2d`` with ``groups=in_channels``:
+    `conv_parameters` gives the same count.)
+    """
+    per_channel = kernel_product(kernel, symbols=symbols.kernel)
+    if bias:
+        per_channel = per_channel + 1
+    return per_channel * Term(in_channels, symbols.in_channels) * Term(multiplier, "m")
+
+
+def depthwise_weights(
+    kernel: tuple[int, ...], in_channels: int, multiplier: int, *, bias: bool
+) -> tuple[Weight, ...]:
+    """Keras's ``kernel`` (k…, C_in, m) and ``bias`` (C_in·m)."""
+    weights = [Weight("kernel", (*kernel, in_channels, multiplier))]
+    if bias:
+        weights.append(Weight("bias", (in_channels * multiplier,)))
+    return tuple(weights)
+
+
+def separable_parameters(
+    kernel: tuple[int, ...],
+    in_channels: int,
+    multiplier: int,
+    out_channels: int,
+    *,
+    bias: bool,
+    symbols: ConvSymbols,
+) -> Formula:
+    """``k_h·k_w·C_in·m + C_in·m·F + F``: depthwise kernel, pointwise kernel, bias.
+
+    The bias belongs to the pointwise step (``F`` values, not ``C_in·m``).
+
+    Examples:
+        >>> s = ConvSymbols(kernel=("k_h", "k_w"))
+        >>> f = separable_parameters((3, 3), 3, 1, 5, bias=True, symbols=s)
+        >>> f.symbols(), int(f)
+        ('k_h·k_w·C_in·m+C_in·m·F+F', 47)
+    """
+    c, m = Term(in_channels, symbols.in_channels), Term(multiplier, "m")
+    f = Term(out_channels, symbols.out_channels)
+    formula: Formula = kernel_product(kernel, c * m, symbols=symbols.kernel) + c * m * f
+    return formula + f if bias else formula
+
+
+def separable_weights(
+    kernel: tuple[int, ...], in_channels: int, multiplier: int, out_channels: int, *, bias: bool
+) -> tuple[Weight, ...]:
+    """Keras's ``depthwise_kernel`` (k…, C_in, m), ``pointwise_kernel`` (1…, C_in·m, F), bias."""
+    weights = [
+        Weight("depthwise_kernel", (*kernel, in_channels, multiplier)),
+        Weight("pointwise_kernel", (*(1,) * len(kernel), in_channels * multiplier, out_channels)),
+    ]
+    if bias:
+        weights.append(Weight("bias", (out_channels,)))
+    return tuple(weights)
+
+
+def conv_lstm_parameters(
+    kernel: tuple[int, ...], in_channels: int, filters: int, *, bias: bool, symbols: ConvSymbols
+) -> Formula:
+    """``4·(k_h·k_w·(C_in+F)+1)·F``: an LSTM whose four gates are convolutions.
+
+    Each gate convolves the step's input (``k_h·k_w·C_in·F``) and the previous
+    output (``k_h·k_w·F·F``), plus a bias ``F``.
+    """
+    f = Term(filters, symbols.out_channels)
+    tail = Term(in_channels, symbols.in_channels) + f
+    per_gate: Formula = kernel_product(kernel, tail, symbols=symbols.kernel)
+    if bias:
+        per_gate = per_gate + 1
+    return Term(4) * per_gate * f
+
+
+def conv_lstm_weights(
+    kernel: tuple[int, ...], in_channels: int, filters: int, *, bias: bool
+) -> tuple[Weight, ...]:
+    """Keras's ``kernel`` (k…, C_in, 4·F), ``recurrent_kernel`` (k…, F, 4·F), ``bias`` (4·F)."""
+    weights = [
+        Weight("kernel", (*kernel, in_channels, 4 * filters)),
+        Weight("recurrent_kernel", (*kernel, filters, 4 * filters)),
+    ]
+    if bias:
+        weights.append(Weight("bias", (4 * filters,)))
+    return tuple(weights)
 
 
 def positions(dims: tuple[int | None, ...], suffix: str) -> list[Formula] | None:
@@ -159,6 +252,12 @@ def positions(dims: tuple[int | None, ...], suffix: str) -> list[Formula] | None
     if any(d is None for d in dims) or len(dims) not in AXES:
         return None
     return [Term(d or 0, f"{a}_{suffix}") for d, a in zip(dims, AXES[len(dims)], strict=True)]
+
+
+def _per_position(dims: tuple[int | None, ...], suffix: str, *factors: Formula) -> Formula | None:
+    """``H·W·factors``: the work at every position, or None when a length is unknown."""
+    where = positions(dims, suffix)
+    return None if where is None else Product((*where, *factors))
 
 
 def conv_macs(
@@ -171,16 +270,12 @@ def conv_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """``H_out·W_out·k_h·k_w·C_in/g·C_out``: each output value is a dot product."""
-    where = positions(out_spatial, "out")
-    if where is None:
-        return None
-    return Product(
-        (
-            *where,
-            *_kernel_product(kernel, symbols.kernel),
-            _channels(in_channels, groups, symbols),
-            Term(out_channels, symbols.out_channels),
-        )
+    return _per_position(
+        out_spatial,
+        "out",
+        *_kernel_product(kernel, symbols.kernel),
+        _channels(in_channels, groups, symbols),
+        Term(out_channels, symbols.out_channels),
     )
 
 
@@ -193,16 +288,12 @@ def depthwise_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """``H_out·W_out·k_h·k_w·C_in·m``: one filter per input channel and multiplier."""
-    where = positions(out_spatial, "out")
-    if where is None:
-        return None
-    return Product(
-        (
-            *where,
-            *_kernel_product(kernel, symbols.kernel),
-            Term(in_channels, symbols.in_channels),
-            Term(multiplier, "m"),
-        )
+    return _per_position(
+        out_spatial,
+        "out",
+        *_kernel_product(kernel, symbols.kernel),
+        Term(in_channels, symbols.in_channels),
+        Term(multiplier, "m"),
     )
 
 
@@ -216,12 +307,11 @@ def separable_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """Depthwise ``H_out·W_out·k_h·k_w·C_in·m`` plus pointwise ``H_out·W_out·C_in·m·F``."""
-    where = positions(out_spatial, "out")
     depthwise = depthwise_macs(out_spatial, kernel, in_channels, multiplier, symbols=symbols)
-    if where is None or depthwise is None:
-        return None
     c, m = Term(in_channels, symbols.in_channels), Term(multiplier, "m")
-    pointwise = Product((*where, c, m, Term(out_channels, symbols.out_channels)))
+    pointwise = _per_position(out_spatial, "out", c, m, Term(out_channels, symbols.out_channels))
+    if depthwise is None or pointwise is None:
+        return None
     return Sum((depthwise, pointwise))
 
 
@@ -261,17 +351,13 @@ def transpose_macs(
     symbols: ConvSymbols,
 ) -> Formula | None:
     """``H_in·W_in·k_h·k_w·C_in·C_out/g``: each input value scatters a kernel-sized patch."""
-    where = positions(in_spatial, "in")
-    if where is None:
-        return None
     out: Formula = Term(out_channels, symbols.out_channels)
     if groups > 1:
         out = Quotient(out, Term(groups, symbols.groups))
-    return Product(
-        (
-            *where,
-            *_kernel_product(kernel, symbols.kernel),
-            Term(in_channels, symbols.in_channels),
-            out,
-        )
+    return _per_position(
+        in_spatial,
+        "in",
+        *_kernel_product(kernel, symbols.kernel),
+        Term(in_channels, symbols.in_channels),
+        out,
     )

@@ -17,17 +17,40 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cnnexplain._formula import Formula, Product, Term
+from cnnexplain._rules._base import Weight
 from cnnexplain._shapes import Shape
 
-__all__ = ["elements", "elementwise_macs", "vectors"]
+__all__ = ["affine", "elements", "elementwise_macs", "vectors"]
 
 
-def vectors(count: int, length: Term) -> Formula:
-    """``count·C``: ``count`` vectors of the normalized length (``C`` alone for one)."""
+def vectors(count: int, length: Formula, *, count_one: bool = False) -> Formula:
+    """``count·C``: ``count`` vectors of the normalized length.
+
+    One vector is ``C`` alone, or ``1·C`` with ``count_one`` (as Keras's rules write it).
+    """
     if count == 0:
         return Term(0)
-    return length if count == 1 else Term(count) * length
+    return length if count == 1 and not count_one else Term(count) * length
+
+
+def affine(
+    names: Sequence[str], length: Formula, shape: tuple[int, ...], *, count_one: bool = False
+) -> tuple[Formula, tuple[Weight, ...]]:
+    """The scale and shift vectors a normalization holds, each of ``shape``, and their count.
+
+    Keras names them ``gamma`` and ``beta``, torch ``weight`` and ``bias``; the
+    count is the same: one ``C`` per vector held (`vectors`).
+
+    Examples:
+        >>> f, w = affine(("weight", "bias"), Term(64, "num_channels"), (64,))
+        >>> f.symbols(), [x.name for x in w]
+        ('2·num_channels', ['weight', 'bias'])
+    """
+    weights = tuple(Weight(name, shape) for name in names)
+    return vectors(len(names), length, count_one=count_one), weights
 
 
 def elements(shape: Shape) -> Formula | None:

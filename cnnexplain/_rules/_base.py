@@ -17,6 +17,7 @@ from cnnexplain._formula import Formula, Term
 from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
+    "NO_MACS",
     "REGISTERED",
     "Explained",
     "LayerArgs",
@@ -203,11 +204,14 @@ class NoRule(Exception):  # noqa: N818 - it names a situation, not an error of t
     """Raised by a rule for a case it does not cover (a wrapped layer without rule...).
 
     The layer is then counted like one without rule: from Keras, flagged unexplained.
+    ``macs`` are its MACs when they don't depend on what the rule cannot read (a
+    quantized Embedding is still a lookup).
     """
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, *, macs: Formula | None = None) -> None:
         super().__init__(f"no rule for {what}")
         self.what = what
+        self.macs = macs
 
 
 def fmt_shape(shape: Shape) -> str:
@@ -224,6 +228,19 @@ def channel_axis(args: LayerArgs) -> int:
     return -1 if fmt == "channels_last" else 1
 
 
-def zero(outputs: tuple[Shape, ...], steps: tuple[str, ...] = (), note: str = "") -> Explained:
-    """The result for a layer without weights."""
-    return Explained(Term(0), (), outputs, steps, note)
+NO_MACS = Term(0)
+"""The MACs of a layer that only moves, compares or adds values (costs conventions)."""
+
+
+def zero(
+    outputs: tuple[Shape, ...],
+    steps: tuple[str, ...] = (),
+    note: str = "",
+    *,
+    macs: Formula | None = NO_MACS,
+) -> Explained:
+    """The result for a layer without weights: 0 MACs unless ``macs`` says otherwise.
+
+    Pass ``macs=None`` where the work is real but not counted (an interpolating resize).
+    """
+    return Explained(Term(0), (), outputs, steps, note, macs=macs)

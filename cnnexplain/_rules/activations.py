@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnexplain._formula import Formula, Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
+from cnnexplain._rules._base import NO_MACS, Explained, LayerArgs, Weight, rule
 from cnnexplain._shapes import Shape
 
 __all__ = ["prelu"]
@@ -40,4 +40,5 @@ def prelu(args: LayerArgs, inputs: list[Shape]) -> Explained:
         formula = Term(n, symbol) if formula is None else formula * Term(n, symbol)
     weights = (Weight("alpha", tuple(dims)),)
     note = f"slopes shared along axes {sorted(axes)}" if axes else "one slope per input value"
-    return Explained(formula or Term(1), weights, (shape,), ("same shape as the input",), note)
+    steps = ("same shape as the input",)
+    return Explained(formula or Term(1), weights, (shape,), steps, note, macs=NO_MACS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnexplain._formula import Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule, zero
+from cnnexplain._rules._base import NO_MACS, Explained, LayerArgs, Weight, rule, zero
 from cnnexplain._shapes import Shape
 
 __all__ = ["layer_scale", "stochastic_depth"]
@@ -20,7 +20,9 @@ def layer_scale(args: LayerArgs, inputs: list[Shape]) -> Explained:
         c = args.known(shape, -1, "number of channels")
     else:
         c = args.integer("projection_dim")
-    return Explained(Term(c, "C"), (Weight("gamma", (c,)),), (shape,), ("same shape as the input",))
+    weights = (Weight("gamma", (c,)),)
+    steps = ("same shape as the input",)
+    return Explained(Term(c, "C"), weights, (shape,), steps, macs=NO_MACS)  # element-wise
 
 
 @rule("StochasticDepth")

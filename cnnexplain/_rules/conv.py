@@ -11,14 +11,17 @@ from dataclasses import dataclass
 
 from cnnexplain._families.conv import (
     AXES,
-    KERNEL_SUFFIXES,
     ConvSymbols,
+    conv_macs,
     conv_parameters,
     conv_weights,
+    depthwise_macs,
+    depthwise_parameters,
+    depthwise_weights,
+    kernel_product,
     kernel_symbols,
 )
-from cnnexplain._formula import Formula, Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, channel_axis, fmt_shape, rule
+from cnnexplain._rules._base import Explained, LayerArgs, channel_axis, fmt_shape, rule
 from cnnexplain._shapes import Shape, conv_length
 
 __all__ = [
@@ -124,15 +127,6 @@ def read_window(
     return Window(rank, shape, axis, kernel, strides, dilation, padding, tuple(dims), tuple(steps))
 
 
-def kernel_product(kernel: tuple[int, ...], tail: Formula | None = None) -> Formula:
-    """``k_h·k_w·tail`` (or ``k_h·k_w``) with each kernel length named by its axis."""
-    terms = [Term(k, "k" + s) for k, s in zip(kernel, KERNEL_SUFFIXES[len(kernel)], strict=True)]
-    product: Formula = terms[0]
-    for term in [*terms[1:], *([tail] if tail is not None else [])]:
-        product = product * term
-    return product
-
-
 @rule("Conv1D", "Conv2D", "Conv3D")
 def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``(k_h·k_w·C_in/g+1)·F`` parameters; output lengths from kernel, stride and padding.
@@ -151,12 +145,14 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
         raise args.error("groups", f"filters={filters} must be divisible by groups", groups)
     if c_in % groups:
         raise args.error("groups", f"the {c_in} input channels must be divisible by groups", groups)
+    symbols = keras_symbols(w.rank)
     formula = conv_parameters(
-        w.kernel, c_in, filters, groups=groups, bias=use_bias, symbols=keras_symbols(w.rank)
+        w.kernel, c_in, filters, groups=groups, bias=use_bias, symbols=symbols
     )
     weights = conv_weights(w.kernel, c_in, filters, groups=groups, bias=use_bias, layout="keras")
     steps = (*w.steps, f"C: F = {filters}")
-    return Explained(formula, weights, (w.output(filters),), steps)
+    macs = conv_macs(w.dims, w.kernel, c_in, filters, groups=groups, symbols=symbols)
+    return Explained(formula, weights, (w.output(filters),), steps, macs=macs)
 
 
 @rule("DepthwiseConv1D", "DepthwiseConv2D")
@@ -166,13 +162,10 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     multiplier = args.integer("depth_multiplier", 1)
     use_bias = args.boolean("use_bias", default=True)
     c_in = args.known(w.shape, w.axis, "number of input channels")
-    per_channel = kernel_product(w.kernel)
-    if use_bias:
-        per_channel = per_channel + 1
-    formula = per_channel * Term(c_in, "C_in") * Term(multiplier, "m")
+    symbols = keras_symbols(w.rank)
+    formula = depthwise_parameters(w.kernel, c_in, multiplier, bias=use_bias, symbols=symbols)
+    weights = depthwise_weights(w.kernel, c_in, multiplier, bias=use_bias)
     c_out = c_in * multiplier
-    weights = [Weight("kernel", (*w.kernel, c_in, multiplier))]
-    if use_bias:
-        weights.append(Weight("bias", (c_out,)))
     steps = (*w.steps, f"C: C_in·m = {c_in}·{multiplier} = {c_out}")
-    return Explained(formula, tuple(weights), (w.output(c_out),), steps)
+    macs = depthwise_macs(w.dims, w.kernel, c_in, multiplier, symbols=symbols)
+    return Explained(formula, weights, (w.output(c_out),), steps, macs=macs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from cnnexplain._families.dense import DenseSymbols, dense_parameters, dense_weights
+from cnnexplain._families.dense import DenseSymbols, dense_macs, dense_parameters, dense_weights
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._rules._table import IDENTITY
@@ -58,7 +58,10 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
         position = "acts on the last axis only: the same weights are applied at every position"
         note = f"{note}; {position}" if note else position
         steps.insert(0, f"other axes kept: {fmt_shape(shape[:-1])}")
-    return Explained(formula, tuple(weights), ((*shape[:-1], units),), tuple(steps), note)
+    macs = dense_macs(shape, units, symbols=DenseSymbols())
+    return Explained(
+        formula, tuple(weights), ((*shape[:-1], units),), tuple(steps), note, macs=macs
+    )
 
 
 @rule("Flatten")

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cnnexplain._families.embedding import table
-from cnnexplain._formula import Term
-from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
+from cnnexplain._formula import Formula, Term
+from cnnexplain._rules._base import NO_MACS, Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
 from cnnexplain._shapes import Shape
 
 __all__ = ["embedding", "refuse_quantized"]
 
 
-def refuse_quantized(args: LayerArgs) -> None:
-    """Quantized layers hold packed weights and scales: leave their count to Keras."""
+def refuse_quantized(args: LayerArgs, *, macs: Formula | None = None) -> None:
+    """Quantized layers hold packed weights and scales: leave their count to Keras.
+
+    ``macs``, when given, still holds for the quantized layer.
+    """
     dtype = args.get("dtype")
     quantized = isinstance(dtype, Mapping) and "Quantized" in str(dtype.get("class_name", ""))
     if quantized or args.get("quantization_config") is not None:
-        raise NoRule(f"quantized {args.class_name}")
+        raise NoRule(f"quantized {args.class_name}", macs=macs)
 
 
 @rule("Embedding")
@@ -28,7 +31,7 @@ def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
     The output adds an axis of ``d`` to the input's shape. With ``lora_rank=r``
     the table is frozen and two trainable factors are added: ``+ r·(V+d)``.
     """
-    refuse_quantized(args)
+    refuse_quantized(args, macs=NO_MACS)
     (shape,) = inputs
     v = Term(args.integer("input_dim"), "V")
     d = Term(args.integer("output_dim"), "d")
@@ -46,4 +49,4 @@ def embedding(args: LayerArgs, inputs: list[Shape]) -> Explained:
         note = "LoRA: the embeddings are frozen; only the two rank-r factors train"
     out = (*shape, d.value)
     step = f"{fmt_shape(shape)} + one axis of output_dim = {d.value}"
-    return Explained(formula, tuple(weights), (out,), (step,), note)
+    return Explained(formula, tuple(weights), (out,), (step,), note, macs=NO_MACS)  # a lookup

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnexplain._families.norm import vectors
+from cnnexplain._families.norm import elementwise_macs, vectors
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
 from cnnexplain._shapes import Shape
@@ -42,4 +42,7 @@ def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
         f"({len(per_channel)}·C); moving_mean and moving_variance are updated during training "
         "but not by gradients, so Keras counts them as non-trainable (2·C)"
     )
-    return Explained(formula, (*per_channel, *stats), (shape,), ("same shape as the input",), note)
+    steps = ("same shape as the input",)
+    # at inference a·x + b per channel, a and b fixed: 1 MAC per output element
+    macs = elementwise_macs(shape, 1)
+    return Explained(formula, (*per_channel, *stats), (shape,), steps, note, macs=macs)

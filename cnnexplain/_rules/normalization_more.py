@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from cnnexplain._families.norm import affine, elementwise_macs
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._shapes import Shape
@@ -36,6 +37,11 @@ def normalized_axes(args: LayerArgs, shape: Shape) -> tuple[int, ...]:
     return tuple(args.known(shape, a, "normalized axis") for a in axes)
 
 
+def _per_example(shape: Shape) -> Formula | None:
+    """2 MACs per output element: each example's statistics, then the scaling."""
+    return elementwise_macs(shape, 2)
+
+
 def _per_axis(dims: tuple[int, ...]) -> tuple[Formula, str]:
     if len(dims) == 1:
         return Term(dims[0], "C"), "C"
@@ -60,10 +66,10 @@ def layer_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     rms = args.boolean("rms_scaling", default=False)
     per_axis, _ = _per_axis(dims)
     names = (["gamma"] if scale or rms else []) + (["beta"] if center and not rms else [])
-    weights = tuple(Weight(n, dims) for n in names)
-    formula: Formula = Term(len(names)) * per_axis if names else Term(0)
+    formula, weights = affine(names, per_axis, dims, count_one=True)
     note = f"{' and '.join(names) or 'no weights'}, trainable; normalizes each example"
-    return Explained(formula, weights, (shape,), ("same shape as the input",), note)
+    steps = ("same shape as the input",)
+    return Explained(formula, weights, (shape,), steps, note, macs=_per_example(shape))
 
 
 @rule("RMSNormalization")
@@ -75,7 +81,9 @@ def rms_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     (shape,) = inputs
     dims = normalized_axes(args, shape)
     per_axis, _ = _per_axis(dims)
-    return Explained(per_axis, (Weight("scale", dims),), (shape,), ("same shape as the input",))
+    weights = (Weight("scale", dims),)
+    steps = ("same shape as the input",)
+    return Explained(per_axis, weights, (shape,), steps, macs=_per_example(shape))
 
 
 @rule("GroupNormalization")
@@ -100,11 +108,10 @@ def group_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     center = args.boolean("center", default=True)
     scale = args.boolean("scale", default=True)
     names = (["gamma"] if scale else []) + (["beta"] if center else [])
-    weights = tuple(Weight(n, (c,)) for n in names)
-    formula: Formula = Term(len(names)) * Term(c, "C") if names else Term(0)
+    formula, weights = affine(names, Term(c, "C"), (c,), count_one=True)
     g = c if groups == -1 else groups
     step = f"same shape as the input; statistics over {g} groups of {c // g} channels"
-    return Explained(formula, weights, (shape,), (step,))
+    return Explained(formula, weights, (shape,), (step,), macs=_per_example(shape))
 
 
 @rule("UnitNormalization")
@@ -120,4 +127,5 @@ def unit_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
         raise args.error("axis", f"'axis' must name axes of a rank-{rank} input", axis)
     size = [shape[a] for a in axes]
     known = None if None in size else math.prod(d for d in size if d is not None)
-    return zero((shape,), (f"same shape as the input {fmt_shape(shape)}; norm over {known}",))
+    step = f"same shape as the input {fmt_shape(shape)}; norm over {known}"
+    return zero((shape,), (step,), macs=_per_example(shape))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+from cnnexplain._families.norm import elementwise_macs
 from cnnexplain._formula import Formula, Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, rule, zero
+from cnnexplain._rules._base import NO_MACS, Explained, LayerArgs, Weight, fmt_shape, rule, zero
 from cnnexplain._rules._table import AUGMENTATION
 from cnnexplain._shapes import Shape
 
@@ -21,8 +22,10 @@ def normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     ``mean`` and ``variance`` in the constructor, the layer holds no weights.
     """
     (shape,) = inputs
+    macs = elementwise_macs(shape, 1)  # (x − mean)/√variance: 1 MAC per element at inference
     if args.get("mean") is not None or args.get("variance") is not None:
-        return zero((shape,), ("same shape as the input",), "mean and variance are constants")
+        steps = ("same shape as the input",)
+        return zero((shape,), steps, "mean and variance are constants", macs=macs)
     axis = args.get("axis", (-1,))
     axes = () if axis is None else (axis,) if isinstance(axis, int) else axis
     rank = len(shape)
@@ -39,7 +42,8 @@ def normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
         Weight("count", (), trainable=False),
     )
     note = "mean, variance and count are set by adapt(), not by gradients: non-trainable"
-    return Explained(Term(2) * c + 1, weights, (shape,), ("same shape as the input",), note)
+    steps = ("same shape as the input",)
+    return Explained(Term(2) * c + 1, weights, (shape,), steps, note, macs=macs)
 
 
 @rule("Rescaling")
@@ -51,7 +55,11 @@ def rescaling(args: LayerArgs, inputs: list[Shape]) -> Explained:  # noqa: ARG00
 
 @rule("Resizing", "CenterCrop", "RandomCrop")
 def resizing(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``0``; the image axes become ``height`` × ``width``, the channels stay."""
+    """``0``; the image axes become ``height`` × ``width``, the channels stay.
+
+    MACs: 0 for a crop and a nearest-neighbour resize (copies); unknown for an
+    interpolating resize and for RandomCrop, which resizes at inference.
+    """
     (shape,) = inputs
     if len(shape) not in (3, 4):
         raise args.error(None, f"expects images of rank 3 or 4, got {fmt_shape(shape)}")
@@ -63,7 +71,10 @@ def resizing(args: LayerArgs, inputs: list[Shape]) -> Explained:
     start = (1 if len(shape) == 4 else 0) + (1 if first else 0)  # noqa: PLR2004
     out[start], out[start + 1] = height, width
     step = f"H: {shape[start]} → {height}, W: {shape[start + 1]} → {width}"
-    return zero((tuple(out),), (step,))
+    copies = args.class_name == "CenterCrop" or (
+        args.class_name == "Resizing" and args.get("interpolation", "nearest") == "nearest"
+    )
+    return zero((tuple(out),), (step,), macs=NO_MACS if copies else None)
 
 
 @rule(*AUGMENTATION)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cnnexplain._families.recurrent import RecurrentSymbols, cell_parameters
-from cnnexplain._formula import Formula, Term
+from cnnexplain._families.conv import conv_lstm_macs, conv_lstm_parameters, conv_lstm_weights
+from cnnexplain._families.recurrent import RecurrentSymbols, cell_macs, cell_parameters
+from cnnexplain._formula import Formula
 from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape, rule
-from cnnexplain._rules.conv import kernel_product, read_window
+from cnnexplain._rules.conv import keras_symbols, read_window
 from cnnexplain._shapes import Shape
 
 __all__ = ["Cell", "conv_lstm", "read_cell", "recurrent", "rnn", "sequence_outputs"]
@@ -31,6 +32,7 @@ class Cell:
     weights: tuple[Weight, ...]
     states: tuple[int, ...]
     units: int
+    gates: int
 
 
 def read_cell(args: LayerArgs, kind: str, m: int) -> Cell:
@@ -50,7 +52,7 @@ def read_cell(args: LayerArgs, kind: str, m: int) -> Cell:
     if use_bias:
         weights.append(Weight("bias", bias_shape))
     states = (units, units) if kind == "LSTM" else (units,)
-    return Cell(formula, tuple(weights), states, units)
+    return Cell(formula, tuple(weights), states, units, gates)
 
 
 def sequence_outputs(
@@ -105,7 +107,15 @@ def recurrent(args: LayerArgs, inputs: list[Shape]) -> Explained:
             if reset_after
             else "reset_after=False: one bias per gate"
         )
-    return Explained(cell.formula, cell.weights, outputs, tuple(steps), note)
+    macs = _macs(shape, m, cell)
+    return Explained(cell.formula, cell.weights, outputs, tuple(steps), note, macs=macs)
+
+
+def _macs(shape: Shape, m: int, cell: Cell) -> Formula | None:
+    """``T·gates·(m·n+n·n)``, or None when the number of steps is unknown."""
+    if shape[1] is None:
+        return None
+    return cell_macs(cell.gates, m, cell.units, steps=shape[1], symbols=KERAS_RECURRENT)
 
 
 def _nested_cell(args: LayerArgs, entry: object) -> LayerArgs:
@@ -139,6 +149,7 @@ def rnn(args: LayerArgs, inputs: list[Shape]) -> Explained:
     weights: list[Weight] = []
     states: list[int] = []
     units = m
+    read = None
     for c in cells:
         kind = c.class_name.removesuffix("Cell")
         if kind not in _GATES or not c.class_name.endswith("Cell"):
@@ -152,7 +163,9 @@ def rnn(args: LayerArgs, inputs: list[Shape]) -> Explained:
     for f in formulas[1:]:
         formula = formula + f
     outputs, steps = sequence_outputs(args, shape, (units,), tuple((s,) for s in states))
-    return Explained(formula, tuple(weights), outputs, tuple(steps))
+    # one cell counts as the matching layer; the MACs of stacked cells are not counted
+    macs = _macs(shape, m, read) if read is not None and cells == [cell] else None
+    return Explained(formula, tuple(weights), outputs, tuple(steps), macs=macs)
 
 
 @rule("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -178,17 +191,13 @@ def conv_lstm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     filters = args.integer("filters")
     use_bias = args.boolean("use_bias", default=True)
     c_in = args.known(w.shape, w.axis, "number of input channels")
-    f = Term(filters, "F")
-    per_gate: Formula = kernel_product(w.kernel, Term(c_in, "C_in") + f)
-    if use_bias:
-        per_gate = per_gate + 1
-    formula = Term(4) * per_gate * f
-    weights = [
-        Weight("kernel", (*w.kernel, c_in, 4 * filters)),
-        Weight("recurrent_kernel", (*w.kernel, filters, 4 * filters)),
-    ]
-    if use_bias:
-        weights.append(Weight("bias", (4 * filters,)))
+    symbols = keras_symbols(rank)
+    formula = conv_lstm_parameters(w.kernel, c_in, filters, bias=use_bias, symbols=symbols)
+    weights = conv_lstm_weights(w.kernel, c_in, filters, bias=use_bias)
     state = w.output(filters)[1:]
     outputs, lines = sequence_outputs(args, shape, state, (state, state))
-    return Explained(formula, tuple(weights), outputs, (*w.steps, f"C: F = {filters}", *lines))
+    steps = (*w.steps, f"C: F = {filters}", *lines)
+    macs = None
+    if shape[1] is not None:
+        macs = conv_lstm_macs(shape[1], w.dims, w.kernel, c_in, filters, symbols=symbols)
+    return Explained(formula, weights, outputs, steps, macs=macs)

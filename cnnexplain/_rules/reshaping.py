@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnexplain._rules._base import Explained, LayerArgs, fmt_shape, rule, zero
+from cnnexplain._rules._base import NO_MACS, Explained, LayerArgs, fmt_shape, rule, zero
 from cnnexplain._rules.conv import spatial_names, spatial_shape
 from cnnexplain._shapes import Shape
 
@@ -70,7 +70,10 @@ def _with_channels(shape: Shape, axis: int, dims: list[int | None]) -> Shape:
 
 @rule("UpSampling1D", "UpSampling2D", "UpSampling3D")
 def up_sampling(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``0``; each spatial length is multiplied by its ``size``: ``n·s``."""
+    """``0``; each spatial length is multiplied by its ``size``: ``n·s``.
+
+    MACs: 0 for nearest-neighbour copies (the default); unknown when interpolating.
+    """
     rank = _rank(args)
     (shape,) = inputs
     spatial, axis = spatial_shape(args, shape, rank)
@@ -81,7 +84,8 @@ def up_sampling(args: LayerArgs, inputs: list[Shape]) -> Explained:
         value = None if n is None else n * s
         dims.append(value)
         steps.append(f"{name}: {n}·{s} = {value}")
-    return zero((_with_channels(shape, axis, dims),), tuple(steps))
+    macs = NO_MACS if args.get("interpolation", "nearest") == "nearest" else None
+    return zero((_with_channels(shape, axis, dims),), tuple(steps), macs=macs)
 
 
 @rule("Permute")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cnnexplain._formula import Formula, Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
-from cnnexplain._rules.conv import kernel_product, read_window
+from cnnexplain._families.conv import separable_macs, separable_parameters, separable_weights
+from cnnexplain._rules._base import Explained, LayerArgs, rule
+from cnnexplain._rules.conv import keras_symbols, read_window
 from cnnexplain._shapes import Shape
 
 __all__ = ["separable_conv"]
@@ -25,15 +25,11 @@ def separable_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     multiplier = args.integer("depth_multiplier", 1)
     use_bias = args.boolean("use_bias", default=True)
     c_in = args.known(w.shape, w.axis, "number of input channels")
-    c, m, f = Term(c_in, "C_in"), Term(multiplier, "m"), Term(filters, "F")
-    formula: Formula = kernel_product(w.kernel, c * m) + c * m * f
-    if use_bias:
-        formula = formula + f
-    weights = [
-        Weight("depthwise_kernel", (*w.kernel, c_in, multiplier)),
-        Weight("pointwise_kernel", (*(1,) * w.rank, c_in * multiplier, filters)),
-    ]
-    if use_bias:
-        weights.append(Weight("bias", (filters,)))
+    symbols = keras_symbols(w.rank)
+    formula = separable_parameters(
+        w.kernel, c_in, multiplier, filters, bias=use_bias, symbols=symbols
+    )
+    weights = separable_weights(w.kernel, c_in, multiplier, filters, bias=use_bias)
     steps = (*w.steps, f"C: C_in·m = {c_in}·{multiplier} = {c_in * multiplier} → F = {filters}")
-    return Explained(formula, tuple(weights), (w.output(filters),), steps)
+    macs = separable_macs(w.dims, w.kernel, c_in, multiplier, filters, symbols=symbols)
+    return Explained(formula, weights, (w.output(filters),), steps, macs=macs)

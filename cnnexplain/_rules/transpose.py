@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cnnexplain._formula import Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, rule
-from cnnexplain._rules.conv import kernel_product, spatial_names, spatial_shape
+from cnnexplain._families.conv import conv_parameters, conv_weights, transpose_macs
+from cnnexplain._rules._base import Explained, LayerArgs, rule
+from cnnexplain._rules.conv import keras_symbols, spatial_names, spatial_shape
 from cnnexplain._shapes import Shape, transpose_length
 
 __all__ = ["conv_transpose"]
@@ -57,11 +57,12 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape]) -> Explained:
         dims.append(dim.value)
         steps.append(f"{name}: {dim.text}")
     steps.append(f"C: F = {filters}")
-    per_filter = kernel_product(kernel, Term(c_in, "C_in"))
-    f = Term(filters, "F")
-    formula = (per_filter + 1) * f if use_bias else per_filter * f
-    weights = [Weight("kernel", (*kernel, filters, c_in))]
-    if use_bias:
-        weights.append(Weight("bias", (filters,)))
+    # the same count and tensor as torch's ConvTranspose (there with groups)
+    symbols = keras_symbols(rank)
+    formula = conv_parameters(kernel, c_in, filters, groups=1, bias=use_bias, symbols=symbols)
+    weights = conv_weights(
+        kernel, c_in, filters, groups=1, bias=use_bias, layout="keras", transposed=True
+    )
     out = (shape[0], *dims, filters) if axis == -1 else (shape[0], filters, *dims)
-    return Explained(formula, tuple(weights), (out,), tuple(steps))
+    macs = transpose_macs(spatial, kernel, c_in, filters, symbols=symbols)
+    return Explained(formula, weights, (out,), tuple(steps), macs=macs)

@@ -1,14 +1,16 @@
 """Wrappers: Bidirectional, TimeDistributed, SpectralNormalization.
 
 A wrapper's config holds the wrapped layer's config (``{"class_name": ...,
-"config": {...}}``); its rule runs the wrapped layer's rule and adjusts.
+"config": {...}}``); its rule runs the wrapped layer's rule and adjusts, its
+MACs included: both directions' for Bidirectional, ``T`` times one step's for
+TimeDistributed, the wrapped layer's for SpectralNormalization.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cnnexplain._formula import Formula, Term
+from cnnexplain._formula import Formula, Sum, Term
 from cnnexplain._rules._base import (
     Explained,
     LayerArgs,
@@ -74,7 +76,9 @@ def time_distributed(args: LayerArgs, inputs: list[Shape]) -> Explained:
     each = f"{fmt_shape((shape[0], *shape[2:]))} → {fmt_shape(child.outputs[0])}"
     steps = (f"each of the {count} steps: {each}", *child.shape_steps)
     note = f"one {inner.class_name} shared by every step"
-    return Explained(child.formula, _prefixed(inner, child.weights), outputs, steps, note)
+    macs = None if child.macs is None or shape[1] is None else Term(shape[1], "T") * child.macs
+    weights = _prefixed(inner, child.weights)
+    return Explained(child.formula, weights, outputs, steps, note, macs=macs)
 
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -124,7 +128,8 @@ def bidirectional(args: LayerArgs, inputs: list[Shape]) -> Explained:
     weights = _prefixed(forward, fwd.weights) + _prefixed(
         backward if backward is not forward else _renamed(forward, "backward"), bwd.weights
     )
-    return Explained(formula, weights, outputs, (*fwd.shape_steps, step))
+    macs = None if fwd.macs is None or bwd.macs is None else Sum((fwd.macs, bwd.macs))
+    return Explained(formula, weights, outputs, (*fwd.shape_steps, step), macs=macs)
 
 
 def _renamed(args: LayerArgs, prefix: str) -> LayerArgs:
@@ -153,4 +158,5 @@ def spectral_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     formula = child.formula + Term(f, "F")
     weights = (*_prefixed(inner, child.weights), Weight("vector_u", (1, f), trainable=False))
     note = "vector_u (1·F) is updated by power iteration, not by gradients: non-trainable"
-    return Explained(formula, weights, child.outputs, child.shape_steps, note)
+    # at inference the normalized kernel is fixed: the wrapped layer's MACs
+    return Explained(formula, weights, child.outputs, child.shape_steps, note, macs=child.macs)

@@ -125,19 +125,46 @@ def _ceil_length(n: int, k: int, s: int, d: int, p: int) -> Dim:
     return Dim(value, f"{text} = {value}")
 
 
-@torch_rule("Conv1d", "Conv2d", "Conv3d")
-def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
-    """``(k_h·k_w·in_channels/groups+1)·out_channels``; lengths ``⌊(n+2p−d·(k−1)−1)/s⌋+1``."""
+@dataclass(frozen=True)
+class _Conv:
+    """What a convolution and a transposed convolution both read."""
+
+    rank: int
+    x: _Input
+    c_in: int
+    c_out: int
+    groups: int
+    bias: bool
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+
+def _conv_args(args: LayerArgs, inputs: list[Shape]) -> _Conv:
     rank = _rank(args)
     x = _input(args, inputs, rank)
     c_in, c_out = args.integer("in_channels"), args.integer("out_channels")
-    groups = args.integer("groups", 1)
-    bias = args.boolean("bias", default=True)
     if x.channels != c_in:
         raise args.error("in_channels", f"the input has {x.channels} channels", c_in)
-    kernel = ints(args, "kernel_size", rank)
-    stride = ints(args, "stride", rank, 1)
-    dilation = ints(args, "dilation", rank, 1)
+    return _Conv(
+        rank,
+        x,
+        c_in,
+        c_out,
+        args.integer("groups", 1),
+        args.boolean("bias", default=True),
+        ints(args, "kernel_size", rank),
+        ints(args, "stride", rank, 1),
+        ints(args, "dilation", rank, 1),
+    )
+
+
+@torch_rule("Conv1d", "Conv2d", "Conv3d")
+def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
+    """``(k_h·k_w·in_channels/groups+1)·out_channels``; lengths ``⌊(n+2p−d·(k−1)−1)/s⌋+1``."""
+    c = _conv_args(args, inputs)
+    rank, x, c_in, c_out, groups, bias = c.rank, c.x, c.c_in, c.c_out, c.groups, c.bias
+    kernel, stride, dilation = c.kernel, c.stride, c.dilation
     dims, steps = _lengths(
         args, x.spatial, kernel, stride, dilation, _pads(args, rank, kernel, dilation)
     )
@@ -161,16 +188,9 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape]) -> Explained:
 
     Each output length is ``(n−1)·s−2·p+d·(k−1)+output_padding+1``.
     """
-    rank = _rank(args)
-    x = _input(args, inputs, rank)
-    c_in, c_out = args.integer("in_channels"), args.integer("out_channels")
-    groups = args.integer("groups", 1)
-    bias = args.boolean("bias", default=True)
-    if x.channels != c_in:
-        raise args.error("in_channels", f"the input has {x.channels} channels", c_in)
-    kernel = ints(args, "kernel_size", rank)
-    stride = ints(args, "stride", rank, 1)
-    dilation = ints(args, "dilation", rank, 1)
+    c = _conv_args(args, inputs)
+    rank, x, c_in, c_out, groups, bias = c.rank, c.x, c.c_in, c.c_out, c.groups, c.bias
+    kernel, stride, dilation = c.kernel, c.stride, c.dilation
     padding = ints(args, "padding", rank, 0, minimum=0)
     extra = ints(args, "output_padding", rank, 0, minimum=0)
     dims, steps = [], []

@@ -12,7 +12,7 @@ import math
 
 from cnnexplain._families.dense import DenseSymbols, dense_macs, dense_parameters, dense_weights
 from cnnexplain._formula import Product, Term
-from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape, zero
+from cnnexplain._rules._base import NO_MACS, Explained, LayerArgs, Weight, fmt_shape, zero
 from cnnexplain._shapes import Shape, flatten_size
 from cnnexplain._torch_rules._base import ints, known, one_input, torch_rule, zero_cost
 
@@ -225,9 +225,8 @@ def upsample(args: LayerArgs, inputs: list[Shape]) -> Explained:
             value = math.floor(n * float(factor))
             dims.append(value)
             steps.append(f"axis {2 + i}: ⌊{n}·{factor}⌋ = {value}")
-    mode = args.get("mode", "nearest")
-    result = zero(((*shape[:2], *dims),), tuple(steps))
-    return zero_cost(result) if mode == "nearest" else result
+    macs = NO_MACS if args.get("mode", "nearest") == "nearest" else None
+    return zero(((*shape[:2], *dims),), tuple(steps), macs=macs)
 
 
 @torch_rule("PixelShuffle", "PixelUnshuffle")

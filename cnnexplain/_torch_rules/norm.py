@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from cnnexplain._families.norm import elementwise_macs, vectors
+from cnnexplain._families.norm import affine as affine_vectors
+from cnnexplain._families.norm import elementwise_macs
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules._base import Explained, LayerArgs, Weight, fmt_shape
 from cnnexplain._shapes import Shape
@@ -28,11 +29,11 @@ KERAS_CONTRAST = (
 _elements = elementwise_macs
 
 
-def _affine(c: Term, *, weight: bool, bias: bool) -> tuple[Formula, tuple[Weight, ...]]:
-    weights = tuple(
-        Weight(name, (c.value,)) for name, held in (("weight", weight), ("bias", bias)) if held
-    )
-    return vectors(len(weights), c), weights
+def _affine(
+    c: Term, *, weight: bool, bias: bool, shape: tuple[int, ...] | None = None
+) -> tuple[Formula, tuple[Weight, ...]]:
+    names = [name for name, held in (("weight", weight), ("bias", bias)) if held]
+    return affine_vectors(names, c, shape or (c.value,))
 
 
 @torch_rule(
@@ -97,8 +98,7 @@ def layer_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     n = math.prod(sizes)
     c = Term(n, "normalized_shape") if len(sizes) == 1 else Term(n, "∏normalized_shape")
     bias = affine and args.class_name == "LayerNorm" and bool(args.get("bias", True))
-    formula, weights = _affine(c, weight=affine, bias=bias)
-    weights = tuple(Weight(w.name, sizes) for w in weights)
+    formula, weights = _affine(c, weight=affine, bias=bias, shape=sizes)
     return Explained(
         formula, weights, (shape,), ("same shape as the input",), macs=_elements(shape, 2)
     )

@@ -230,20 +230,39 @@ EXERCISES = [
 ]
 
 
+def _tabs(keras_text: str, torch_text: str, indent: str = "") -> list[str]:
+    """A Keras and a PyTorch content tab, each holding one paragraph."""
+    return [
+        f'{indent}=== "Keras"',
+        "",
+        f"{indent}    {keras_text}",
+        "",
+        f'{indent}=== "PyTorch"',
+        "",
+        f"{indent}    {torch_text}",
+        "",
+    ]
+
+
 def page_markdown() -> str:
-    """Every exercise: the question, then the answer in a collapsed block."""
+    """Every exercise, in Keras and PyTorch tabs: the question, then the answer, collapsed.
+
+    Raises:
+        ValueError: if the PyTorch exercises are not the Keras ones, in order.
+    """
+    from examples.exercises_torch import TORCH_EXERCISES  # noqa: PLC0415
+
+    titles = [e.title for e in EXERCISES]
+    if [e.title for e in TORCH_EXERCISES] != titles:
+        raise ValueError(f"the PyTorch exercises must be {titles}")
     parts = []
-    for i, exercise in enumerate(EXERCISES, start=1):
+    for i, (exercise, torch_exercise) in enumerate(
+        zip(EXERCISES, TORCH_EXERCISES, strict=True), start=1
+    ):
         b = exercise.model().explain(verify=True)
-        answer = exercise.answer(b)
-        parts += [
-            f"## {i}. {exercise.title}",
-            "",
-            exercise.question(b),
-            "",
-            '??? success "Answer"',
-            "",
-            f"    {answer}",
-            "",
-        ]
+        tb = torch_exercise.breakdown()  # verified against numel()
+        parts += [f"## {i}. {exercise.title}", ""]
+        parts += _tabs(exercise.question(b), torch_exercise.question(tb))
+        parts += ['??? success "Answer"', ""]
+        parts += _tabs(exercise.answer(b), torch_exercise.answer(tb), indent="    ")
     return "\n".join(parts)

@@ -84,12 +84,20 @@ def classic_torch(conv: Any, row: Any) -> str:
         ValueError: if the formula and PyTorch's output width disagree.
     """
     width, out = row.input_shape[-1], row.output_shape[-1]
-    kernel, stride, padding = conv.kernel_size[1], conv.stride[1], conv.padding[1]
+    kernel, stride, padding = (
+        conv.kernel_size[1],
+        conv.stride[1],
+        conv.padding[1],
+    )
     if isinstance(padding, str):
-        raise ValueError(f"{row.name}: the classic formula needs an integer padding")
+        raise TypeError(
+            f"{row.name}: the classic formula needs an integer padding"
+        )
     exact = Fraction(width - kernel + 2 * padding, stride) + 1
     if out != exact // 1:
-        raise ValueError(f"{row.name}: the classic formula gives {exact}, PyTorch {out}")
+        raise ValueError(
+            f"{row.name}: the classic formula gives {exact}, PyTorch {out}"
+        )
     return (
         f"\nWith $W = {width}$, $F = {kernel}$, $P = {padding}$ and "
         f"$S = {stride}$:\n\n"

@@ -264,5 +264,7 @@ def page_markdown() -> str:
         parts += [f"## {i}. {exercise.title}", ""]
         parts += _tabs(exercise.question(b), torch_exercise.question(tb))
         parts += ['??? success "Answer"', ""]
-        parts += _tabs(exercise.answer(b), torch_exercise.answer(tb), indent="    ")
+        parts += _tabs(
+            exercise.answer(b), torch_exercise.answer(tb), indent="    "
+        )
     return "\n".join(parts)

@@ -33,7 +33,9 @@ class TorchExercise:
             ValueError: if the total is not the sum of the parameters' ``numel()``.
         """
         module = self.module()
-        b = explain(module, input_size=self.input_size)  # verify=True by default
+        b = explain(
+            module, input_size=self.input_size
+        )  # verify=True by default
         numel = sum(p.numel() for p in module.parameters())
         if b.total != numel:
             raise ValueError(f"{self.title}: {b.total} against numel() {numel}")
@@ -154,7 +156,8 @@ TORCH_EXERCISES = [
     TorchExercise(
         "BatchNormalization",
         lambda: _seq(
-            conv=nn.Conv2d(3, 64, 3, padding=1, bias=False), bn=nn.BatchNorm2d(64)
+            conv=nn.Conv2d(3, 64, 3, padding=1, bias=False),
+            bn=nn.BatchNorm2d(64),
         ),
         (1, 3, 32, 32),
         lambda b: (

@@ -12,14 +12,34 @@ from cnnexplain import Breakdown, explain, spec
 
 
 def _keras(layer: spec.Layer, shape: tuple[int, ...]) -> Breakdown:
-    return spec.Sequential([spec.Input(shape), layer], name="sheet").explain(verify=True)
+    return spec.Sequential([spec.Input(shape), layer], name="sheet").explain(
+        verify=True
+    )
 
 
 CONTRASTS = [
     # (Keras layer, its input, torch module, its input, counts differ?)
-    (lambda: spec.BatchNormalization(), (8, 8, 32), lambda: nn.BatchNorm2d(32), (1, 32, 8, 8), True),
-    (lambda: spec.LSTM(100), (10, 28), lambda: nn.LSTM(28, 100, batch_first=True), (1, 10, 28), True),
-    (lambda: spec.GRU(16), (10, 8), lambda: nn.GRU(8, 16, batch_first=True), (1, 10, 8), False),
+    (
+        spec.BatchNormalization,
+        (8, 8, 32),
+        lambda: nn.BatchNorm2d(32),
+        (1, 32, 8, 8),
+        True,
+    ),
+    (
+        lambda: spec.LSTM(100),
+        (10, 28),
+        lambda: nn.LSTM(28, 100, batch_first=True),
+        (1, 10, 28),
+        True,
+    ),
+    (
+        lambda: spec.GRU(16),
+        (10, 8),
+        lambda: nn.GRU(8, 16, batch_first=True),
+        (1, 10, 8),
+        False,
+    ),
     (
         lambda: spec.GRU(16, reset_after=False),
         (10, 8),
@@ -45,9 +65,17 @@ def contrast_table() -> str:
         module = torch_module()
         t = explain(module, input_size=torch_size).rows[0]
         if (k.params != t.params) != differ:
-            raise ValueError(f"{k.kind} and {t.kind}: {k.params} and {t.params}")
-        config = " `reset_after=False`" if k.kind == "GRU" and k.params != t.params else ""
-        frozen = f" ({k.non_trainable:,} non-trainable)" if k.non_trainable else ""
+            raise ValueError(
+                f"{k.kind} and {t.kind}: {k.params} and {t.params}"
+            )
+        config = (
+            " `reset_after=False`"
+            if k.kind == "GRU" and k.params != t.params
+            else ""
+        )
+        frozen = (
+            f" ({k.non_trainable:,} non-trainable)" if k.non_trainable else ""
+        )
         buffers = ", ".join(f"`{w.name}`" for w in t.buffers)
         lines.append(
             f"| `{k.kind}`{config} on `{keras_shape}` | ${k.formula.latex(symbols=True)}$ "
@@ -73,7 +101,9 @@ def torch_shape_table(size: tuple[int, ...] = (1, 1, 28, 28)) -> str:
     lines = ["| Module | Output shape | Arithmetic (H) |", "|---|---|---|"]
     for code in SHAPE_MODULES:
         module = eval(code, {"nn": nn})  # noqa: S307 - our own text, shown as is
-        row = explain(module, input_size=size).rows[0]  # verified: shapes recorded
+        row = explain(module, input_size=size).rows[
+            0
+        ]  # verified: shapes recorded
         lines.append(
             f"| `{code.removeprefix('nn.')}` on `{size}` | `{row.output_shape}` "
             f"| `{row.shape_steps[0].removeprefix('H: ')}` |"

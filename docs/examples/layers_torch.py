@@ -19,7 +19,6 @@ from torch import nn
 
 from cnnexplain import Breakdown, explain
 from cnnexplain._torch_rules import TORCH_RULES
-from examples.layers import formula_latex
 
 _FORMULA_CODE = "``"
 
@@ -29,7 +28,9 @@ class TorchExample(NamedTuple):
 
     code: str  # an expression in ``nn``: ``nn.Conv2d(1, 32, 3)``
     input_size: Any  # batch included, or a list of sizes for several inputs
-    dtypes: tuple[str, ...] = ()  # torch dtype names, one per input, if not the default
+    dtypes: tuple[
+        str, ...
+    ] = ()  # torch dtype names, one per input, if not the default
 
     def module(self) -> nn.Module:
         """The module the code makes (the code is the page's own text)."""
@@ -43,7 +44,9 @@ class TorchExample(NamedTuple):
             ValueError: if the total is not the parameters' ``numel()`` sum.
         """
         module = self.module()
-        dtypes = [getattr(torch, d) for d in self.dtypes] if self.dtypes else None
+        dtypes = (
+            [getattr(torch, d) for d in self.dtypes] if self.dtypes else None
+        )
         b = explain(module, input_size=self.input_size, dtypes=dtypes)
         numel = sum(p.numel() for p in module.parameters())
         if b.total != numel:
@@ -74,7 +77,9 @@ def _t(code: str, *input_size: Any) -> TorchExample:
 TORCH_EXAMPLES: dict[str, list[TorchExample]] = {
     "Conv2d": [
         _t("nn.Conv2d(1, 32, 3)", (1, 1, 28, 28)),
-        _t("nn.Conv2d(16, 32, 3, stride=2, padding=1, groups=4)", (1, 16, 8, 8)),
+        _t(
+            "nn.Conv2d(16, 32, 3, stride=2, padding=1, groups=4)", (1, 16, 8, 8)
+        ),
     ],
     "Conv1d": [_t("nn.Conv1d(4, 8, 5, dilation=2)", (1, 4, 20))],
     "Conv3d": [_t("nn.Conv3d(3, 8, 3, bias=False)", (1, 3, 8, 16, 16))],
@@ -85,7 +90,9 @@ TORCH_EXAMPLES: dict[str, list[TorchExample]] = {
             (1, 16, 7, 7),
         ),
     ],
-    "ConvTranspose1d": [_t("nn.ConvTranspose1d(2, 4, 5, stride=3)", (1, 2, 10))],
+    "ConvTranspose1d": [
+        _t("nn.ConvTranspose1d(2, 4, 5, stride=3)", (1, 2, 10))
+    ],
     "MaxPool2d": [
         _t("nn.MaxPool2d(2)", (1, 32, 26, 26)),
         _t("nn.MaxPool2d(3, stride=2, ceil_mode=True)", (1, 8, 14, 14)),
@@ -187,7 +194,9 @@ def rules_by_module() -> dict[str, list[Callable[..., Any]]]:
     found: dict[str, list[Callable[..., Any]]] = {}
     for fn in dict.fromkeys(TORCH_RULES.values()):
         found.setdefault(fn.__module__.rsplit(".", 1)[-1], []).append(fn)
-    order = [m for m, _ in SECTIONS] + sorted(set(found) - {m for m, _ in SECTIONS})
+    order = [m for m, _ in SECTIONS] + sorted(
+        set(found) - {m for m, _ in SECTIONS}
+    )
     return {m: found[m] for m in order if m in found}
 
 
@@ -198,6 +207,8 @@ def kinds_of(fn: Callable[..., Any]) -> list[str]:
 
 def torch_rule_doc(fn: Callable[..., Any]) -> str:
     """The rule's docstring, its ``formula`` spans as math, other code as ``code``."""
+    from examples.layers import formula_latex  # noqa: PLC0415 - docs/ is on the build's path
+
     doc = inspect.cleandoc(fn.__doc__ or "")
     parts = doc.split(_FORMULA_CODE)
     out = []
@@ -227,11 +238,15 @@ def example_markdown(example: TorchExample) -> str:
             lines += ["$$", f.latex(symbols=True), "$$", ""]
             if f.text() != str(row.params):
                 count = f"`{f.text()}` = {count}"
-        weights = " · ".join(f"`{w.name}` {_shape(w.shape)}" for w in row.weights)
+        weights = " · ".join(
+            f"`{w.name}` {_shape(w.shape)}" for w in row.weights
+        )
         lines.append(f"- **Parameters**: {count}")
         lines.append(f"- **Tensors**: {weights or 'none'}")
         if row.buffers:
-            buffers = " · ".join(f"`{w.name}` {_shape(w.shape)}" for w in row.buffers)
+            buffers = " · ".join(
+                f"`{w.name}` {_shape(w.shape)}" for w in row.buffers
+            )
             lines.append(f"- **Buffers** (never counted): {buffers}")
         lines.append(f"- **Output shape**: `{_shape(row.output_shape)}`")
         lines.extend(f"    - {step}" for step in row.shape_steps)
@@ -255,7 +270,8 @@ def page_markdown() -> str:
     """The whole PyTorch reference: one section per torch rule module."""
     titles = dict(SECTIONS)
     return "\n\n".join(
-        f"## {titles.get(m, m)}\n\n" + "\n".join(entry_markdown(fn) for fn in fns)
+        f"## {titles.get(m, m)}\n\n"
+        + "\n".join(entry_markdown(fn) for fn in fns)
         for m, fns in rules_by_module().items()
     )
 
@@ -263,7 +279,9 @@ def page_markdown() -> str:
 def rules_without_example() -> list[list[str]]:
     """The classes of each torch rule none of whose classes has an example."""
     every = [kinds_of(fn) for fn in dict.fromkeys(TORCH_RULES.values())]
-    return [kinds for kinds in every if not any(k in TORCH_EXAMPLES for k in kinds)]
+    return [
+        kinds for kinds in every if not any(k in TORCH_EXAMPLES for k in kinds)
+    ]
 
 
 _VERIFIED: dict[int, Breakdown] = {}
@@ -358,7 +376,7 @@ def pitfall_linear_3d() -> str:
     """Linear on a 3-D input acts on the last axis only."""
     example = TORCH_EXAMPLES["Linear"][1]
     row = _one(example)
-    _, steps, features = example.input_size
+    _, steps, _ = example.input_size
     return (
         f"`{example.code}` on a `{example.input_size}` input applies the same "
         f"`weight` at each of the {steps} positions: **{row.params:,}** parameters, "

@@ -50,39 +50,53 @@ CONTRASTS = [
 ]
 
 
+def _grouped(count: int) -> str:
+    return f"{count:,}".replace(",", "{,}")
+
+
 def contrast_table() -> str:
     """Keras's and PyTorch's formula and count for the layers whose conventions differ.
 
     Raises:
         ValueError: if a pair's counts agree where they should differ, or the reverse.
     """
-    lines = [
-        "| Keras layer | Keras formula | Keras | PyTorch module | PyTorch formula | PyTorch |",
-        "|---|---|---:|---|---|---:|",
-    ]
+    lines = []
     for keras_layer, keras_shape, torch_module, torch_size, differ in CONTRASTS:
         k = _keras(keras_layer(), keras_shape).rows[0]
-        module = torch_module()
-        t = explain(module, input_size=torch_size).rows[0]
+        t = explain(torch_module(), input_size=torch_size).rows[0]
         if (k.params != t.params) != differ:
             raise ValueError(
                 f"{k.kind} and {t.kind}: {k.params} and {t.params}"
             )
-        config = (
-            " `reset_after=False`"
-            if k.kind == "GRU" and k.params != t.params
-            else ""
+        option = (
+            " with `reset_after=False`" if k.kind == "GRU" and differ else ""
         )
         frozen = (
-            f" ({k.non_trainable:,} non-trainable)" if k.non_trainable else ""
+            f" ({k.non_trainable:,} of them non-trainable)"
+            if k.non_trainable
+            else ""
         )
         buffers = ", ".join(f"`{w.name}`" for w in t.buffers)
-        lines.append(
-            f"| `{k.kind}`{config} on `{keras_shape}` | ${k.formula.latex(symbols=True)}$ "
-            f"| {k.params:,}{frozen} "
-            f"| `{t.kind}` on `{torch_size}` | ${t.formula.latex(symbols=True)}$"
-            f"{'; buffers ' + buffers if buffers else ''} | {t.params:,} |"
-        )
+        verdict = "differ" if differ else "agree"
+        lines += [
+            (
+                f"**Keras's `{k.kind}`{option}** on `{keras_shape}` and **PyTorch's "
+                f"`{t.kind}`** on `{torch_size}` {verdict}. Keras{frozen}:"
+            ),
+            "",
+            "$$",
+            f"{k.formula.latex(symbols=True)} = {_grouped(k.params)}",
+            "$$",
+            "",
+            "PyTorch"
+            + (f" (buffers, never counted: {buffers})" if buffers else "")
+            + ":",
+            "",
+            "$$",
+            f"{t.formula.latex(symbols=True)} = {_grouped(t.params)}",
+            "$$",
+            "",
+        ]
     return "\n".join(lines)
 
 

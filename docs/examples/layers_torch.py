@@ -21,6 +21,9 @@ from cnnexplain import Breakdown, explain
 from cnnexplain._torch_rules import TORCH_RULES
 
 _FORMULA_CODE = "``"
+LONG_FORMULA = (
+    40  # characters: wider than a phone's line once set with argument names
+)
 
 
 class TorchExample(NamedTuple):
@@ -146,7 +149,7 @@ TORCH_EXAMPLES: dict[str, list[TorchExample]] = {
     "LSTM": [
         _t("nn.LSTM(28, 100, batch_first=True)", (1, 10, 28)),
         _t(
-            "nn.LSTM(8, 16, num_layers=2, bidirectional=True, batch_first=True)",
+            "nn.LSTM(8, 16, bidirectional=True, batch_first=True)",
             (1, 10, 8),
         ),
     ],
@@ -215,7 +218,14 @@ def torch_rule_doc(fn: Callable[..., Any]) -> str:
     for i, part in enumerate(parts):
         if i % 2:
             latex = formula_latex(part)
-            out.append(f"${latex}$" if latex else f"`{part}`")
+            if not latex:
+                out.append(f"`{part}`")
+            elif (
+                len(part) > LONG_FORMULA
+            ):  # a line of its own: wraps, or scrolls
+                out.append(f"\n\n$$\n{latex}\n$$\n\n")
+            else:
+                out.append(f"${latex}$")
         else:
             out.append(part)
     return "".join(out)
@@ -295,36 +305,42 @@ def verified(example: TorchExample) -> Breakdown:
 
 
 def sheet_markdown() -> str:
-    """The PyTorch formula sheet: one line per class with parameters, each with a live example.
+    """The PyTorch formula sheet: one entry per class with parameters, each with a live example.
 
-    Each line: the class and an example module (explained and verified), the
-    rule's formula in symbols and in numbers with the count (the example's
-    `Formula`, as for the Keras sheet).
+    Each entry: the class and an example module (explained and verified), then
+    one display formula, the rule's formula in symbols, in numbers, and the
+    count (the example's `Formula`, as for the Keras sheet). PyTorch's symbols
+    are its argument names, too long for a table cell on a phone: each formula
+    gets a line of its own, which wraps at its ``=`` and ``+``.
     """
-    lines = [
-        "| Module, with an example | Parameters, in symbols | In numbers |",
-        "|---|---|---|",
-    ]
+    parts = []
     for fns in rules_by_module().values():
         for fn in fns:
             for kind in kinds_of(fn):
-                for example in TORCH_EXAMPLES.get(kind, []):
-                    b = verified(example)
-                    row = b.rows[0]
+                for example in TORCH_EXAMPLES.get(kind, [])[:1]:
+                    row = verified(example).rows[0]
                     if not row.params:
                         continue
                     count = f"{row.params:,}".replace(",", "{,}")
                     numbers = row.formula.latex()
                     if numbers != str(row.params):
                         count = f"{numbers} = {count}"
-                    extra = f"; buffers: {', '.join(f'`{w.name}`' for w in row.buffers)}"
-                    lines.append(
-                        f"| **{kind}**: `{example.code.removeprefix('nn.')}` on "
-                        f"`{_shape(example.input_size)}` "
-                        f"| ${row.formula.latex(symbols=True)}${extra if row.buffers else ''} "
-                        f"| ${count}$ |"
-                    )
-    return "\n".join(lines)
+                    buffers = ", ".join(f"`{w.name}`" for w in row.buffers)
+                    parts += [
+                        f"**{kind}**: `{example.code.removeprefix('nn.')}` on "
+                        f"`{_shape(example.input_size)}`"
+                        + (
+                            f"; buffers, never counted: {buffers}"
+                            if buffers
+                            else ""
+                        ),
+                        "",
+                        "$$",
+                        f"{row.formula.latex(symbols=True)} = {count}",
+                        "$$",
+                        "",
+                    ]
+    return "\n".join(parts)
 
 
 def no_parameter_kinds() -> list[str]:

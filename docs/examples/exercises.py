@@ -230,22 +230,27 @@ EXERCISES = [
 ]
 
 
-def _tabs(keras_text: str, torch_text: str, indent: str = "") -> list[str]:
-    """A Keras and a PyTorch content tab, each holding one paragraph."""
+def _tab(label: str, question: str, answer: str) -> list[str]:
+    """One content tab: the question, then its answer in a collapsed block.
+
+    The answer sits inside the tab, not the tabs inside the answer: Material
+    links tabs by their label's rendered text, and a closed block renders none,
+    so tabs inside it would not follow a reader's Keras or PyTorch choice.
+    """
     return [
-        f'{indent}=== "Keras"',
+        f'=== "{label}"',
         "",
-        f"{indent}    {keras_text}",
+        f"    {question}",
         "",
-        f'{indent}=== "PyTorch"',
+        '    ??? success "Answer"',
         "",
-        f"{indent}    {torch_text}",
+        f"        {answer}",
         "",
     ]
 
 
 def page_markdown() -> str:
-    """Every exercise, in Keras and PyTorch tabs: the question, then the answer, collapsed.
+    """Every exercise in a Keras and a PyTorch tab: the question, the answer collapsed.
 
     Raises:
         ValueError: if the PyTorch exercises are not the Keras ones, in order.
@@ -262,9 +267,8 @@ def page_markdown() -> str:
         b = exercise.model().explain(verify=True)
         tb = torch_exercise.breakdown()  # verified against numel()
         parts += [f"## {i}. {exercise.title}", ""]
-        parts += _tabs(exercise.question(b), torch_exercise.question(tb))
-        parts += ['??? success "Answer"', ""]
-        parts += _tabs(
-            exercise.answer(b), torch_exercise.answer(tb), indent="    "
+        parts += _tab("Keras", exercise.question(b), exercise.answer(b))
+        parts += _tab(
+            "PyTorch", torch_exercise.question(tb), torch_exercise.answer(tb)
         )
     return "\n".join(parts)

@@ -4,9 +4,9 @@ Serves a built site on 127.0.0.1 and opens ``playground/`` in Debian's Chromium
 (a fresh browser each time, so nothing is cached), then prints
 
 - the cold time to ready: from the first use of the form (Python starts then)
-  to the worker's "ready" (Pyodide started, the cnnexplain wheel unpacked,
-  every module imported), with the worker's stages, best and median of
-  ``--cold`` fresh browsers;
+  to the worker's "ready" (Pyodide restored from the site's snapshot, or
+  started, the cnnexplain wheel unpacked, every module imported), with the
+  worker's stages, best and median of ``--cold`` fresh browsers;
 - the time per run: pressing Explain on the question's corrected code with the
   running totals 288, 540988, 541988 until the answer is on the page, and the
   part spent in Python, median and worst of ``--runs`` runs in one page.
@@ -174,7 +174,10 @@ def main() -> None:
     )
     print(
         "  worker stages of the best (ms from worker start): "
-        + ", ".join(f"{k} {v:.0f}" for k, v in best.items())
+        + ", ".join(
+            f"{k} {v:.0f}" if isinstance(v, float | int) and not isinstance(v, bool) else f"{k} {v}"
+            for k, v in best.items()
+        )
     )
     print(
         f"time per run: median {statistics.median(total):.0f} ms, worst {max(total):.0f} ms "

@@ -216,7 +216,7 @@ def explain_code(
             raise _code_error(err, lines) from None
         models = []
         for line, model in session.models:
-            if isinstance(model, front.Sequential) and not model.layers:
+            if isinstance(model, front.Sequential) and not model.stack:
                 continue  # a Sequential() never filled: nothing to explain
             try:
                 models.append(model.explain())

@@ -115,10 +115,14 @@ class Diagnosis:
     def headline(self) -> str:
         """One sentence comparing the two totals."""
         where = f"for model '{self.model}'"
+        rows = self.breakdown.rows
+        framework = "PyTorch" if rows and rows[0].framework == "torch" else "Keras"
         if self.gap == 0:
-            return f"The hand count matches Keras's {self.expected:,} parameters {where}."
+            return f"The hand count matches {framework}'s {self.expected:,} parameters {where}."
         side = f"{self.gap:,} short of" if self.gap > 0 else f"{-self.gap:,} more than"
-        return f"The hand count, {self.claimed:,}, is {side} Keras's {self.expected:,} {where}."
+        return (
+            f"The hand count, {self.claimed:,}, is {side} {framework}'s {self.expected:,} {where}."
+        )
 
     def equation(self) -> str:
         """The findings' amounts adding up to the gap, e.g. ``32 + 100 + 100 + 10 = 242``."""

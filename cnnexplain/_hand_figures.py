@@ -27,6 +27,7 @@ SYSTEMATIC = (
 """Mistakes a learner tends to repeat on every layer they apply to."""
 
 CONV = ("Conv1D", "Conv2D", "Conv3D")
+TORCH_CONV = ("Conv1d", "Conv2d", "Conv3d")
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,14 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
     weights = {w.name: w for w in row.weights}
     if sum(w.size for w in row.weights) != row.params or len(weights) != len(row.weights):
         return [Candidate(row.params), skipped(row)]
-    kernel, bias = weights.get("kernel"), weights.get("bias")
+    torch = row.framework == "torch"
+    kernel, bias = weights.get("weight" if torch else "kernel"), weights.get("bias")
 
     bias_options: list[Concept | None] = [None]
     if bias is not None:
-        per = {"Dense": "unit"}.get(row.kind, "filter" if row.kind in CONV else "output channel")
+        per = {"Dense": "unit", "Linear": "output feature"}.get(
+            row.kind, "filter" if row.kind in CONV + TORCH_CONV else "output channel"
+        )
         bias_options.append(
             Concept(
                 FindingKind.MISSING_BIAS,
@@ -133,10 +137,14 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
     kernel_options: list[tuple[int, Concept | None]] = []
     if kernel is not None:
         kernel_options.append((kernel.size, None))
-        if row.kind in CONV and len(kernel.shape) >= 3 and kernel.shape[-2] > 1:  # noqa: PLR2004
-            c_in = kernel.shape[-2]
+        c_axis = (
+            1 if torch else -2
+        )  # torch's weight (out, in/groups, k...), Keras's (k..., in, out)
+        convolution = row.kind in (TORCH_CONV if torch else CONV)
+        if convolution and len(kernel.shape) >= 3 and kernel.shape[c_axis] > 1:  # noqa: PLR2004
+            c_in = kernel.shape[c_axis]
             reduced = kernel.size // c_in
-            short = (*kernel.shape[:-2], kernel.shape[-1])
+            short = tuple(d for i, d in enumerate(kernel.shape) if i != c_axis % len(kernel.shape))
             kernel_options.append(
                 (
                     reduced,
@@ -151,6 +159,9 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
             )
         if row.kind == "Dense" and len(kernel.shape) == 2:  # noqa: PLR2004
             kernel_options += _flatten_options(rows, index, kernel.shape)
+        if torch and row.kind == "Linear" and len(kernel.shape) == 2:  # noqa: PLR2004
+            units, n_in = kernel.shape  # torch's weight is (out_features, in_features)
+            kernel_options += _flatten_options(rows, index, (n_in, units))
     else:
         kernel_options.append((0, None))
 

@@ -13,7 +13,7 @@ import contextvars
 import io
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,9 @@ __all__ = [
     "FILENAME",
     "FIT",
     "INPUT_SHAPE_WARNING",
+    "LOSS_NAMES",
+    "METRIC_NAMES",
+    "NOT_COMPILED",
     "OPTIMIZERS",
     "PREDICT",
     "SUMMARY",
@@ -36,8 +39,10 @@ __all__ = [
     "active",
     "check_call",
     "check_optimizer",
+    "metrics_problem",
     "optimizer_class",
     "session",
+    "training_problem",
     "user_line",
 ]
 
@@ -261,6 +266,99 @@ def check_optimizer(identifier: Any) -> None:
         session().note(
             "error", f"ValueError: Could not interpret optimizer identifier: {identifier}"
         )
+
+
+# The names keras.losses.get() and keras.metrics.get() read (Keras 3.15's
+# ALL_OBJECTS_DICT; tests/test_code.py compares them with the installed Keras).
+LOSS_NAMES = frozenset(
+    """
+    BCE BinaryCrossentropy BinaryFocalCrossentropy CTC CategoricalCrossentropy
+    CategoricalFocalCrossentropy CategoricalHinge Circle CosineSimilarity Dice Hinge
+    Huber KLD KLDivergence LogCosh Loss LossFunctionWrapper MAE MAPE MSE MSLE
+    MeanAbsoluteError MeanAbsolutePercentageError MeanSquaredError
+    MeanSquaredLogarithmicError Poisson SparseCategoricalCrossentropy SquaredHinge
+    Tversky bce binary_crossentropy binary_focal_crossentropy categorical_crossentropy
+    categorical_focal_crossentropy categorical_hinge circle cosine_similarity ctc dice
+    hinge huber kl_divergence kld log_cosh mae mape mean_absolute_error
+    mean_absolute_percentage_error mean_squared_error mean_squared_logarithmic_error mse
+    msle poisson sparse_categorical_crossentropy squared_hinge tversky
+    """.split()  # noqa: SIM905 - the names as Keras lists them, one word each
+)
+METRIC_NAMES = frozenset(
+    """
+    AUC Accuracy BCE BinaryAccuracy BinaryCrossentropy BinaryIoU CategoricalAccuracy
+    CategoricalCrossentropy CategoricalHinge ConcordanceCorrelation CosineSimilarity
+    F1Score FBetaScore FalseNegatives FalsePositives Hinge IoU KLDivergence LogCoshError
+    MAE MAPE MSE MSLE Mean MeanAbsoluteError MeanAbsolutePercentageError MeanIoU
+    MeanMetricWrapper MeanSquaredError MeanSquaredLogarithmicError Metric OneHotIoU
+    OneHotMeanIoU PearsonCorrelation Poisson Precision PrecisionAtRecall R2Score Recall
+    RecallAtPrecision RootMeanSquaredError SensitivityAtSpecificity
+    SparseCategoricalAccuracy SparseCategoricalCrossentropy
+    SparseTopKCategoricalAccuracy SpecificityAtSensitivity SquaredHinge Sum
+    TopKCategoricalAccuracy TrueNegatives TruePositives accuracy auc bce binary_accuracy
+    binary_crossentropy binary_io_u categorical_accuracy categorical_crossentropy
+    categorical_hinge concordance_correlation cosine_similarity f1_score f_beta_score
+    false_negatives false_positives hinge io_u kl_divergence log_cosh_error mae mape
+    mean mean_absolute_error mean_absolute_percentage_error mean_io_u
+    mean_metric_wrapper mean_squared_error mean_squared_logarithmic_error metric mse
+    msle one_hot_io_u one_hot_mean_io_u pearson_correlation poisson precision
+    precision_at_recall r2_score recall recall_at_precision root_mean_squared_error
+    sensitivity_at_specificity sparse_categorical_accuracy
+    sparse_categorical_crossentropy sparse_top_k_categorical_accuracy
+    specificity_at_sensitivity squared_hinge sum top_k_categorical_accuracy
+    true_negatives true_positives
+    """.split()  # noqa: SIM905 - the names as Keras lists them, one word each
+)
+NOT_COMPILED = "ValueError: You must call `compile()` before using the model."
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The string identifiers in a loss or metrics argument (a name, list, tuple or dict)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def metrics_problem(metrics: Any) -> str | None:
+    """What Keras 3's ``compile()`` says of a ``metrics`` argument it refuses, or None."""
+    if metrics is None or isinstance(metrics, list | tuple | dict):
+        return None
+    return (
+        "ValueError: Expected `metrics` argument to be a list, tuple, or dict. "
+        f"Received instead: metrics={metrics} of type {type(metrics)}"
+    )
+
+
+def training_problem(compiled: Mapping[str, Any] | None) -> str | None:
+    """What Keras 3's ``fit()``/``evaluate()`` say first of the compile arguments, or None.
+
+    Keras reads the loss and metric names only when training starts: an unknown
+    one passes ``compile()`` and stops ``fit()``.
+
+    Examples:
+        >>> training_problem({"loss": "categorical_crossentropy", "metrics": ["acc"]}) is None
+        True
+        >>> training_problem({"loss": "msee", "metrics": ["acuracy"]})
+        'ValueError: Could not interpret loss identifier: msee'
+        >>> training_problem({"loss": "mse", "metrics": {"out": ["acuracy"]}})
+        'ValueError: Could not interpret metric identifier: acuracy'
+        >>> training_problem(None)
+        'ValueError: You must call `compile()` before using the model.'
+    """
+    if compiled is None:
+        return NOT_COMPILED
+    for name in _strings(compiled.get("loss")):
+        if name not in LOSS_NAMES and name not in ("crossentropy", "ce"):
+            return f"ValueError: Could not interpret loss identifier: {name}"
+    for name in _strings(compiled.get("metrics")):
+        if name not in METRIC_NAMES and name.lower() not in ("accuracy", "acc"):
+            return f"ValueError: Could not interpret metric identifier: {name}"
+    return None
 
 
 INPUT_SHAPE_WARNING = (

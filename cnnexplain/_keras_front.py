@@ -21,13 +21,14 @@ from typing import Any
 
 from cnnexplain import _keras_calls as calls
 from cnnexplain import spec
-from cnnexplain._breakdown import Breakdown
+from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CodeError
 from cnnexplain._keras_calls import FILENAME, KerasNote, Session, active, user_line
 
 __all__ = [
     "FILENAME",
     "KerasNote",
+    "LayerView",
     "Model",
     "Sequential",
     "Session",
@@ -71,6 +72,38 @@ class _Trainer:
         return self._explained().total
 
     @property
+    def layers(self) -> list[LayerView]:
+        """``model.layers`` as Keras 3 lists them (a Sequential's without its InputLayer)."""
+        rows = {row.name: row for row in self._explained().rows}
+        assert isinstance(self, spec.Model)  # noqa: S101 - a mixin of spec's models only
+        return [LayerView(layer, name, rows.get(name)) for name, layer in self.named_layers()]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> LayerView:
+        """``model.get_layer(name)`` or ``model.get_layer(index=i)``, with Keras's errors."""
+        layers = self.layers
+        if index is not None and name is not None:
+            raise CodeError(
+                "ValueError: Provide only a layer name or a layer index. Received: "
+                f"index={index}, name={name}."
+            )
+        if index is not None:
+            if len(layers) <= index:
+                raise CodeError(
+                    f"ValueError: Was asked to retrieve layer at index {index} but model only "
+                    f"has {len(layers)} layers."
+                )
+            return layers[index]
+        if name is None:
+            raise CodeError(
+                "ValueError: Provide either a layer name or layer index at `get_layer`."
+            )
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        names = [layer.name for layer in layers]
+        raise CodeError(f"ValueError: No such layer: {name}. Existing layers are: {names}.")
+
+    @property
     def output_shape(self) -> tuple[int | None, ...] | list[tuple[int | None, ...]]:
         """The output shape, batch axis ``None``, as ``model.output_shape``."""
         shapes = self._explained().output_shapes
@@ -82,17 +115,32 @@ class _Trainer:
         shapes = self._explained().input_shapes
         return shapes[0] if len(shapes) == 1 else list(shapes)
 
+    _compiled: dict[str, Any] | None = None
+    """The arguments of the last ``compile()`` Keras would accept (None before one)."""
+
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Check the arguments as Keras 3's ``compile()`` does; nothing is compiled."""
         problem = calls.check_call("Trainer.compile", calls.COMPILE, args, kwargs)
+        given = {**dict(zip(calls.COMPILE, args, strict=False)), **kwargs}
+        problem = problem or calls.metrics_problem(given.get("metrics"))
         if problem:
             calls.session().note("error", problem)
             return
-        optimizer = dict(zip(calls.COMPILE, args, strict=False)).get("optimizer")
-        calls.check_optimizer(kwargs.get("optimizer", optimizer))
+        calls.check_optimizer(given.get("optimizer"))
+        self._compiled = given
 
-    def _not_run(self, qualname: str, params: Sequence[str], args: Any, kwargs: Any) -> None:
+    def _not_run(
+        self,
+        qualname: str,
+        params: Sequence[str],
+        args: Any,
+        kwargs: Any,
+        *,
+        trains: bool = False,
+    ) -> None:
         problem = calls.check_call(qualname, params, args, kwargs)
+        if not problem and trains:  # the loss and metric names are read only now
+            problem = calls.training_problem(self._compiled)
         if problem:
             calls.session().note("error", problem)
         else:
@@ -101,13 +149,17 @@ class _Trainer:
 
     def fit(self, *args: Any, **kwargs: Any) -> NotTrained:
         """Check the arguments as Keras 3's ``fit()`` does; nothing is trained."""
-        self._not_run("TensorFlowTrainer.fit", calls.FIT, args, kwargs)
+        self._not_run("TensorFlowTrainer.fit", calls.FIT, args, kwargs, trains=True)
         return NotTrained("fit")
 
     def evaluate(self, *args: Any, **kwargs: Any) -> NotTrained:
-        """Accepted (Keras's ``evaluate()`` takes any keyword); nothing is evaluated."""
+        """Accepted with any keyword, as Keras's ``evaluate()``; nothing is evaluated."""
         del args, kwargs
-        calls.session().note("info", "evaluate() accepted; cnnexplain counts without training")
+        problem = calls.training_problem(self._compiled)
+        if problem:
+            calls.session().note("error", problem)
+        else:
+            calls.session().note("info", "evaluate() accepted; cnnexplain counts without training")
         return NotTrained("evaluate")
 
     def predict(self, *args: Any, **kwargs: Any) -> NotTrained:
@@ -119,6 +171,84 @@ class _Trainer:
         """Accepted; nothing is saved."""
         del args, kwargs
         calls.session().note("info", "save() accepted; nothing is written")
+
+
+class _Shaped:
+    """A tensor or weight as the user's code reads it here: its shape (and name), no values."""
+
+    def __init__(self, shape: Any, name: str = "") -> None:
+        self.shape = shape
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<shape={self.shape}{f', name={self.name}' if self.name else ''}>"
+
+
+class LayerView:
+    """One item of ``model.layers``: the layer's name, count and shapes, from the model's rows.
+
+    Keras 3's layer attributes a learner reads are here (``name``, ``count_params()``,
+    ``input.shape``, ``output.shape``, ``weights`` with their shapes, ``trainable``,
+    ``get_config()``); reading Keras 2's ``output_shape`` gets Keras 3's own error.
+    """
+
+    def __init__(self, layer: spec.Layer, name: str, row: LayerRow | None) -> None:
+        self._layer = layer
+        self.name = name
+        self._row = row
+        self.trainable = layer.trainable
+
+    @property
+    def _kind(self) -> str:
+        return self._row.kind if self._row is not None else self._layer.class_name
+
+    def count_params(self) -> int:
+        """The layer's parameters, from its row (an InputLayer has none)."""
+        return 0 if self._row is None else self._row.params
+
+    @property
+    def output(self) -> _Shaped | list[_Shaped]:
+        """The layer's output, ``.shape`` with ``None`` for the batch axis."""
+        if self._row is None:  # an InputLayer
+            return _Shaped(tuple(self._layer.kwargs["batch_shape"]))
+        return _shaped(self._row.output_shape)
+
+    @property
+    def input(self) -> _Shaped | list[_Shaped]:
+        """The layer's input, ``.shape`` with ``None`` for the batch axis."""
+        if self._row is None:
+            return _Shaped(tuple(self._layer.kwargs["batch_shape"]))
+        return _shaped(self._row.input_shape)
+
+    @property
+    def weights(self) -> list[_Shaped]:
+        """The layer's weights: their names and shapes (no values are held here)."""
+        return [] if self._row is None else [_Shaped(w.shape, w.name) for w in self._row.weights]
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's Keras-format config."""
+        return self._layer.config(self.name)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        if attr in ("output_shape", "input_shape"):
+            raise CodeError(
+                f"AttributeError: '{self._kind}' object has no attribute '{attr}' (Keras 3 "
+                f"removed it: read layer.{attr.split('_', maxsplit=1)[0]}.shape)"
+            )
+        raise CodeError(
+            f"layer '{self.name}' ({self._kind}) has no '{attr}' here: cnnexplain holds its "
+            "name, count_params(), input, output, weights (shapes, no values), trainable and "
+            "get_config()"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self._kind} name={self.name}, built=True>"
+
+
+def _shaped(shape: Any) -> _Shaped | list[_Shaped]:
+    return [_Shaped(s) for s in shape] if isinstance(shape, list) else _Shaped(shape)
 
 
 class NotTrained:
@@ -134,7 +264,7 @@ class NotTrained:
         )
 
 
-class Sequential(_Trainer, spec.Sequential):
+class Sequential(_Trainer, spec.Sequential):  # type: ignore[misc] # layers: views, as Keras
     """``keras.Sequential`` (``keras.models.Sequential``)."""
 
     def __init__(
@@ -149,7 +279,7 @@ class Sequential(_Trainer, spec.Sequential):
     def add(self, layer: Any, rebuild: bool = True) -> None:  # noqa: FBT001, FBT002 - Keras's
         """Add a layer on top (``rebuild`` accepted, as in Keras)."""
         del rebuild
-        if not self.layers and isinstance(layer, spec.Layer) and layer.input_shape_arg is not None:
+        if not self.stack and isinstance(layer, spec.Layer) and layer.input_shape_arg is not None:
             calls.session().note("warning", calls.INPUT_SHAPE_WARNING)
         super().add(layer)
 
@@ -157,8 +287,8 @@ class Sequential(_Trainer, spec.Sequential):
         """Give the model its input, as ``model.build((None, 28, 28, 1))``."""
         if input_shape is None:
             raise CodeError("build() needs the input shape, e.g. build((None, 28, 28, 1))")
-        if not (self.layers and isinstance(self.layers[0], spec.InputLayer)):
-            self.layers.insert(0, spec.Input(tuple(input_shape)[1:]).layer)
+        if not (self.stack and isinstance(self.stack[0], spec.InputLayer)):
+            self.stack.insert(0, spec.Input(tuple(input_shape)[1:]).layer)
 
 
 class Model(_Trainer, spec.Model):

@@ -79,8 +79,22 @@ model.compile(optimizer=keras.optimizers.SGD(lr=0.1), metric=["accuracy"])
 """
 
 
-def warm_up() -> None:
-    """Run one small example end to end, so every module a run needs is imported."""
+def warm_up(*, every_module: bool = False) -> None:
+    """Run one small example end to end, so every module a run needs is imported.
+
+    With ``every_module``, first import every module of cnnexplain (none imports a
+    framework at import time): what the site build's Pyodide snapshot does, so that
+    no run compiles a module of a layer kind the example does not use.
+    """
+    if every_module:
+        import importlib  # noqa: PLC0415 - only here
+        import pkgutil  # noqa: PLC0415
+
+        import cnnexplain  # noqa: PLC0415
+
+        for module in pkgutil.walk_packages(cnnexplain.__path__, "cnnexplain."):
+            if module.name != "cnnexplain.__main__":
+                importlib.import_module(module.name)
     answer = run(_WARM_UP, "20, 56", "running")
     if not answer["ok"]:  # pragma: no cover - our own example
         raise AssertionError(answer["error"])

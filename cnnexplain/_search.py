@@ -109,7 +109,8 @@ def _moves(  # noqa: C901
     if claimed != expected:
         counted = f"the step added {claimed:,}" if running else f"{claimed:,} was counted"
         detail = (
-            f"{counted} where Keras has {step.row.formula.text(compact=True)} = {expected:,}; "
+            f"{counted} where {'PyTorch' if step.row.framework == 'torch' else 'Keras'} has "
+            f"{step.row.formula.text(compact=True)} = {expected:,}; "
             f"no known mistake accounts for the difference of {expected - claimed:,}"
         )
         yield (

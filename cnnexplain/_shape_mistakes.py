@@ -49,6 +49,8 @@ _CONVS = {
     if not (kind != "Conv" and rank == 3)  # noqa: PLR2004
 }
 _POOLS = {f"{kind}Pooling{rank}D" for kind in ("Max", "Average") for rank in (1, 2, 3)}
+_TORCH_CONVS = {f"Conv{rank}d" for rank in (1, 2, 3)}
+_TORCH_POOLS = {f"{kind}Pool{rank}d" for kind in ("Max", "Avg") for rank in (1, 2, 3)}
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,53 @@ class _Window:
     kernel: tuple[int, ...]
     strides: tuple[int, ...]
     dilation: tuple[int, ...]
-    padding: str
+    padding: str  # "valid", "same", or "explicit" (torch's padding=p: p added on each side)
+    pads: tuple[int, ...] = ()  # torch's padding per axis (each side), else zeros
+    ceil: bool = False  # torch's ceil_mode=True
+    torch: bool = False
+
+    def pad(self, axis: int) -> int:
+        """The padding on each side of ``axis`` (torch's explicit padding, else 0)."""
+        return self.pads[axis] if self.pads else 0
+
+
+def _torch_window(row: LayerRow) -> _Window | None:
+    """A torch Conv or pooling row's window: channels first, padding int/tuple/'same'/'valid'."""
+    from cnnexplain._torch_rules._base import ints  # noqa: PLC0415 - keeps the Keras path light
+
+    pooling = row.kind in _TORCH_POOLS
+    rank = int(row.kind[-2])
+    shape = row.input_shape
+    if isinstance(shape, list) or len(shape) != rank + 2:  # batched only
+        return None
+    args = LayerArgs(row.name, row.kind, row.config)
+    try:
+        kernel = ints(args, "kernel_size", rank)
+        strides = ints(args, "stride", rank, args.get("stride") or kernel)
+        dilation = ints(args, "dilation", rank, 1)
+        padding = args.get("padding", 0)
+        pads = (0,) * rank if isinstance(padding, str) else ints(args, "padding", rank, minimum=0)
+    except CnnexplainError:
+        return None
+    kind = padding if isinstance(padding, str) else ("explicit" if any(pads) else "valid")
+    return _Window(
+        row,
+        pooling,
+        tuple(range(2, 2 + rank)),
+        spatial_names(rank),
+        kernel,
+        strides,
+        dilation,
+        kind,
+        pads,
+        ceil=bool(row.config.get("ceil_mode", False)),
+        torch=True,
+    )
 
 
 def _window(row: LayerRow) -> _Window | None:
+    if row.framework == "torch":
+        return _torch_window(row) if row.kind in _TORCH_CONVS | _TORCH_POOLS else None
     pooling = row.kind in _POOLS
     if not (pooling or row.kind in _CONVS):
         return None
@@ -153,7 +198,11 @@ def _chain(rows: Sequence[LayerRow], index: int) -> tuple[tuple[int, ...], list[
 
 
 Length = tuple[Fraction, str]
-Mistake = Callable[[Fraction, int, int, int, str], Length | None]
+Mistake = Callable[[Fraction, "_Window", int], "Length | None"]
+
+
+_SLIDING = frozenset({"valid", "explicit"})
+"""Paddings whose length is the sliding-window formula (the others: ``⌈n/s⌉``)."""
 
 
 def _num(x: Fraction) -> str:
@@ -164,9 +213,20 @@ def _k_text(k: int, d: int) -> str:
     return str(k) if d == 1 else f"({d}·({k}−1)+1)"
 
 
-def _valid(n: Fraction, k: int, s: int, d: int, k_text: str) -> Length:
-    value = Fraction(math.floor((n - (d * (k - 1) + 1)) / s) + 1)
-    return value, f"⌊({_num(n)}−{k_text})/{s}⌋+1 = {_num(value)}"
+def _padded(n: Fraction, p: int) -> str:
+    return f"{_num(n)}+{p}+{p}" if p else _num(n)
+
+
+def _valid(n: Fraction, k: int, s: int, d: int, p: int = 0, *, ceil: bool = False) -> Length:
+    """``⌊(n+2p−k_eff)/s⌋+1``; with torch's ``ceil_mode`` rounded up, the last window in range."""
+    reach = n + 2 * p - (d * (k - 1) + 1)
+    if ceil:
+        value = Fraction(math.ceil(reach / s) + 1)
+        if (value - 1) * s >= n + p:  # torch: the last window must start inside the input
+            value -= 1
+        return value, f"⌈({_padded(n, p)}−{_k_text(k, d)})/{s}⌉+1 = {_num(value)}"
+    value = Fraction(math.floor(reach / s) + 1)
+    return value, f"⌊({_padded(n, p)}−{_k_text(k, d)})/{s}⌋+1 = {_num(value)}"
 
 
 def _same(n: Fraction, s: int) -> Length:
@@ -174,41 +234,51 @@ def _same(n: Fraction, s: int) -> Length:
     return value, f"⌈{_num(n)}/{s}⌉ = {_num(value)}"
 
 
-def _right(n: Fraction, k: int, s: int, d: int, padding: str) -> Length:
-    if padding == "valid":
-        return _valid(n, k, s, d, _k_text(k, d))
+def _right(n: Fraction, w: _Window, axis: int) -> Length:
+    k, s, d = w.kernel[axis], w.strides[axis], w.dilation[axis]
+    if w.padding in _SLIDING:
+        return _valid(n, k, s, d, w.pad(axis), ceil=w.ceil)
     return _same(n, s)
 
 
-def _rounded_up(n: Fraction, k: int, s: int, d: int, padding: str) -> Length | None:
-    if padding != "valid":
+def _rounded_up(n: Fraction, w: _Window, axis: int) -> Length | None:
+    k, s, d = w.kernel[axis], w.strides[axis], w.dilation[axis]
+    if w.padding not in _SLIDING or w.ceil:
         return None
-    value = Fraction(math.ceil((n - (d * (k - 1) + 1)) / s) + 1)
-    return value, f"⌈({_num(n)}−{_k_text(k, d)})/{s}⌉+1 = {_num(value)}"
+    p = w.pad(axis)
+    value = Fraction(math.ceil((n + 2 * p - (d * (k - 1) + 1)) / s) + 1)
+    return value, f"⌈({_padded(n, p)}−{_k_text(k, d)})/{s}⌉+1 = {_num(value)}"
 
 
-def _unrounded(n: Fraction, k: int, s: int, d: int, padding: str) -> Length | None:
-    if padding != "valid":
+def _unrounded(n: Fraction, w: _Window, axis: int) -> Length | None:
+    k, s, d = w.kernel[axis], w.strides[axis], w.dilation[axis]
+    if w.padding not in _SLIDING or w.ceil:
         return None
-    value = (n - (d * (k - 1) + 1)) / s + 1
-    return value, f"({_num(n)}−{_k_text(k, d)})/{s}+1 = {_num(value)}"
+    p = w.pad(axis)
+    value = (n + 2 * p - (d * (k - 1) + 1)) / s + 1
+    return value, f"({_padded(n, p)}−{_k_text(k, d)})/{s}+1 = {_num(value)}"
 
 
-def _swapped(n: Fraction, k: int, s: int, d: int, padding: str) -> Length | None:
-    if padding == "valid":
+def _swapped(n: Fraction, w: _Window, axis: int) -> Length | None:
+    """'same' arithmetic for 'valid' and back; torch's explicit padding left out."""
+    k, s, d = w.kernel[axis], w.strides[axis], w.dilation[axis]
+    if w.padding == "valid":
         return _same(n, s)
-    if padding == "same":
-        return _valid(n, k, s, d, _k_text(k, d))
+    if w.padding in {"same", "explicit"}:
+        return _valid(n, k, s, d, ceil=w.ceil)
     return None
 
 
-def _no_dilation(n: Fraction, k: int, s: int, d: int, padding: str) -> Length | None:
-    if padding != "valid" or d == 1:
+def _no_dilation(n: Fraction, w: _Window, axis: int) -> Length | None:
+    k, s, d = w.kernel[axis], w.strides[axis], w.dilation[axis]
+    if w.padding not in _SLIDING or d == 1:
         return None
-    return _valid(n, k, s, 1, str(k))
+    return _valid(n, k, s, 1, w.pad(axis), ceil=w.ceil)
 
 
 def _reason(mistake: Mistake, w: _Window, axis: int) -> tuple[FindingKind, str]:
+    if w.torch:
+        return _torch_reason(mistake, w, axis)
     name = w.row.name
     if mistake in (_rounded_up, _unrounded):
         if w.pooling:
@@ -236,6 +306,34 @@ def _reason(mistake: Mistake, w: _Window, axis: int) -> tuple[FindingKind, str]:
     )
 
 
+def _torch_reason(mistake: Mistake, w: _Window, axis: int) -> tuple[FindingKind, str]:
+    """The same reasons in torch's words: ``padding=p``, ``dilation``, ``ceil_mode``."""
+    name = w.row.name
+    if mistake in (_rounded_up, _unrounded):
+        if w.pooling:
+            why = (
+                "with ceil_mode=False an incomplete pooling window is dropped, "
+                "so the division rounds down"
+            )
+            return FindingKind.MISSING_POOLING_FLOOR, why
+        return FindingKind.MISSING_FLOOR, (
+            "a window that does not fit is dropped, so the division rounds down"
+        )
+    if mistake is _swapped:
+        p = w.pad(axis)
+        why = {
+            "valid": f"'{name}' has padding=0; ⌈n/s⌉ is Keras's length with padding='same'",
+            "same": f"'{name}' has padding='same', which pads the input to keep the length",
+            "explicit": f"'{name}' has padding={p}, which adds {p} on each side first",
+        }[w.padding]
+        return FindingKind.PADDING_SWAPPED, why
+    k, d = w.kernel[axis], w.dilation[axis]
+    return (
+        FindingKind.FORGOTTEN_DILATION,
+        f"with dilation={d} the {k}-wide kernel spans {d}·({k}−1)+1 = {d * (k - 1) + 1}",
+    )
+
+
 def _apply(
     start: tuple[int, ...], windows: Sequence[_Window], mistake: Mistake, chosen: frozenset[int]
 ) -> FlattenMistake | None:
@@ -245,12 +343,11 @@ def _apply(
     first: tuple[FindingKind, str] | None = None
     for i, w in enumerate(windows):
         for axis, (pos, name) in enumerate(zip(w.positions, w.names, strict=True)):
-            args = (w.kernel[axis], w.strides[axis], w.dilation[axis], w.padding)
-            good = _right(right[pos - 1], *args)
+            good = _right(right[pos - 1], w, axis)
             right[pos - 1] = good[0]
-            value, text = _right(dims[pos - 1], *args)
+            value, text = _right(dims[pos - 1], w, axis)
             if i in chosen:
-                wrong = mistake(dims[pos - 1], *args)
+                wrong = mistake(dims[pos - 1], w, axis)
                 if wrong is not None:
                     value, text = wrong
             if value < 1:
@@ -261,7 +358,7 @@ def _apply(
                     kind,
                     (
                         f"the first wrong length is {name} of '{w.row.name}', computed as {text} "
-                        f"where Keras has {good[1]} ({why})"
+                        f"where {'PyTorch' if w.torch else 'Keras'} has {good[1]} ({why})"
                     ),
                 )
             dims[pos - 1] = value

@@ -2,31 +2,37 @@
 
 Like the Keras adapter it looks at torch only when torch is already imported
 (a module can't exist otherwise) and imports it inside functions, so
-``import cnnexplain`` never loads torch. It runs the module once to record
-each submodule's input and output shapes (forward hooks): on the meta device
-where it can (shapes only, no compute, no activation memory, the module's
-own parameters left untouched), else on the CPU under ``torch.no_grad()`` as
-torchinfo does. An LSTM, GRU or RNN runs one time step on meta and its output
-sequence is extended to the input's length, so hundreds of steps cost one.
-It then hands a plain-data tree (`cnnexplain._torch_tree`) to the rules.
+``import cnnexplain`` never loads torch. `cnnexplain._torch_run` runs the
+module once to record each submodule's input and output shapes (on a meta
+copy where it can, else on the CPU) and materialises lazy modules on a copy;
+this module reads the measured modules into a plain-data tree
+(`cnnexplain._torch_tree`), which the rules turn into rows, and verifies
+every row against the module: ``numel`` counts, weight and output shapes.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
-from cnnexplain._errors import SpecError, VerificationError
+from cnnexplain._errors import VerificationError
 from cnnexplain._rules._base import Weight
-from cnnexplain._shapes import Shape
 from cnnexplain._torch_rules import find_torch_rule
+from cnnexplain._torch_run import (
+    Recorder,
+    dtype_name,
+    inputs_for,
+    lazy_modules,
+    materialized,
+    plain,
+    run,
+    unwrapped,
+)
 from cnnexplain._torch_tree import OWN_PARAMETERS, Call, ModuleNode, evaluate_tree
 
 __all__ = ["capture", "explain_torch", "is_torch_module", "verify_torch"]
-
-_SIMPLE = (bool, int, float, str, type(None))
 
 
 def is_torch_module(obj: object) -> bool:
@@ -35,266 +41,22 @@ def is_torch_module(obj: object) -> bool:
     return torch is not None and isinstance(obj, torch.nn.Module)
 
 
-def _plain(value: Any) -> Any:
-    """A stored argument as plain data (tuples of ints...), or ``...`` when it is not."""
-    if isinstance(value, _SIMPLE):
-        return value
-    if isinstance(value, (tuple, list)):
-        items = [_plain(v) for v in value]
-        return ... if ... in items else tuple(items)
-    return ...
-
-
 def _config(module: Any) -> dict[str, Any]:
     """The module's arguments as it stores them, plus a True/False per parameter slot."""
     config: dict[str, Any] = {}
     for key, value in vars(module).items():
         if key.startswith("_") or key == "training":
             continue
-        plain = _plain(value)
-        if plain is not ...:
-            config[key] = plain
+        value_ = plain(value)
+        if value_ is not ...:
+            config[key] = value_
     for key, value in module._parameters.items():  # noqa: SLF001
         config.setdefault(key, value is not None)
+    if find_torch_rule(type(module).__name__) is not None:  # a ruled container: its parts' slots
+        for name, sub in module.named_modules(remove_duplicate=False):
+            for key, value in sub._parameters.items() if name else ():  # noqa: SLF001
+                config.setdefault(f"{name}.{key}", value is not None)
     return config
-
-
-def _dtype_name(dtype: Any) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
-def _tensors(value: Any) -> Iterator[Any]:
-    """Every tensor in a call's arguments or outputs, in order (tuples, lists, dicts)."""
-    torch = sys.modules["torch"]
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _tensors(v)
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _tensors(v)
-
-
-def _shapes(value: Any) -> tuple[Shape, ...]:
-    return tuple(tuple(int(d) for d in t.shape) for t in _tensors(value))
-
-
-class _Recorder:
-    """Forward hooks on every submodule, recording each call's shapes."""
-
-    def __init__(self, root: Any, *, one_step: bool) -> None:
-        self.calls: dict[int, list[Call]] = {}
-        self.dtypes: dict[int, str] = {}
-        self.handles: list[Any] = []
-        self.pending: dict[int, list[tuple[tuple[Shape, ...], dict[str, Any]]]] = {}
-        torch = sys.modules["torch"]
-        for module in root.modules():
-            self.handles.append(module.register_forward_pre_hook(self._before, with_kwargs=True))
-            if one_step and isinstance(module, torch.nn.RNNBase):
-                self.handles.append(module.register_forward_pre_hook(_one_step, with_kwargs=True))
-                self.handles.append(module.register_forward_hook(_all_steps, with_kwargs=True))
-            self.handles.append(module.register_forward_hook(self._after, with_kwargs=True))
-
-    def _before(self, module: Any, args: Any, kwargs: Any) -> None:
-        scalars = {k: _plain(v) for k, v in kwargs.items()}
-        scalars = {k: v for k, v in scalars.items() if v is not ...}
-        scalars["args"] = tuple(None if v is ... else v for v in map(_plain, args))
-        self.pending.setdefault(id(module), []).append((_shapes((args, kwargs)), scalars))
-
-    def _after(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:  # noqa: ARG002
-        inputs, scalars = self.pending[id(module)].pop()
-        self.calls.setdefault(id(module), []).append(Call(inputs, _shapes(output), scalars))
-        first = next(_tensors(output), None)
-        if first is not None:
-            self.dtypes.setdefault(id(module), _dtype_name(first.dtype))
-
-    def remove(self) -> None:
-        """Remove every hook."""
-        for handle in self.handles:
-            handle.remove()
-
-    def rekey(self, originals: dict[int, int]) -> None:
-        """Key the records by the original modules' ids (the run was on a copy)."""
-        self.calls = {originals[k]: v for k, v in self.calls.items() if k in originals}
-        self.dtypes = {originals[k]: v for k, v in self.dtypes.items() if k in originals}
-
-
-_STEPS = "_cnnexplain_steps"
-
-
-def _time_axis(module: Any, x: Any) -> int:
-    return 1 if module.batch_first and x.dim() == 3 else 0  # noqa: PLR2004
-
-
-def _one_step(module: Any, args: Any, kwargs: Any) -> Any:
-    """Run an RNN on the first time step only (its output's length is the input's)."""
-    torch = sys.modules["torch"]
-    if not args or not isinstance(args[0], torch.Tensor) or args[0].dim() not in (2, 3):
-        return None
-    x = args[0]
-    axis = _time_axis(module, x)
-    object.__setattr__(module, _STEPS, (axis, x.shape[axis]))
-    return (x.narrow(axis, 0, 1), *args[1:]), kwargs
-
-
-def _all_steps(module: Any, args: Any, kwargs: Any, output: Any) -> Any:  # noqa: ARG001
-    steps = module.__dict__.pop(_STEPS, None)
-    if steps is None:
-        return None
-    axis, length = steps
-    sequence, *rest = output
-    size = list(sequence.shape)
-    size[axis] = length
-    return (sequence.expand(*size), *rest)
-
-
-def _inputs(
-    module: Any, input_size: Any, input_data: Any, dtypes: Sequence[Any] | None
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Positional and keyword arguments for the forward pass, as torchinfo takes them."""
-    torch = sys.modules["torch"]
-    if input_data is not None:
-        if isinstance(input_data, Mapping):
-            return (), dict(input_data)
-        if isinstance(input_data, (tuple, list)):
-            return tuple(input_data), {}
-        return (input_data,), {}
-    if input_size is None:
-        raise SpecError(
-            f"explain() needs input_size= (batch included, e.g. (1, 3, 224, 224)) or "
-            f"input_data= to run the {type(module).__name__} module. Received: neither."
-        )
-    sizes = input_size if input_size and isinstance(input_size[0], (tuple, list)) else [input_size]
-    for size in sizes:
-        if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in size):
-            raise SpecError(
-                f"input_size must hold positive integers, batch included. Received: "
-                f"input_size={input_size!r}."
-            )
-    default = _default_dtype(module)
-    kinds = list(dtypes) if dtypes is not None else [default] * len(sizes)
-    if len(kinds) != len(sizes):
-        raise SpecError(
-            f"dtypes must give one dtype per input ({len(sizes)}). Received: dtypes={dtypes!r}."
-        )
-    return tuple(torch.zeros(tuple(s), dtype=d) for s, d in zip(sizes, kinds, strict=True)), {}
-
-
-def _default_dtype(module: Any) -> Any:
-    """Integer indices for a model that starts with an Embedding, else the parameters' dtype."""
-    torch = sys.modules["torch"]
-    first = next(iter(module.children()), module)
-    while next(iter(first.children()), None) is not None:
-        first = next(iter(first.children()))
-    if isinstance(first, (torch.nn.Embedding, torch.nn.EmbeddingBag)):
-        return torch.long
-    for p in module.parameters():
-        if p.is_floating_point():
-            return p.dtype
-    return torch.get_default_dtype()
-
-
-def _to_meta(value: Any) -> Any:
-    torch = sys.modules["torch"]
-    if isinstance(value, torch.Tensor):
-        if value.is_sparse or value.layout != torch.strided:
-            raise TypeError("a sparse tensor cannot run on meta")
-        return value.to("meta")
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return tuple(_to_meta(v) for v in value)
-    if isinstance(value, list):
-        return [_to_meta(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_meta(v) for k, v in value.items()}
-    return value
-
-
-def _meta_copy(module: Any) -> tuple[Any, dict[int, int]]:
-    """A copy of ``module`` whose parameters and buffers are meta tensors (no data copied).
-
-    Tied tensors and shared modules stay tied and shared in the copy. Returns the
-    copy and, for each copied submodule's id, the id of the original it copies.
-    """
-    import copy  # noqa: PLC0415
-
-    torch = sys.modules["torch"]
-    memo: dict[int, Any] = {}
-    for p in module.parameters():
-        memo[id(p)] = torch.nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
-    for b in module.buffers():
-        memo[id(b)] = b.to("meta")
-    originals = {id(m): m for m in module.modules()}
-    duplicate = copy.deepcopy(module, memo)
-    _cache_forwards(duplicate)
-    return duplicate, {id(memo[k]): k for k in originals if k in memo}
-
-
-def _cache_forwards(root: Any) -> None:
-    """Make each leaf module of a meta copy answer a repeated call from its first one's shapes.
-
-    A cell called at every step of a Python loop (an ``LSTMCell`` over 1,000 steps)
-    then runs once per distinct input shape: meta kernels are Python code, and a
-    repeated call with the same shapes, dtypes and scalar arguments has the same
-    output shapes. Hooks still see every call.
-    """
-    torch = sys.modules["torch"]
-    from torch.utils._pytree import tree_flatten  # noqa: PLC0415
-
-    def key_of(leaf: Any) -> Any:
-        if isinstance(leaf, torch.Tensor):
-            return (tuple(leaf.shape), leaf.dtype, leaf.stride())
-        return (type(leaf), leaf) if isinstance(leaf, _SIMPLE) else (type(leaf), id(leaf))
-
-    def cached(forward: Any) -> Any:
-        seen: dict[Any, Any] = {}
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            leaves, structure = tree_flatten((args, kwargs))
-            key = (str(structure), tuple(key_of(leaf) for leaf in leaves))
-            if key not in seen:  # meta tensors hold no data: the first outputs serve again
-                seen[key] = forward(*args, **kwargs)
-            return seen[key]
-
-        return call
-
-    for module in root.modules():
-        if next(module.children(), None) is None:
-            object.__setattr__(module, "forward", cached(module.forward))
-
-
-def _run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Recorder, str]:
-    """Run the module once with hooks: a meta copy of it, else itself on the CPU without gradients.
-
-    The module itself is never moved, changed or switched between train and eval.
-    """
-    torch = sys.modules["torch"]
-    try:
-        duplicate, originals = _meta_copy(module)
-        recorder = _Recorder(duplicate, one_step=True)
-        try:
-            with torch.no_grad():
-                duplicate(*_to_meta(args), **_to_meta(kwargs))
-        finally:
-            recorder.remove()
-        recorder.rekey(originals)
-    except Exception:  # noqa: BLE001, S110 - any failure on meta falls back to a real run
-        pass
-    else:
-        return recorder, "meta"
-    recorder = _Recorder(module, one_step=False)
-    try:
-        with torch.no_grad():
-            module(*args, **kwargs)
-    except Exception as err:
-        raise SpecError(
-            f"The {type(module).__name__} module fails on the given input, so its shapes "
-            f"cannot be recorded: {type(err).__name__}: {err}. Check input_size (batch "
-            "included), dtypes, or pass input_data=."
-        ) from err
-    finally:
-        recorder.remove()
-    return recorder, "cpu"
 
 
 def _covered(module: Any) -> list[tuple[str, Any]]:
@@ -307,7 +69,7 @@ def _node(  # noqa: PLR0917 - the recursion carries its bookkeeping
     module: Any,
     name: str,
     path: str,
-    recorder: _Recorder,
+    recorder: Recorder,
     modules: dict[int, str],
     owners: dict[int, str],
 ) -> ModuleNode:
@@ -336,7 +98,7 @@ def _node(  # noqa: PLR0917 - the recursion carries its bookkeeping
     )
     first = next(iter(module.parameters()), None)
     config["dtype"] = (
-        _dtype_name(first.dtype) if first is not None else recorder.dtypes.get(id(module))
+        dtype_name(first.dtype) if first is not None else recorder.dtypes.get(id(module))
     )
     node = ModuleNode(
         name,
@@ -371,9 +133,25 @@ def capture(
     Raises:
         SpecError: if neither input is given or the module fails on it.
     """
-    args, kwargs = _inputs(module, input_size, input_data, dtypes)
-    recorder, device = _run(module, args, kwargs)
-    return _node(module, "", "", recorder, {}, {}), device
+    tree, device, _ = _measure(module, input_size, input_data, dtypes)
+    return tree, device
+
+
+def _measure(
+    module: Any, input_size: Any, input_data: Any, dtypes: Sequence[Any] | None
+) -> tuple[ModuleNode, str, Any]:
+    """The measured tree, where it ran, and the module counted (a materialised copy if lazy)."""
+    module = unwrapped(module)
+    args, kwargs = inputs_for(module, input_size, input_data, dtypes)
+    lazy = lazy_modules(module)
+    counted = materialized(module, args, kwargs) if lazy else module
+    recorder, device = run(counted, args, kwargs)
+    tree = _node(counted, "", "", recorder, {}, {})
+    if lazy:
+        nodes = _nodes(tree)
+        for path, class_name in lazy.items():
+            nodes[path].config["lazy"] = class_name
+    return tree, device, counted
 
 
 def explain_torch(
@@ -386,7 +164,8 @@ def explain_torch(
     expand: bool = False,
 ) -> Breakdown:
     """Explain a ``torch.nn.Module``; verify every row against it unless told not to."""
-    tree, _ = capture(module, input_size=input_size, input_data=input_data, dtypes=dtypes)
+    module = unwrapped(module)
+    tree, _, counted = _measure(module, input_size, input_data, dtypes)
     rows = evaluate_tree(tree)
     root = tree.calls[0] if tree.calls else Call((), ())
     breakdown = Breakdown(
@@ -395,8 +174,8 @@ def explain_torch(
         root.inputs,
         root.outputs,
         expand,
-        source=module,
-        _verifier=lambda b: verify_torch(b, module, tree),
+        source=counted,
+        _verifier=lambda b: verify_torch(b, counted, tree),
     )
     if verify:
         breakdown.verify()

@@ -16,7 +16,7 @@ from typing import Any
 from cnnexplain._breakdown import LayerRow
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Product, Sum, Term, total_of
-from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight
+from cnnexplain._rules._base import Explained, LayerArgs, NoRule, Weight, fmt_shape
 from cnnexplain._shapes import Shape
 from cnnexplain._torch_rules import find_torch_rule
 
@@ -114,6 +114,34 @@ def _buffers_note(buffers: tuple[Weight, ...]) -> str:
     return f"buffers (not parameters, never counted): {listed}"
 
 
+def _packed(result: Explained, sizes: dict[str, int]) -> Explained:
+    """A recurrent rule's result for a PackedSequence input: its output is packed too.
+
+    The rule read the padded shape the sequence stands for; torch's output
+    sequence is a PackedSequence whose data holds the real steps only.
+    """
+    sequence, *rest = result.outputs
+    data = (sizes["steps"], *sequence[2:])
+    line = (
+        f"PackedSequence of {sizes['batch']} sequences (longest {sizes['longest']}, "
+        f"{sizes['steps']} steps in all): output data {fmt_shape(data)}"
+    )
+    note = "; ".join(
+        n
+        for n in (
+            result.note,
+            (
+                "input is a PackedSequence: shapes read as padded to the longest sequence, "
+                "MACs counted for the padded length (an upper bound)"
+            ),
+        )
+        if n
+    )
+    return replace(
+        result, outputs=(data, *rest), shape_steps=(*result.shape_steps, line), note=note
+    )
+
+
 class _Evaluate:
     def node(self, node: ModuleNode) -> LayerRow:  # noqa: PLR0911
         if node.same_as is not None:
@@ -127,7 +155,8 @@ class _Evaluate:
                 )
             except (SpecError, NoRule) as err:
                 return self._measured(node, f"its rule could not read this call: {err}")
-            return self._ruled(node, result)
+            packed = node.calls[0].kwargs.get("packed")
+            return self._ruled(node, _packed(result, packed) if packed else result)
         if node.children:
             return self._container(node)
         if rule is not None:
@@ -153,12 +182,27 @@ class _Evaluate:
         defaults.setdefault("params", params)
         defaults.setdefault("non_trainable", params - defaults["trainable"])
         notes = [n for n in defaults.pop("notes", []) if n]
+        lazy = node.config.get("lazy")
+        if lazy:
+            notes.insert(
+                0,
+                f"{lazy}: its shapes inferred from the input on a materialised meta copy "
+                f"(your module stays uninitialised); torch makes it a {node.class_name}",
+            )
         if len(node.calls) > 1:
             notes.append(f"called {len(node.calls)} times: its parameters count once")
         defaults["note"] = "; ".join(notes)
         return LayerRow(**defaults)
 
     def _ruled(self, node: ModuleNode, result: Explained) -> LayerRow:
+        held = {w.name for w in node.parameters}
+        if held != {w.name for w in result.weights}:  # weight_norm's weight_g and weight_v...
+            listed = ", ".join(sorted(held))
+            return self._parts(
+                node,
+                f"it holds other parameters than a plain {node.class_name} ({listed}), "
+                "as torch.nn.utils.weight_norm leaves it",
+            )
         frozen = {w.name for w in node.parameters if not w.trainable}
         weights = tuple(replace(w, trainable=w.name not in frozen) for w in result.weights)
         formula = result.formula

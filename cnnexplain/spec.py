@@ -703,6 +703,12 @@ class Model(Layer):
             visit(t.layer)
         return order
 
+    def named_layers(self) -> list[tuple[str, Layer]]:
+        """The layers Keras's ``model.layers`` lists (inputs first), each with its name."""
+        members = self._members()
+        names = _names(members)
+        return [(names[id(layer)], layer) for layer in members]
+
     def config(self, name: str | None = None) -> dict[str, Any]:
         """The Keras-format config (``get_config()`` of the Keras model)."""
         members = self._members()
@@ -794,10 +800,21 @@ class Sequential(Model):
         trainable: bool = True,
     ) -> None:
         Layer.__init__(self, name=name, trainable=trainable)
-        self.layers: list[Layer] = []
+        self.stack: list[Layer] = []
+        """The layers in order, the `InputLayer` first when the model has its input."""
         for item in layers or ():
             self.add(item)
         self.inputs, self.outputs = [], []
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in order, the `InputLayer` first when there is one (``stack``)."""
+        return self.stack
+
+    def named_layers(self) -> list[tuple[str, Layer]]:
+        """The layers Keras's ``model.layers`` lists (no `InputLayer`), each with its name."""
+        names = _names(self.stack)
+        return [(names[id(x)], x) for x in self.stack if not isinstance(x, InputLayer)]
 
     def add(self, layer: Layer | Tensor) -> None:
         """Add a layer on top, as ``keras.Sequential.add``; an `Input` tensor gives its layer."""
@@ -807,22 +824,22 @@ class Sequential(Model):
             layer = layer.layer
         if not isinstance(layer, Layer):
             raise SpecError(f"{where}: every item must be a spec layer. Received: {item!r}.")
-        has_input = bool(self.layers) and isinstance(self.layers[0], InputLayer)
+        has_input = bool(self.stack) and isinstance(self.stack[0], InputLayer)
         if isinstance(layer, InputLayer) and has_input:
-            shape = tuple(self.layers[0].kwargs["batch_shape"])
+            shape = tuple(self.stack[0].kwargs["batch_shape"])
             raise SpecError(
                 f"{where} already has an input of shape {shape}; it cannot take another. "
                 f"Received: {item!r}."
             )
-        if not self.layers and layer.input_shape_arg is not None:
-            self.layers.append(Input(layer.input_shape_arg).layer)
-        self.layers.append(layer)
+        if not self.stack and layer.input_shape_arg is not None:
+            self.stack.append(Input(layer.input_shape_arg).layer)
+        self.stack.append(layer)
 
     def config(self, name: str | None = None) -> dict[str, Any]:
         """The Keras-format config (``get_config()`` of the Keras model)."""
-        names = _names(self.layers)
+        names = _names(self.stack)
         layers = []
-        for layer in self.layers:
+        for layer in self.stack:
             entry: dict[str, Any] = {
                 "class_name": layer.class_name,
                 "config": layer.config(names[id(layer)]),

@@ -16,7 +16,8 @@
   which ``extra.css`` shows when a phone stacks the rows as cards.
 - the playground page's assets (``docs/playground_build.py``): ``on_config``
   stops the build with one sentence if ``npm ci`` has not installed Pyodide;
-  ``on_post_build`` copies Pyodide into the site and writes the cnnexplain wheel.
+  ``on_post_build`` copies Pyodide into the site, writes the cnnexplain wheel and
+  the snapshot of Pyodide with it imported, which the worker starts from.
 """
 
 from __future__ import annotations
@@ -247,10 +248,14 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str: 
 
 
 def on_post_build(config: Any) -> None:
-    """Put Pyodide and the cnnexplain wheel into the built site, for the playground page."""
+    """Put Pyodide, the cnnexplain wheel and their snapshot into the site, for the playground."""
     import cnnexplain  # noqa: PLC0415
 
     assets = _playground_build()
     site = Path(config["site_dir"])
     assets.copy_pyodide(site)
-    assets.write_wheel(site, cnnexplain.__version__)
+    wheel = assets.write_wheel(site, cnnexplain.__version__)
+    try:
+        assets.write_snapshot(site, wheel)
+    except assets.MissingPyodideError as err:
+        raise PluginError(str(err)) from None

@@ -5,6 +5,12 @@
   copied to ``assets/pyodide/``; the site serves them itself, never a CDN.
 - cnnexplain, as a wheel built from this checkout (``assets/cnnexplain.whl``):
   the worker unpacks it into Pyodide's file system, with no package download.
+- a memory snapshot of Pyodide with that wheel imported and warmed up
+  (``assets/playground-snapshot.bin``, gzip-compressed), made by Node.js with
+  ``docs/playground_snapshot.mjs``: the worker restores it instead of starting
+  Python and importing cnnexplain, which is most of the time to ready. It is
+  cached in ``node_modules/.cache/`` by the hash of the wheel, the Pyodide
+  version and the script, so a rebuild with unchanged sources costs nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import base64
 import hashlib
 import json
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -27,6 +34,9 @@ PYODIDE_FILES = (
     "package.json",
 )
 WHEEL = "cnnexplain.whl"
+SNAPSHOT = "playground-snapshot.bin"
+SNAPSHOT_SCRIPT = Path(__file__).parent / "playground_snapshot.mjs"
+SNAPSHOT_CACHE = ROOT / "node_modules" / ".cache" / "cnnexplain"
 
 
 class MissingPyodideError(RuntimeError):
@@ -102,3 +112,46 @@ def write_wheel(site: Path, version: str) -> Path:
             entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
     return wheel
+
+
+def write_snapshot(site: Path, wheel: Path, node: str | None = None) -> Path:
+    """Write ``site/assets/playground-snapshot.bin``: Pyodide with ``wheel`` imported.
+
+    Made by ``node docs/playground_snapshot.mjs`` (a few seconds), or copied from
+    the cache when the wheel, the Pyodide version and the script are unchanged.
+
+    Raises:
+        MissingPyodideError: in one sentence, if Node.js is not on the PATH or the
+            script fails.
+    """
+    node = node or shutil.which("node")
+    if node is None:
+        raise MissingPyodideError(
+            "The playground page's start-up snapshot is made with Node.js, but `node` is "
+            "not on the PATH: install Node.js 20 (it comes with npm, which `npm ci` needs too)."
+        )
+    key = hashlib.sha256()
+    for part in (wheel.read_bytes(), (PYODIDE / "package.json").read_bytes()):
+        key.update(hashlib.sha256(part).digest())
+    key.update(SNAPSHOT_SCRIPT.read_bytes())
+    cached = SNAPSHOT_CACHE / f"snapshot-{key.hexdigest()[:32]}.bin"
+    if not cached.is_file():
+        SNAPSHOT_CACHE.mkdir(parents=True, exist_ok=True)
+        for old in SNAPSHOT_CACHE.glob("snapshot-*.bin"):
+            old.unlink()
+        done = subprocess.run(  # noqa: S603 - our own script, run by the node found on PATH
+            [node, str(SNAPSHOT_SCRIPT), str(PYODIDE), str(wheel), str(cached)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0 or not cached.is_file():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1][:300]
+            raise MissingPyodideError(
+                f"Making the playground's Pyodide snapshot with {SNAPSHOT_SCRIPT.name} failed "
+                f"(exit {done.returncode}): {last}"
+            )
+    target = site / "assets" / SNAPSHOT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, target)
+    return target

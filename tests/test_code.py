@@ -6,7 +6,9 @@ needs for the posted code), and Keras's own messages for what it rejects.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import re
 import sys
 import warnings
@@ -292,3 +294,107 @@ def test_mathml_reads_as_the_text_formula(
         assert re.sub(r"<[^>]+>", "", f.mathml(compact=True)) == f.text(compact=True).replace(
             " ", ""
         )
+
+
+def test_loss_and_metric_names_are_keras_own(keras: Any) -> None:
+    assert set(keras.src.losses.ALL_OBJECTS_DICT) == calls.LOSS_NAMES
+    assert set(keras.src.metrics.ALL_OBJECTS_DICT) == calls.METRIC_NAMES
+
+
+TRAINING = "import keras\nmodel = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
+DATA = "x, y = keras.ops.zeros((2, 3)), keras.ops.zeros((2, 2))\n"
+
+
+@pytest.mark.parametrize(
+    ("calls_made", "line"),
+    [
+        ("model.fit(x, y, verbose=0)\n", 4),
+        ("model.compile(loss='msee', metrics=['acuracy'])\nmodel.fit(x, y, verbose=0)\n", 5),
+        ("model.compile(loss='mse', metrics=['acuracy'])\nmodel.evaluate(x, y, verbose=0)\n", 5),
+        (
+            (
+                "model.compile(loss=['mse'], metrics=[['acc', 'auc', 'acuracy']])\n"
+                "model.fit(x, y, verbose=0)\n"
+            ),
+            5,
+        ),
+        ("model.compile(loss='mse', metrics='accuracy')\n", 4),
+    ],
+    ids=["no-compile", "loss", "metric-evaluate", "nested", "metrics-string"],
+)
+def test_what_keras_says_when_training_starts(keras: Any, calls_made: str, line: int) -> None:
+    """Unknown loss or metric names pass compile() and stop fit(): the note is Keras's message."""
+    source = TRAINING + DATA + calls_made
+    keras.backend.clear_session()
+    with pytest.raises(Exception) as real:  # noqa: PT011 - whatever Keras raises, we compare
+        exec(source, {"__name__": "__main__"})  # noqa: S102 - our own example code
+    errors = [n for n in explain_code(source).notes if n.kind == "error"]
+    assert [(n.line, n.message) for n in errors][:1] == [
+        (line, f"{type(real.value).__name__}: {real.value}")
+    ]
+
+
+def test_known_names_train_silently() -> None:
+    source = (
+        TRAINING
+        + DATA
+        + (
+            "model.compile(optimizer='adam', loss='categorical_crossentropy', "
+            "metrics=['accuracy', 'ACC', keras.metrics.AUC()])\nmodel.fit(x, y)\n"
+        )
+    )
+    assert [(n.line, n.kind) for n in explain_code(source).notes] == [(5, "info")]
+
+
+LAYERS = """\
+import keras
+from keras import layers
+
+model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3, name="conv"),
+                          layers.MaxPooling2D(name="pool"), layers.Flatten(name="flat"),
+                          layers.Dense(10, name="out")])
+for layer in model.layers:
+    print(layer.name, layer.count_params(), layer.output.shape, layer.input.shape,
+          [tuple(w.shape) for w in layer.weights], layer.trainable)
+print(model.get_layer("conv").count_params(), model.get_layer(index=3).name)
+inputs = keras.Input((4,), name="x")
+f = keras.Model(inputs, layers.Dense(2, name="d")(layers.Dense(3, name="h")(inputs)))
+print([(x.name, x.count_params(), x.output.shape) for x in f.layers])
+"""
+
+
+def test_model_layers_read_as_in_keras(keras: Any) -> None:
+    """``model.layers`` (a Sequential's without its InputLayer) prints what Keras prints."""
+    keras.backend.clear_session()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(LAYERS, {"__name__": "__main__"})  # noqa: S102 - our own example code
+    assert explain_code(LAYERS).output == out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (
+            "model.layers[0].output_shape",
+            (
+                "AttributeError: 'Conv2D' object has no attribute 'output_shape' (Keras 3 "
+                "removed it: read layer.output.shape)"
+            ),
+        ),
+        ("model.get_layer('nope')", "ValueError: No such layer: nope. Existing layers are: "),
+        ("model.get_layer(index=9)", "ValueError: Was asked to retrieve layer at index 9 but "),
+        ("model.layers[0].kernel", "layer 'conv' (Conv2D) has no 'kernel' here: "),
+    ],
+)
+def test_model_layers_errors(keras: Any, tail: str, message: str) -> None:
+    source = LAYERS.split("for layer", maxsplit=1)[0] + tail + "\n"
+    with pytest.raises(CodeError) as err:
+        explain_code(source)
+    assert err.value.line == 7
+    assert str(err.value).startswith(f"Line 7: {message}")
+    if not message.startswith("layer "):  # Keras's own error, word for word
+        keras.backend.clear_session()
+        with pytest.raises(Exception) as real:  # noqa: PT011 - compared below
+            exec(source, {"__name__": "__main__"})  # noqa: S102 - our own example code
+        assert message.startswith(f"{type(real.value).__name__}: {real.value}"[:40])

@@ -11,6 +11,7 @@ Pyodide starts once.
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -80,8 +81,39 @@ def test_ready_and_preloaded_with_the_posted_code(
     assert page.get_attribute("#playground-status", "data-state") == "ready"
     assert page.input_value("#playground-code") == playground.posted_source()
     served = {u.removeprefix(base_url) for u in loaded.requests if u.startswith(base_url)}
-    assert {"assets/pyodide/pyodide.asm.wasm", "assets/cnnexplain.whl"} <= served
+    assert {
+        "assets/pyodide/pyodide.asm.wasm",
+        "assets/cnnexplain.whl",
+        "assets/playground-snapshot.bin",
+    } <= served
+    stages = page.evaluate("window.playgroundTimings.worker")
+    assert stages["restored"] is True, stages  # Python restored from the build's snapshot
     assert loaded.visit.problems == []  # no request to any other host, no console error
+
+
+def test_without_the_snapshot_python_starts_from_scratch(
+    browser: Browser,  # noqa: F811 - the fixture
+    base_url: str,  # noqa: F811 - the fixture
+) -> None:
+    """A site served without its snapshot (or with a broken one) still works, only slower."""
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    try:
+        page = ctx.new_page()
+        visit = Visit(page, base_url)
+        page.route("**/playground-snapshot.bin", lambda route: route.fulfill(status=404))
+        page.goto(base_url + "playground/", wait_until="networkidle")
+        page.focus("#playground-code")
+        page.wait_for_function(READY, timeout=90_000)
+        assert page.evaluate(STATE) == "ready"
+        stages = page.evaluate("window.playgroundTimings.worker")
+        assert stages["restored"] is False
+        assert stages["noSnapshot"] == "the Pyodide snapshot could not be loaded (HTTP 404)"
+        fresh = Playground(page, visit, [])
+        code = playground.corrected_source()
+        assert fresh.explain(code, "288, 540988, 541988") == run(code, "288, 540988, 541988")
+        assert [p for p in visit.problems if "playground-snapshot.bin" not in p] == []
+    finally:
+        ctx.close()
 
 
 def test_posted_code_as_posted(loaded: Playground) -> None:
@@ -186,6 +218,15 @@ def test_the_fragment_opens_and_runs_an_example(loaded: Playground) -> None:
 def _try_it_links(html: str) -> list[dict[str, list[str]]]:
     hrefs = re.findall(r'<p class="try-it"><a href="\.\./playground/#([^"]+)"', html)
     return [parse_qs(unescape(href)) for href in hrefs]
+
+
+def test_snapshot_holds_nothing_of_the_build_machine(built_site: Path) -> None:
+    """The published snapshot is Pyodide's memory: no path of the checkout, no environment."""
+    memory = gzip.decompress((built_site / "assets" / "playground-snapshot.bin").read_bytes())
+    assert len(memory) > 1_000_000
+    assert b"cnnexplain/_playground.py" in memory  # it does hold cnnexplain, imported
+    for leak in (str(Path(__file__).parent.parent), "PYTEST_", "VIRTUAL_ENV"):
+        assert leak.encode() not in memory, leak
 
 
 def test_tutorial_and_mistakes_link_their_models(built_site: Path) -> None:

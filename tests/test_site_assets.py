@@ -70,3 +70,42 @@ def test_wheel_is_complete_and_runs(tmp_path: Path) -> None:
         [sys.executable, "-I", "-c", code, str(wheel)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "10"
+
+
+def test_snapshot_needs_node_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = _build_module()
+    wheel = build.write_wheel(tmp_path, cnnexplain.__version__)
+    monkeypatch.setattr(build, "SNAPSHOT_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(build.shutil, "which", lambda _: None)
+    with pytest.raises(build.MissingPyodideError, match=r"`node` is not on the PATH"):
+        build.write_snapshot(tmp_path, wheel)
+    failing = tmp_path / "node-failing"
+    failing.write_text("#!/bin/sh\necho 'Error: no pyodide here' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    with pytest.raises(
+        build.MissingPyodideError, match=r"failed \(exit 3\): Error: no pyodide here"
+    ):
+        build.write_snapshot(tmp_path, wheel, node=str(failing))
+
+
+def test_snapshot_is_made_once_per_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot script runs again only when the wheel (the sources) changes."""
+    build = _build_module()
+    monkeypatch.setattr(build, "SNAPSHOT_CACHE", tmp_path / "cache")
+    calls = tmp_path / "calls"
+    node = tmp_path / "node-fake"  # writes its 4th argument, as the real script does
+    node.write_text(f'#!/bin/sh\necho run >> {calls}\nprintf "%s" "$3" > "$4"\n')
+    node.chmod(0o755)
+    site = tmp_path / "site"
+    wheel = build.write_wheel(site, cnnexplain.__version__)
+    first = build.write_snapshot(site, wheel, node=str(node))
+    assert first == site / "assets" / "playground-snapshot.bin"
+    assert first.read_text() == str(wheel)
+    build.write_snapshot(site, wheel, node=str(node))
+    assert calls.read_text().splitlines() == ["run"]
+    wheel.write_bytes(wheel.read_bytes() + b"changed")
+    build.write_snapshot(site, wheel, node=str(node))
+    assert calls.read_text().splitlines() == ["run", "run"]
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # the stale one is removed

@@ -427,3 +427,55 @@ def test_import_cnnexplain_loads_no_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("layers", "size", "where"),
+    [
+        (
+            lambda: [nn.Conv2d(1, 32, 3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(5400, 100)],
+            (1, 1, 28, 28),
+            (
+                "in its submodule '3' (Linear), given (1, 5408): in_features=5400, but the "
+                "last axis of its input is 5408, so"
+            ),
+        ),
+        (
+            lambda: [nn.Conv2d(3, 8, 3)],
+            (1, 1, 28, 28),
+            (
+                "in its submodule '0' (Conv2d), given (1, 1, 28, 28): in_channels=3, but axis 1 of "
+                "its input is 1, so"
+            ),
+        ),
+        (
+            lambda: [nn.Conv2d(1, 8, 3), nn.BatchNorm2d(16)],
+            (1, 1, 28, 28),
+            (
+                "in its submodule '1' (BatchNorm2d), given (1, 8, 26, 26): num_features=16, but "
+                "axis 1 of its input is 8, so"
+            ),
+        ),
+        (
+            lambda: [nn.Conv2d(1, 8, 3), nn.Linear(5408, 10)],  # the Flatten forgotten
+            (1, 1, 28, 28),
+            (
+                "in its submodule '1' (Linear), given (1, 8, 26, 26): in_features=5408, but "
+                "the last axis of its input is 26, so"
+            ),
+        ),
+    ],
+    ids=["linear-mis-sized", "conv-channels", "batchnorm-features", "no-flatten"],
+)
+def test_a_failing_forward_names_the_submodule(
+    layers: Callable[[], list[nn.Module]], size: tuple[int, ...], where: str
+) -> None:
+    """The learner's slip named where it is: the submodule, what it got, what it expected."""
+    module = nn.Sequential(*layers())
+    with pytest.raises(SpecError) as err:
+        explain(module, input_size=size)
+    with pytest.raises(RuntimeError) as real:
+        module(torch.zeros(size))
+    message = str(err.value)
+    assert message.startswith(f"The Sequential module fails on the given input {where}")
+    assert f"RuntimeError: {real.value}" in message

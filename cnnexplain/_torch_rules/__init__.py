@@ -8,16 +8,29 @@ different arguments.
 
 from __future__ import annotations
 
-from cnnexplain._torch_rules import attention, conv, core, embedding, norm, recurrent
+from cnnexplain._torch_rules import (
+    adaptive,
+    attention,
+    conv,
+    core,
+    embedding,
+    fold,
+    loss,
+    norm,
+    recurrent,
+)
 from cnnexplain._torch_rules._base import TORCH_RULES, find_torch_rule, torch_rule
 
 __all__ = [
     "TORCH_RULES",
+    "adaptive",
     "attention",
     "conv",
     "core",
     "embedding",
     "find_torch_rule",
+    "fold",
+    "loss",
     "norm",
     "recurrent",
     "torch_rule",

@@ -1,6 +1,7 @@
 // The playground's Python, in a Web Worker so the page stays responsive.
-// Pyodide and the cnnexplain wheel are served by this site (assets/pyodide/,
-// assets/cnnexplain.whl): nothing is fetched from anywhere else.
+// Pyodide, the cnnexplain wheel and a snapshot of the two started are served by
+// this site (assets/pyodide/, assets/cnnexplain.whl, assets/playground-snapshot.bin):
+// nothing is fetched from anywhere else.
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 const started = performance.now();
@@ -10,19 +11,54 @@ const progress = (text, stage) => {
   postMessage({ type: "progress", text });
 };
 
+// Bytes of a file this site serves, or an error naming it.
+async function fetchBytes(name, what) {
+  const response = await fetch(new URL(name, import.meta.url));
+  if (!response.ok) throw new Error(`${what} could not be loaded (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// The snapshot the site build made (docs/playground_snapshot.mjs): Pyodide with
+// cnnexplain imported and warmed up, gzip-compressed (unless the server already
+// decompressed it, as one sending it with Content-Encoding: gzip would).
+async function fetchSnapshot() {
+  const bytes = await fetchBytes("./playground-snapshot.bin", "the Pyodide snapshot");
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const unpacked = new Uint8Array(await new Response(stream).arrayBuffer());
+  stages.snapshot = performance.now() - started;
+  return unpacked;
+}
+
+const IMPORT = "import json\nfrom cnnexplain._playground import run, warm_up";
+
 async function start() {
   progress("Starting Python in your browser (Pyodide)…", "start");
-  const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
-  progress("Installing cnnexplain…", "pyodide");
-  const wheel = await fetch(new URL("./cnnexplain.whl", import.meta.url));
-  if (!wheel.ok) {
-    throw new Error(`the cnnexplain wheel could not be loaded (HTTP ${wheel.status})`);
+  const indexURL = new URL("./pyodide/", import.meta.url).href;
+  // Both fetched while Pyodide compiles; awaited below (the catch only keeps an early
+  // failure from being reported as unhandled before then).
+  const wheel = fetchBytes("./cnnexplain.whl", "the cnnexplain wheel");
+  const snapshot = fetchSnapshot();
+  for (const promise of [wheel, snapshot]) promise.catch(() => {});
+  let pyodide;
+  let restored = true;
+  try {
+    // Restoring the snapshot skips starting Python and importing cnnexplain.
+    pyodide = await loadPyodide({ indexURL, _loadSnapshot: snapshot });
+  } catch (err) {
+    restored = false;
+    stages.noSnapshot = String(err && err.message ? err.message : err);
+    pyodide = await loadPyodide({ indexURL });
   }
-  pyodide.unpackArchive(await wheel.arrayBuffer(), "wheel");
+  progress("Installing cnnexplain…", "pyodide");
+  // Always unpacked: modules a run imports later (rules load on demand) come from it.
+  pyodide.unpackArchive(await wheel, "wheel");
   stages.wheel = performance.now() - started;
-  // Import and run once now, so that the reader's first run is as fast as the next.
-  pyodide.runPython("import json\nfrom cnnexplain._playground import run, warm_up\nwarm_up()");
+  // Import (done already in a snapshot) and run once now, so that the reader's first run
+  // is as fast as the next: a restored interpreter's code has not been run in this browser.
+  pyodide.runPython(`${IMPORT}\nwarm_up()`);
   stages.imported = performance.now() - started;
+  stages.restored = restored;
   const run = pyodide.globals.get("run");
   const dumps = pyodide.globals.get("json").dumps;
   postMessage({ type: "ready", ms: performance.now() - started, stages });

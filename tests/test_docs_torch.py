@@ -267,7 +267,10 @@ def test_the_posted_code_slips_are_one_spec_error() -> None:
     wrong_size = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 26 * 26, 100)
     )
-    for net in (no_flatten, wrong_size):
+    for net, where in ((no_flatten, "'2' (Linear)"), (wrong_size, "'3' (Linear)")):
         with pytest.raises(cnnexplain.SpecError, match="mat1 and mat2") as caught:
             cnnexplain.explain(net, input_size=(1, 1, 28, 28))
-        assert "\n" not in str(caught.value)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert f"submodule {where}" in message
+        assert "in_features=" in message

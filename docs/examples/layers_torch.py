@@ -112,6 +112,22 @@ TORCH_EXAMPLES: dict[str, list[TorchExample]] = {
             ("float32", "long"),
         )
     ],
+    "Fold": [_t("nn.Fold(output_size=(4, 4), kernel_size=2)", (1, 8, 9))],
+    "MSELoss": [_t("nn.MSELoss()", (1, 10), (1, 10))],
+    "AdaptiveLogSoftmaxWithLoss": [
+        TorchExample(
+            "nn.AdaptiveLogSoftmaxWithLoss(64, 1000, cutoffs=[100, 500])",
+            [(4, 64), (4,)],  # four vectors and their class indices
+            ("float32", "long"),
+        )
+    ],
+    "LinearCrossEntropyLoss": [
+        TorchExample(
+            "nn.LinearCrossEntropyLoss(64, 1000)",
+            [(4, 64), (4,)],  # four vectors and their class indices
+            ("float32", "long"),
+        )
+    ],
     "Unfold": [_t("nn.Unfold(3)", (1, 2, 5, 5))],
     "ReLU": [_t("nn.ReLU()", (1, 100))],
     "Dropout": [_t("nn.Dropout(0.5)", (1, 100))],
@@ -180,6 +196,9 @@ SECTIONS: list[tuple[str, str]] = [
     ("norm", "Normalization"),
     ("recurrent", "Recurrent layers"),
     ("attention", "Attention"),
+    ("fold", "Folding windows back"),
+    ("adaptive", "Adaptive softmax"),
+    ("loss", "Losses"),
 ]
 """Torch rule modules in page order, with their section titles."""
 
@@ -188,6 +207,7 @@ GROUP_TITLES = {
     "pool": "Window pooling",
     "adaptive_pool": "Adaptive pooling",
     "padding": "Padding",
+    "loss": "Losses without parameters",
 }
 """Headings of rules that cover many classes (their classes are listed under it)."""
 

@@ -246,6 +246,11 @@ def torch_rule_doc(fn: Callable[..., Any]) -> str:
                 out.append(f"\n\n$$\n{latex}\n$$\n\n")
             else:
                 out.append(f"${latex}$")
+        elif out and out[-1].endswith(
+            "$$\n\n"
+        ):  # the sentence goes on below it
+            rest = part.lstrip(";:,. ")
+            out.append(rest[:1].upper() + rest[1:])
         else:
             out.append(part)
     return "".join(out)

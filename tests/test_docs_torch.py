@@ -8,6 +8,8 @@ TensorFlow is needed here), and each table's check is shown to fail.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -124,3 +126,151 @@ def test_the_mistakes_models_count_as_in_keras_but_batchnorm(keras: Any) -> None
         assert b.total == numel(net), name
         assert (b.total == model.count_params()) == (name != "with_batchnorm"), name
         assert b.total == sum(int(np.prod(w.shape)) for w in model.trainable_weights), name
+
+
+# Every page that teaches with a model shows it in both frameworks. A page added
+# to the nav must be listed here or among the others, so none is forgotten.
+TEACHING_PAGES = (
+    "index.md",
+    "tutorial.md",
+    "conv-arithmetic.md",
+    "resnet-block.md",
+    "diagnose.md",
+    "mistakes.md",
+    "exercises.md",
+    "posted-code.md",
+    "costs.md",
+    "fewer-parameters.md",
+    "frameworks.md",
+    "formulas.md",
+    "layers.md",
+    "custom-layers.md",
+)
+TORCH_ONLY_PAGES = ("layers-torch.md",)  # all PyTorch: no tabs to switch
+REFERENCE_PAGES = ("cli.md", "reference/api.md")  # a section on PyTorch modules
+OTHER_PAGES = ("playground.md", "contributing.md")  # Keras code only; how to write docs
+DOCS = Path(__file__).parent.parent / "docs"
+_TAB = re.compile(r'^(?P<indent> *)=== "(?P<label>[^"]+)"\n', re.MULTILINE)
+
+
+def nav_pages(config: str) -> list[str]:
+    """The pages ``mkdocs.yml``'s nav lists (each entry ends in ``.md``).
+
+    Examples:
+        >>> nav_pages('nav:\\n  - Home: index.md\\n  - Ref:\\n      - "A: b": ref/a.md\\n')
+        ['index.md', 'ref/a.md']
+    """
+    return re.findall(r"^\s*- [^\n]*:\s*(\S+\.md)\s*$", config, re.MULTILINE)
+
+
+def pytorch_tabs(text: str) -> list[str]:
+    """The body of each ``=== "PyTorch"`` content tab of a page's Markdown.
+
+    Examples:
+        >>> pytorch_tabs('=== "Keras"\\n\\n    k\\n\\n=== "PyTorch"\\n\\n    t = 1\\n\\nafter\\n')
+        ['    t = 1\\n']
+    """
+    bodies = []
+    for match in _TAB.finditer(text):
+        if match["label"] != "PyTorch":
+            continue
+        inside = " " * (len(match["indent"]) + 4)
+        lines = []
+        for line in text[match.end() :].splitlines(keepends=True):
+            if line.strip() and not line.startswith(inside):
+                break
+            lines.append(line)
+        bodies.append("".join(lines).strip("\n") + "\n")
+    return bodies
+
+
+def test_every_page_of_the_nav_is_classified() -> None:
+    config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = TEACHING_PAGES + TORCH_ONLY_PAGES + REFERENCE_PAGES + OTHER_PAGES
+    assert sorted(nav_pages(config)) == sorted(listed)
+
+
+@pytest.mark.parametrize("page", TEACHING_PAGES)
+def test_every_teaching_page_has_a_live_verified_pytorch_tab(page: str) -> None:
+    tabs = pytorch_tabs((DOCS / page).read_text(encoding="utf-8"))
+    assert tabs, f"{page} has no PyTorch tab"
+    live = [t for t in tabs if 'exec="1"' in t]
+    assert live, f"{page}: no PyTorch tab computes its figures while the site builds"
+    for tab in tabs:
+        assert "verify=False" not in tab, f"{page}: a PyTorch tab turns verification off"
+
+
+@pytest.mark.parametrize("page", REFERENCE_PAGES)
+def test_the_reference_pages_cover_torch_modules(page: str) -> None:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    assert "## PyTorch modules" in text
+    assert "input_size=" in text
+    if page == "reference/api.md":
+        assert "input_data=(" in text  # shown, not only described
+
+
+def test_the_tab_reader_can_fail() -> None:
+    assert pytorch_tabs('=== "Keras"\n\n    k\n\nafter\n') == []
+    nested = '??? note\n\n    === "PyTorch"\n\n        t\n\n    back\n'
+    assert pytorch_tabs(nested) == ["        t\n"]
+
+
+@pytest.fixture(scope="module")
+def layers_torch() -> Any:
+    return load_example("layers_torch")
+
+
+def test_every_torch_rule_has_a_reference_example(layers_torch: Any) -> None:
+    assert layers_torch.rules_without_example() == []
+    assert set(layers_torch.TORCH_EXAMPLES) <= set(layers_torch.TORCH_RULES)
+
+
+def test_the_reference_examples_count_as_numel(layers_torch: Any) -> None:
+    for examples in layers_torch.TORCH_EXAMPLES.values():
+        for example in examples:
+            module = example.module()
+            b = example.breakdown()
+            assert b.total == numel(module), example.code
+            assert b.rows[0].kind == type(module).__name__, example.code
+
+
+def test_the_numel_check_of_an_example_can_fail(
+    layers_torch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = cnnexplain.explain(nn.Linear(8, 2), input_size=(1, 8))
+    monkeypatch.setattr(layers_torch, "explain", lambda *_, **__: other)
+    with pytest.raises(ValueError, match="against numel"):
+        layers_torch.TorchExample("nn.Linear(4, 2)", (1, 4)).breakdown()
+
+
+def test_the_torch_exercises_match_the_keras_ones() -> None:
+    keras_page = load_example("exercises")
+    torch_page = load_example("exercises_torch")
+    pairs = zip(keras_page.EXERCISES, torch_page.TORCH_EXERCISES, strict=True)
+    for keras_exercise, torch_exercise in pairs:
+        assert keras_exercise.title == torch_exercise.title
+        module = torch_exercise.module()
+        b = cnnexplain.explain(module, input_size=torch_exercise.input_size)
+        assert b.total == numel(module) == torch_exercise.breakdown().total
+        keras_total = keras_exercise.model().explain().total
+        if torch_exercise.title == "BatchNormalization":  # the statistics: 2·C in Keras
+            bn = module.bn
+            assert keras_total - b.total == bn.running_mean.numel() + bn.running_var.numel()
+        else:
+            assert keras_total == b.total, torch_exercise.title
+        assert torch_exercise.question(b)
+        assert torch_exercise.answer(b)
+
+
+def test_the_posted_code_slips_are_one_spec_error() -> None:
+    no_flatten = nn.Sequential(nn.Conv2d(1, 32, 3), nn.MaxPool2d(2), nn.Linear(5408, 100))
+    wrong_size = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 26 * 26, 100)
+    )
+    for net, where in ((no_flatten, "'2' (Linear)"), (wrong_size, "'3' (Linear)")):
+        with pytest.raises(cnnexplain.SpecError, match="mat1 and mat2") as caught:
+            cnnexplain.explain(net, input_size=(1, 1, 28, 28))
+        message = str(caught.value)
+        assert "\n" not in message
+        assert f"submodule {where}" in message
+        assert "in_features=" in message

@@ -72,3 +72,35 @@ def unrounded(model: Any) -> str:
         f"$\\frac{{{width} - {kernel}}}{{{stride}}} + 1 = {_frac(valid)}$; "
         f"Keras keeps {keras_valid} whole windows.\n"
     )
+
+
+def classic_torch(conv: Any, row: Any) -> str:
+    """The classic (W − F + 2P)/S + 1 for a torch ``Conv2d``, along the width.
+
+    ``row`` is the convolution's verified row, whose input and output shapes
+    PyTorch recorded (channels first, so the width is the last axis).
+
+    Raises:
+        ValueError: if the formula and PyTorch's output width disagree.
+    """
+    width, out = row.input_shape[-1], row.output_shape[-1]
+    kernel, stride, padding = (
+        conv.kernel_size[1],
+        conv.stride[1],
+        conv.padding[1],
+    )
+    if isinstance(padding, str):
+        raise TypeError(
+            f"{row.name}: the classic formula needs an integer padding"
+        )
+    exact = Fraction(width - kernel + 2 * padding, stride) + 1
+    if out != exact // 1:
+        raise ValueError(
+            f"{row.name}: the classic formula gives {exact}, PyTorch {out}"
+        )
+    return (
+        f"\nWith $W = {width}$, $F = {kernel}$, $P = {padding}$ and "
+        f"$S = {stride}$:\n\n"
+        f"$$\n\\frac{{{width} - {kernel} + 2 \\cdot {padding}}}{{{stride}}} + 1 = "
+        f"{_frac(exact)}\n$$\n\nwhich is the width PyTorch gives, {out}.\n"
+    )

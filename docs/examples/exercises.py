@@ -230,20 +230,45 @@ EXERCISES = [
 ]
 
 
+def _tab(label: str, question: str, answer: str) -> list[str]:
+    """One content tab: the question, then its answer in a collapsed block.
+
+    The answer sits inside the tab, not the tabs inside the answer: Material
+    links tabs by their label's rendered text, and a closed block renders none,
+    so tabs inside it would not follow a reader's Keras or PyTorch choice.
+    """
+    return [
+        f'=== "{label}"',
+        "",
+        f"    {question}",
+        "",
+        '    ??? success "Answer"',
+        "",
+        f"        {answer}",
+        "",
+    ]
+
+
 def page_markdown() -> str:
-    """Every exercise: the question, then the answer in a collapsed block."""
+    """Every exercise in a Keras and a PyTorch tab: the question, the answer collapsed.
+
+    Raises:
+        ValueError: if the PyTorch exercises are not the Keras ones, in order.
+    """
+    from examples.exercises_torch import TORCH_EXERCISES  # noqa: PLC0415
+
+    titles = [e.title for e in EXERCISES]
+    if [e.title for e in TORCH_EXERCISES] != titles:
+        raise ValueError(f"the PyTorch exercises must be {titles}")
     parts = []
-    for i, exercise in enumerate(EXERCISES, start=1):
+    for i, (exercise, torch_exercise) in enumerate(
+        zip(EXERCISES, TORCH_EXERCISES, strict=True), start=1
+    ):
         b = exercise.model().explain(verify=True)
-        answer = exercise.answer(b)
-        parts += [
-            f"## {i}. {exercise.title}",
-            "",
-            exercise.question(b),
-            "",
-            '??? success "Answer"',
-            "",
-            f"    {answer}",
-            "",
-        ]
+        tb = torch_exercise.breakdown()  # verified against numel()
+        parts += [f"## {i}. {exercise.title}", ""]
+        parts += _tab("Keras", exercise.question(b), exercise.answer(b))
+        parts += _tab(
+            "PyTorch", torch_exercise.question(tb), torch_exercise.answer(tb)
+        )
     return "\n".join(parts)

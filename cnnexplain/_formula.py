@@ -41,12 +41,21 @@ _Operand = Union["Formula", int]
 
 
 def _latex_symbol(symbol: str) -> str:
-    r"""Turn ``C_in`` into ``C_{\\mathrm{in}}`` and ``k_h`` into ``k_{h}``."""
+    r"""A symbol in LaTeX: a letter's subscript as one, an argument name upright.
+
+    Examples:
+        >>> [_latex_symbol(s) for s in ("F", "k_h", "C_in", "units")]
+        ['F', 'k_{h}', 'C_{\\mathrm{in}}', '\\mathrm{units}']
+        >>> [_latex_symbol(s) for s in ("in_channels", "(num_layers−1)")]
+        ['\\mathrm{in\\_channels}', '\\mathrm{(num\\_layers−1)}']
+    """
     base, sep, sub = symbol.partition("_")
-    if not sep:
-        return symbol if len(symbol) == 1 else rf"\mathrm{{{symbol}}}"
-    sub = sub if len(sub) == 1 else rf"\mathrm{{{sub}}}"
-    return f"{base}_{{{sub}}}"
+    if sep and len(base) == 1 and sub.isalnum():  # k_h, C_in: a letter and its subscript
+        sub = sub if len(sub) == 1 else rf"\mathrm{{{sub}}}"
+        return f"{base}_{{{sub}}}"
+    if len(symbol) == 1:
+        return symbol
+    return r"\mathrm{" + symbol.replace("_", r"\_") + "}"  # torch's names: in_channels
 
 
 class Formula:

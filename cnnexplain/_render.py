@@ -15,7 +15,13 @@ __all__ = ["html", "latex", "markdown", "short_sum", "table_width", "text", "tex
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Formula", "Shape arithmetic")
 
 
-def _shape_text(shape: Shape | list[Shape]) -> str:
+# Rows of weights a layer or module holds itself: they have no output of their own.
+_WEIGHT_ROWS = frozenset({"Parameter", "Variable"})
+
+
+def _shape_text(shape: Shape | list[Shape], kind: str = "") -> str:
+    if kind in _WEIGHT_ROWS:
+        return "—"
     if isinstance(shape, list):
         return ", ".join(fmt_shape(s) for s in shape)
     return fmt_shape(shape) if shape else "?"
@@ -43,7 +49,7 @@ def _lines(b: Breakdown, *, expand: bool) -> Iterator[tuple[int, LayerRow]]:
 def _cells(depth: int, row: LayerRow) -> tuple[str, str, str, str, str]:
     return (
         "  " * depth + f"{row.name} ({row.kind})",
-        _shape_text(row.output_shape),
+        _shape_text(row.output_shape, row.kind),
         f"{row.params:,}",
         _formula_text(row),
         "; ".join(row.shape_steps),
@@ -259,7 +265,8 @@ def latex(b: Breakdown, *, expand: bool = False) -> str:
             formula = f"${row.formula.latex()}$"
         else:
             formula = _latex_escape(_formula_text(row))
-        out.append(f"{name} & {_shape_text(row.output_shape)} & {row.params:,} & {formula} \\\\")
+        shape = _shape_text(row.output_shape, row.kind).replace("—", "---")
+        out.append(f"{name} & {shape} & {row.params:,} & {formula} \\\\")
     out += [
         r"\bottomrule",
         r"\end{tabular}",

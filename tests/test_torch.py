@@ -178,6 +178,8 @@ def test_root_parameters_get_their_own_row() -> None:
     own = b.rows[1]
     assert str(own.formula) == "pos_emb: 64·128+cls: 1·1·128"
     assert own.params == 64 * 128 + 128
+    line = next(x for x in b.to_text().splitlines() if x.startswith("(parameters)"))
+    assert line.split()[2] == "—"  # held weights have no output shape of their own, not "?"
     assert b.total == (16 + 1) * 128 + 64 * 128 + 128
     assert b.costs().param_bytes == 4 * b.total
     assert b.costs().unknown_bytes == ()

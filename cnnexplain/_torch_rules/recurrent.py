@@ -75,7 +75,7 @@ def recurrent(args: LayerArgs, inputs: list[Shape]) -> Explained:
     upper_width = directions * r
     if layers > 1:
         upper = cell_parameters(gates, upper_in, h, bias_vectors=b, symbols=SYMBOLS, projection=p)
-        repeat = Term(layers - 1, "num_layers−1")
+        repeat = Term(layers - 1, "(num_layers−1)")
         parts.append(repeat * d * upper if directions > 1 else repeat * upper)
     formula: Formula = parts[0] if len(parts) == 1 else Sum(tuple(parts))
     weights: list[Weight] = []

@@ -183,12 +183,33 @@ OVERFLOW = """() => Array.from(document.querySelectorAll(
 }).filter((x) => x)"""
 
 
+# Select every content tab labelled PyTorch (pymdownx.tabbed: a radio input per label);
+# the number selected. Hidden tabs have no size, so the checks run again on these.
+SELECT_TORCH = """() => {
+    const labels = Array.from(document.querySelectorAll("article .tabbed-labels > label"))
+        .filter((label) => label.textContent.trim() === "PyTorch");
+    labels.forEach((label) => { document.getElementById(label.htmlFor).checked = true; });
+    return labels.length;
+}"""
+
+
 def _overflow(page: Page, viewport: str) -> list[str]:
     """What is cut off sideways at this width (phone: allowed where it scrolls with a cue)."""
     found = page.evaluate(OVERFLOW)
     if viewport == "phone":
         found = [f for f in found if not (f["scrolls"] and f["cue"])]
     return [f"overflows: {f['text']}" for f in found]
+
+
+def _layout(page: Page, viewport: str) -> list[str]:
+    """Overflow, unsized math and sideways scrolling, as the page is drawn now."""
+    problems = _overflow(page, viewport)
+    sizes = page.evaluate(MATH_SIZES)
+    if any(w <= 0 or h <= 0 for w, h in sizes):
+        problems.append(f"a MathML element renders with no size: {sizes}")
+    if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+        problems.append("the page scrolls sideways (something is wider than the screen)")
+    return problems
 
 
 def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context: Any) -> list[str]:
@@ -201,18 +222,15 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
         tex = TEX.findall(page.evaluate(VISIBLE_PROSE))
         if tex:
             problems.append(f"raw TeX visible: {sorted(set(tex))}")
-        sizes = page.evaluate(MATH_SIZES)
         if path in MATH_PAGES and not page.locator("article math").count():
             problems.append("no MathML element on a page with formulas")
-        if any(w <= 0 or h <= 0 for w, h in sizes):
-            problems.append(f"a MathML element renders with no size: {sizes}")
-        problems += _overflow(page, viewport)
-        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
-            problems.append("the page scrolls sideways (something is wider than the screen)")
+        problems += _layout(page, viewport)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         scheme = context.get("color_scheme", "light")
         suffix = "" if scheme == "light" else f"-{scheme}"
         page.screenshot(path=ARTIFACTS / f"{_slug(path)}-{viewport}{suffix}.png", full_page=True)
+        if page.evaluate(SELECT_TORCH):
+            problems += [f"PyTorch tabs: {p}" for p in _layout(page, viewport)]
         return [f"{path or '/'} ({viewport}{suffix}): {p}" for p in problems]
     finally:
         ctx.close()
@@ -260,6 +278,14 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
         "<html><body><article><p>\\(\\frac{a}{b}\\)</p>"
         '<img src="https://example.com/x.png"><img src="missing.png">'
         f"<pre><code>{'wide ' * 400}</code></pre><table><tr><td>{'w' * 900}</td></tr></table>"
+        # a PyTorch tab whose table overflows only once it is selected, as in Material
+        "<style>.tabbed-block + .tabbed-block { display: none; } "
+        "#torch:checked ~ .tabbed-content .tabbed-block + .tabbed-block { display: block; }"
+        "</style><div class='tabbed-set'><input id='keras' type='radio' name='t' checked>"
+        "<input id='torch' type='radio' name='t'><div class='tabbed-labels'>"
+        "<label for='keras'>Keras</label><label for='torch'>PyTorch</label></div>"
+        "<div class='tabbed-content'><div class='tabbed-block'>fits</div><div class='tabbed-block'>"
+        f"<table><tr><td>{'t' * 900}</td></tr></table></div></div></div>"
         "</article></body></html>",
         encoding="utf-8",
     )
@@ -274,6 +300,7 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
     assert "HTTP 404" in problems
     assert "overflows: pre " in problems
     assert "overflows: table" in problems
+    assert "PyTorch tabs: overflows: table" in problems
 
 
 def test_a_scroll_cue_is_required_on_a_phone(browser: Browser, base_url: str) -> None:

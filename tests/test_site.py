@@ -201,6 +201,10 @@ def _overflow(page: Page, viewport: str) -> list[str]:
     return [f"overflows: {f['text']}" for f in found]
 
 
+SHOT_HEIGHT = 8000
+"""Screenshots stop there: the top of a long reference page is what a reader looks at."""
+
+
 def _layout(page: Page, viewport: str) -> list[str]:
     """Overflow, unsized math and sideways scrolling, as the page is drawn now."""
     problems = _overflow(page, viewport)
@@ -217,7 +221,10 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
     try:
         page = ctx.new_page()
         visit = Visit(page, base_url)
-        page.goto(base_url + path, wait_until="networkidle")
+        # Every page's own files load before its "load" event; what comes later (the
+        # search worker and its index) is the same on every page: watched on the home page
+        # until the network is idle (and by test_search_works_offline).
+        page.goto(base_url + path, wait_until="networkidle" if path == "" else "load")
         problems = list(visit.problems)
         tex = TEX.findall(page.evaluate(VISIBLE_PROSE))
         if tex:
@@ -228,7 +235,12 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         scheme = context.get("color_scheme", "light")
         suffix = "" if scheme == "light" else f"-{scheme}"
-        page.screenshot(path=ARTIFACTS / f"{_slug(path)}-{viewport}{suffix}.png", full_page=True)
+        height = min(page.evaluate("document.documentElement.scrollHeight"), SHOT_HEIGHT)
+        width = VIEWPORTS[viewport]["width"]
+        shot = ARTIFACTS / f"{_slug(path)}-{viewport}{suffix}.png"
+        page.screenshot(
+            path=shot, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}
+        )
         if page.evaluate(SELECT_TORCH):
             problems += [f"PyTorch tabs: {p}" for p in _layout(page, viewport)]
         return [f"{path or '/'} ({viewport}{suffix}): {p}" for p in problems]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -290,9 +291,45 @@ def _meta_copy(module: Any) -> tuple[Any, dict[int, int]]:
     for b in module.buffers():
         memo[id(b)] = b.to("meta")
     originals = {id(m): m for m in module.modules()}
-    duplicate = copy.deepcopy(module, memo)
+    duplicate = _copy_module(module, memo, copy.deepcopy)
     _cache_forwards(duplicate)
     return duplicate, {id(memo[k]): k for k in originals if k in memo}
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), type, range)
+
+
+def _copy_module(module: Any, memo: dict[int, Any], deepcopy: Any) -> Any:
+    """``copy.deepcopy(module, memo)``, module by module and about four times faster.
+
+    Its parameters, buffers and submodules come from ``memo`` or are copied the same
+    way; torch's own bookkeeping (hook dicts, the non-persistent buffer set) is copied
+    one level, so hooks added to the copy stay off the original; immutable values are
+    shared; anything else (a list, a tensor kept as a plain attribute) is deep-copied,
+    so a forward that changes it changes the copy only.
+    """
+    if id(module) in memo:
+        return memo[id(module)]
+    duplicate = object.__new__(type(module))
+    memo[id(module)] = duplicate
+    state: dict[str, Any] = {}
+    for key, value in vars(module).items():
+        if key in ("_parameters", "_buffers"):
+            state[key] = {n: None if t is None else memo.get(id(t)) for n, t in value.items()}
+        elif key == "_modules":
+            state[key] = {
+                n: None if m is None else _copy_module(m, memo, deepcopy) for n, m in value.items()
+            }
+        elif isinstance(value, _IMMUTABLE) or (
+            isinstance(value, tuple) and all(isinstance(v, _IMMUTABLE) for v in value)
+        ):
+            state[key] = value
+        elif key.startswith("_") and type(value) in (dict, set, OrderedDict):
+            state[key] = type(value)(value)
+        else:
+            state[key] = deepcopy(value, memo)
+    vars(duplicate).update(state)
+    return duplicate
 
 
 def _cache_forwards(root: Any) -> None:

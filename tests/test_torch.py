@@ -508,3 +508,29 @@ def test_same_shape_modules_keep_torch_checks_and_overrides() -> None:
     rows = explain(model, input_size=(2, 1, 10, 10)).rows
     assert [r.output_shape for r in rows] == [(2, 8, 8, 8), (2, 4, 8, 8), (2, 4, 8, 8)]
     assert rows[1].output_shape == tuple(model[:2](torch.zeros(2, 1, 10, 10)).shape)
+
+
+class Remembers(nn.Module):
+    """A forward that changes its module: a list it appends to, an attribute it sets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, ...]] = []
+        self.mask: torch.Tensor | None = None
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(tuple(x.shape))
+        self.mask = torch.ones_like(x)
+        out: torch.Tensor = self.fc(x * self.mask)
+        return out
+
+
+def test_the_run_changes_a_copy_never_the_module() -> None:
+    module = Remembers()
+    hooks = len(module.fc._forward_hooks)
+    assert explain(module, input_size=(3, 4)).total == 10
+    assert module.seen == []
+    assert module.mask is None
+    assert len(module.fc._forward_hooks) == hooks
+    assert module.fc.weight.device.type == "cpu"

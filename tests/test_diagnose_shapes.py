@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import torch
@@ -93,26 +93,43 @@ class Outcome:
     first: str  # the layer with the first wrong length
 
 
-def run(h: int, windows: list[Win], mistake: str, chosen: set[int]) -> Outcome | None:
-    """The flatten size with ``mistake`` made on the windows ``chosen`` (square inputs)."""
+W = TypeVar("W", "Win", "TorchWin")
+
+
+def _chain(
+    h: int,
+    windows: list[W],
+    length: Callable[[Fraction, W], Fraction],
+    wrong_length: Callable[[Fraction, W], Fraction | None],
+    chosen: set[int],
+) -> tuple[Fraction, W] | None:
+    """The last length with the mistake made on the windows ``chosen``, and the first wrong."""
     n, good = Fraction(h), Fraction(h)
-    first: Win | None = None
+    first: W | None = None
     for i, w in enumerate(windows):
-        r = right(good, w)
-        value = right(n, w)
+        r = length(good, w)
+        value = length(n, w)
         if i in chosen:
-            wrong = MISTAKES[mistake](n, w)
+            wrong = wrong_length(n, w)
             value = value if wrong is None else wrong
         if value < 1:
             return None
         if first is None and value != r:
             first = w
         n, good = value, r
-    c = windows[-1].channels
-    size = n * n * c
+    size = n * n * windows[-1].channels
     if first is None or size.denominator != 1:
         return None
-    return Outcome(kind_of(mistake, first), int(size), (n, n, Fraction(c)), first.name)
+    return n, first
+
+
+def run(h: int, windows: list[Win], mistake: str, chosen: set[int]) -> Outcome | None:
+    """The flatten size with ``mistake`` made on the windows ``chosen`` (square inputs)."""
+    found = _chain(h, windows, right, MISTAKES[mistake], chosen)
+    if found is None:
+        return None
+    (n, first), c = found, windows[-1].channels
+    return Outcome(kind_of(mistake, first), int(n * n * c), (n, n, Fraction(c)), first.name)
 
 
 def choices(windows: list[Win]) -> Iterator[set[int]]:
@@ -400,25 +417,12 @@ def torch_mistake(mistake: str, n: Fraction, w: TorchWin) -> Fraction | None:
 
 
 def torch_run(h: int, windows: list[TorchWin], mistake: str, chosen: set[int]) -> Outcome | None:
-    n, good = Fraction(h), Fraction(h)
-    first: TorchWin | None = None
-    for i, w in enumerate(windows):
-        r = torch_right(good, w)
-        value = torch_right(n, w)
-        if i in chosen:
-            wrong = torch_mistake(mistake, n, w)
-            value = value if wrong is None else wrong
-        if value < 1:
-            return None
-        if first is None and value != r:
-            first = w
-        n, good = value, r
-    c = windows[-1].channels
-    size = n * n * c
-    if first is None or size.denominator != 1:
+    found = _chain(h, windows, torch_right, lambda n, w: torch_mistake(mistake, n, w), chosen)
+    if found is None:
         return None
+    (n, first), c = found, windows[-1].channels
     kind = kind_of(mistake, Win(first.name, first.pooling, 0, 0, 0, "", 0))
-    return Outcome(kind, int(size), (Fraction(c), n, n), first.name)
+    return Outcome(kind, int(n * n * c), (Fraction(c), n, n), first.name)
 
 
 @dataclass

@@ -32,7 +32,7 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
-def main(repeat: int = 5) -> float:
+def main(repeat: int = 9) -> float:
     """Print both timings and their ratio; return the ratio."""
     model = torch_models.resnet50()
     size = (1, 3, 224, 224)

@@ -352,8 +352,11 @@ def _cache_forwards(root: Any) -> None:
         seen: dict[Any, Any] = {}
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            leaves, structure = tree_flatten((args, kwargs))
-            key = (str(structure), tuple(key_of(leaf) for leaf in leaves))
+            if not kwargs and len(args) == 1 and isinstance(args[0], torch.Tensor):
+                key: Any = key_of(args[0])  # the usual call: one tensor, no tree to flatten
+            else:
+                leaves, structure = tree_flatten((args, kwargs))
+                key = (str(structure), tuple(key_of(leaf) for leaf in leaves))
             if key not in seen:  # meta tensors hold no data: the first outputs serve again
                 seen[key] = forward(*args, **kwargs)
             return seen[key]

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+import cnnexplain.spec
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -43,6 +45,22 @@ def keras() -> Any:
     import keras as _keras
 
     return _keras
+
+
+def seed_spec() -> cnnexplain.spec.Sequential:
+    """The question's model in Keras terms (docs/examples/seed.py), without TensorFlow."""
+    spec = cnnexplain.spec
+    return spec.Sequential(
+        [
+            spec.Input((28, 28, 1)),
+            spec.Conv2D(32, (3, 3), activation="relu", name="conv"),
+            spec.MaxPooling2D((2, 2), name="pool"),
+            spec.Flatten(name="flatten"),
+            spec.Dense(100, activation="relu", name="hidden"),
+            spec.Dense(10, activation="softmax", name="output"),
+        ],
+        name="mnist",
+    )
 
 
 def load_example(name: str) -> types.ModuleType:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import load_example
+from conftest import load_example, seed_spec
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -730,20 +730,6 @@ def test_mistakes_page_stops_on_a_wrong_diagnosis(keras: Any) -> None:
 
 # ---------------------------------------------------------------------------
 # Nonsense input
-
-
-def seed_spec() -> spec.Sequential:
-    return spec.Sequential(
-        [
-            spec.Input((28, 28, 1)),
-            spec.Conv2D(32, (3, 3), name="conv"),
-            spec.MaxPooling2D((2, 2), name="pool"),
-            spec.Flatten(name="flatten"),
-            spec.Dense(100, name="hidden"),
-            spec.Dense(10, name="output"),
-        ],
-        name="mnist",
-    )
 
 
 @pytest.mark.parametrize(

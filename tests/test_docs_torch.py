@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torch_models
-from conftest import load_example
+from conftest import load_example, seed_spec
 from torch import nn
 
 import cnnexplain
@@ -30,21 +30,6 @@ def numel(module: nn.Module) -> int:
 @pytest.fixture(scope="module")
 def frameworks() -> Any:
     return load_example("frameworks")
-
-
-def seed_spec() -> spec.Sequential:
-    """The question's model in Keras terms (docs/examples/seed.py), without TensorFlow."""
-    return spec.Sequential(
-        [
-            spec.Input((28, 28, 1)),
-            spec.Conv2D(32, (3, 3), name="conv"),
-            spec.MaxPooling2D((2, 2), name="pool"),
-            spec.Flatten(name="flatten"),
-            spec.Dense(100, name="hidden"),
-            spec.Dense(10, name="output"),
-        ],
-        name="mnist",
-    )
 
 
 def test_the_seed_module_counts_as_pytorch_and_keras_do(frameworks: Any) -> None:

@@ -5,22 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conftest import seed_spec
+
 import cnnexplain
-from cnnexplain import spec
-
-
-def seed_spec() -> spec.Sequential:
-    return spec.Sequential(
-        [
-            spec.Input((28, 28, 1)),
-            spec.Conv2D(32, (3, 3), activation="relu", name="conv"),
-            spec.MaxPooling2D((2, 2), name="pool"),
-            spec.Flatten(name="flatten"),
-            spec.Dense(100, activation="relu", name="hidden"),
-            spec.Dense(10, activation="softmax", name="output"),
-        ],
-        name="mnist",
-    )
 
 
 def test_seed_counts_match_keras(seed_model: Any) -> None:

@@ -30,8 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _timing import best_of
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)  # time Python as installed: bytecode cached
@@ -125,16 +126,6 @@ def command_line(path: Path, repeat: int, keras_repeat: int) -> None:
         f"(CPU {t_keras[1] * 1000:.0f}): {wall:.1f}x wall, {cpu:.1f}x CPU"
         + (f" (target >= {CLI_TARGET:.0f}x)" if path.suffix == ".keras" else "")
     )
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """The fastest of ``repeat`` calls of ``fn``, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def in_process(repeat: int) -> None:

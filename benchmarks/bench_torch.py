@@ -9,8 +9,6 @@ shapes on a meta copy. Target: <= 0.5. Run: .venv/bin/python benchmarks/bench_to
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -20,16 +18,7 @@ import cnnexplain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import torch_models
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """The fastest of ``repeat`` runs, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from _timing import best_of
 
 
 def main(repeat: int = 9) -> float:

@@ -15,9 +15,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; type che
 if TYPE_CHECKING:
     from cnnexplain import spec
     from cnnexplain._breakdown import Breakdown, LayerRow
-    from cnnexplain._code import CodeResult, explain_code
     from cnnexplain._costs import Costs, RowCost
-    from cnnexplain._diagnose import Diagnosis, Finding, FindingKind, diagnose
+    from cnnexplain._diagnose.diagnosis import Diagnosis, Finding, FindingKind, diagnose
     from cnnexplain._errors import (
         CnnexplainError,
         CodeError,
@@ -27,8 +26,9 @@ if TYPE_CHECKING:
         VerificationError,
     )
     from cnnexplain._explain import explain
+    from cnnexplain._explain_code.code import CodeResult, explain_code
+    from cnnexplain._explain_code.keras_calls import KerasNote
     from cnnexplain._formula import Formula
-    from cnnexplain._keras_calls import KerasNote
     from cnnexplain._training import Optimizer, TrainingMemory
 del TYPE_CHECKING
 
@@ -67,14 +67,14 @@ _LAZY = {
     "Breakdown": "cnnexplain._breakdown",
     "CnnexplainError": "cnnexplain._errors",
     "CodeError": "cnnexplain._errors",
-    "CodeResult": "cnnexplain._code",
+    "CodeResult": "cnnexplain._explain_code.code",
     "Costs": "cnnexplain._costs",
-    "Diagnosis": "cnnexplain._diagnose",
+    "Diagnosis": "cnnexplain._diagnose.diagnosis",
     "DiagnosisError": "cnnexplain._errors",
-    "Finding": "cnnexplain._diagnose",
-    "FindingKind": "cnnexplain._diagnose",
+    "Finding": "cnnexplain._diagnose.diagnosis",
+    "FindingKind": "cnnexplain._diagnose.diagnosis",
     "Formula": "cnnexplain._formula",
-    "KerasNote": "cnnexplain._keras_calls",
+    "KerasNote": "cnnexplain._explain_code.keras_calls",
     "LayerRow": "cnnexplain._breakdown",
     "ModelFileError": "cnnexplain._errors",
     "Optimizer": "cnnexplain._training",
@@ -82,9 +82,9 @@ _LAZY = {
     "SpecError": "cnnexplain._errors",
     "TrainingMemory": "cnnexplain._training",
     "VerificationError": "cnnexplain._errors",
-    "diagnose": "cnnexplain._diagnose",
+    "diagnose": "cnnexplain._diagnose.diagnosis",
     "explain": "cnnexplain._explain",
-    "explain_code": "cnnexplain._code",
+    "explain_code": "cnnexplain._explain_code.code",
     "spec": "cnnexplain.spec",
 }
 

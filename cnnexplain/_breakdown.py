@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from cnnexplain import _publish
 from cnnexplain._formula import Formula, Sum, total_of
-from cnnexplain._rules._base import Weight
+from cnnexplain._framework import Framework
+from cnnexplain._rules.protocol import Weight
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class LayerRow:
             as BatchNorm's ``running_mean``): listed, never counted.
         macs: the MACs of one call when the rule gives them (its family computes them), else None
             and the costs module computes them from the kind and config.
-        framework: ``"keras"`` or ``"torch"``: whose argument names ``config`` holds.
+        framework: whose argument names and conventions ``config`` holds.
     """
 
     name: str
@@ -63,7 +64,7 @@ class LayerRow:
     config: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     buffers: tuple[Weight, ...] = ()
     macs: Formula | None = field(default=None, repr=False, compare=False)
-    framework: str = field(default="keras", repr=False, compare=False)
+    framework: Framework = field(default=Framework.KERAS, repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""
@@ -148,21 +149,21 @@ class Breakdown:
         A model formula wider than the table is shortened to its first and last
         terms, unless ``full_formula`` (then it wraps); identical notes are folded.
         """
-        from cnnexplain._render import text  # noqa: PLC0415
+        from cnnexplain._render.tables import text  # noqa: PLC0415
 
         expand = self.expand if expand is None else expand
         return text(self, expand=expand, full_formula=full_formula)
 
     def to_markdown(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
         """The table in Markdown (a long model formula shortened unless ``full_formula``)."""
-        from cnnexplain._render import markdown  # noqa: PLC0415
+        from cnnexplain._render.tables import markdown  # noqa: PLC0415
 
         expand = self.expand if expand is None else expand
         return markdown(self, expand=expand, full_formula=full_formula)
 
     def to_latex(self, *, expand: bool | None = None) -> str:
         """A LaTeX ``tabular`` of the table plus the model formula."""
-        from cnnexplain._render import latex  # noqa: PLC0415
+        from cnnexplain._render.tables import latex  # noqa: PLC0415
 
         return latex(self, expand=self.expand if expand is None else expand)
 
@@ -180,7 +181,7 @@ class Breakdown:
             id_prefix: prefix of the drawing's element ids, to keep them unique
                 on a page with several drawings (default: ``cx-`` and the model name).
         """
-        from cnnexplain._svg import svg  # noqa: PLC0415
+        from cnnexplain._render.svg import svg  # noqa: PLC0415
 
         return svg(self, id_prefix=id_prefix)
 
@@ -200,7 +201,7 @@ class Breakdown:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every row (nested rows under ``children``) and the totals."""
-        from cnnexplain._render import to_dict  # noqa: PLC0415
+        from cnnexplain._render.tables import to_dict  # noqa: PLC0415
 
         return to_dict(self)
 
@@ -211,7 +212,7 @@ class Breakdown:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        from cnnexplain._render import html  # noqa: PLC0415
+        from cnnexplain._render.tables import html  # noqa: PLC0415
 
         return html(self, expand=self.expand)
 

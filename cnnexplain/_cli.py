@@ -194,7 +194,7 @@ def _extras(breakdown: Breakdown, args: argparse.Namespace) -> dict[str, Any]:
     if args.costs:
         extras["costs"] = breakdown.costs()
     if args.diagnose is not None:
-        from cnnexplain._diagnose import diagnose  # noqa: PLC0415
+        from cnnexplain._diagnose.diagnosis import diagnose  # noqa: PLC0415
 
         extras["diagnosis"] = diagnose(breakdown, running=args.diagnose)
     return extras
@@ -214,9 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--costs and --diagnose have no {form} form; use --format text, markdown or json."
         )
 
-    from cnnexplain._archive import read_model_file  # noqa: PLC0415
     from cnnexplain._errors import CnnexplainError, ModelFileError  # noqa: PLC0415
-    from cnnexplain._saved import explain_saved  # noqa: PLC0415
+    from cnnexplain._files.explain import explain_saved  # noqa: PLC0415
+    from cnnexplain._files.keras_zip import read_model_file  # noqa: PLC0415
 
     try:
         saved = read_model_file(args.path)

@@ -23,7 +23,7 @@ Conventions (the docs page "Is that a lot of parameters?" explains them):
   layers (identity at inference). Interpolating resizes and RandomCrop (which
   resizes at inference) are unknown.
 - The MACs come from each layer's rule (`Explained.macs`), which its family in
-  `cnnexplain._families` computes for the Keras and the torch reader alike; this
+  `cnnexplain._rules.families` computes for the Keras and the torch reader alike; this
   module only adds them up. A layer without a rule, or whose rule cannot give
   them, gets ``None`` (unknown), never a guess; totals add up the known rows and
   `Costs.unknown_macs` lists the others.
@@ -79,7 +79,8 @@ from typing import TYPE_CHECKING, Any
 from cnnexplain import _publish
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula
-from cnnexplain._rules._base import rule_kinds
+from cnnexplain._framework import Framework
+from cnnexplain._rules.registry import rule_kinds
 from cnnexplain._shapes import Shape
 from cnnexplain._training import Optimizer, TrainingMemory, optimizer_slots
 
@@ -298,19 +299,19 @@ class Costs:
 
     def to_text(self) -> str:
         """A table of the costs per layer, then the totals."""
-        from cnnexplain._render_costs import text  # noqa: PLC0415
+        from cnnexplain._render.costs import text  # noqa: PLC0415
 
         return text(self)
 
     def to_markdown(self) -> str:
         """The table in Markdown."""
-        from cnnexplain._render_costs import markdown  # noqa: PLC0415
+        from cnnexplain._render.costs import markdown  # noqa: PLC0415
 
         return markdown(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure as JSON-ready data (``None`` where a figure is unknown)."""
-        from cnnexplain._render_costs import to_dict  # noqa: PLC0415
+        from cnnexplain._render.costs import to_dict  # noqa: PLC0415
 
         return to_dict(self)
 
@@ -362,7 +363,7 @@ def _macs(row: LayerRow) -> tuple[Formula | None, str]:
     """The row's MACs, from its rule (`Explained.macs`), or None and why."""
     if row.macs is not None:
         return row.macs, ""
-    if row.framework == "keras" and row.explained and row.kind in rule_kinds():
+    if row.framework is Framework.KERAS and row.explained and row.kind in rule_kinds():
         if _unknown_length(row):
             return None, "MACs unknown: a length it needs is unknown"
         return None, "MACs unknown: its rule gives none for these arguments or shapes"

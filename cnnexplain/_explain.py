@@ -92,7 +92,7 @@ def explain(
         'H: ⌊(28−3)/1⌋+1 = 26'
     """
     if "torch" in sys.modules:  # a torch module exists only once torch is imported
-        from cnnexplain._torch import explain_torch, is_torch_module  # noqa: PLC0415
+        from cnnexplain._live.torch import explain_torch, is_torch_module  # noqa: PLC0415
 
         if is_torch_module(model):
             return explain_torch(
@@ -109,7 +109,7 @@ def explain(
             f"carries its own input shape. Received: model of type {type(model).__name__}."
         )
     if isinstance(model, (str, os.PathLike)):
-        from cnnexplain._saved import explain_file  # noqa: PLC0415
+        from cnnexplain._files.explain import explain_file  # noqa: PLC0415
 
         return explain_file(model, verify=verify, expand=expand)
     # Each kind of model is recognised without importing its module: a spec model
@@ -120,7 +120,7 @@ def explain(
         if isinstance(model, spec.Model):
             return model.explain(verify=bool(verify), expand=expand)
     if "keras" in sys.modules:
-        from cnnexplain._keras import explain_keras, is_keras_model  # noqa: PLC0415
+        from cnnexplain._live.keras import explain_keras, is_keras_model  # noqa: PLC0415
 
         if is_keras_model(model):
             return explain_keras(model, verify=True if verify is None else verify, expand=expand)

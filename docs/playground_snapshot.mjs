@@ -26,7 +26,7 @@ pyodide.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel");
 // What the worker runs when it starts without a snapshot, and every module imported:
 // in a snapshot that costs nothing at the reader's end.
 pyodide.runPython(
-  "import json\nfrom cnnexplain._playground import run, warm_up\nwarm_up(every_module=True)",
+  "import json\nfrom cnnexplain._explain_code.playground import run, warm_up\nwarm_up(every_module=True)",
 );
 const snapshot = pyodide.makeMemorySnapshot();
 writeFileSync(`${output}.part`, gzipSync(snapshot, { level: 6 }));

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from cnnexplain import Breakdown, SpecError, spec
-from cnnexplain._graph import parse_model
-from cnnexplain._keras import build_keras_model
+from cnnexplain._graph.model import parse_model
+from cnnexplain._live.keras import build_keras_model
 
 
 def one_layer(layer: spec.Layer, shape: tuple[int | None, ...]) -> spec.Sequential:

@@ -12,10 +12,10 @@ import zipfile
 from pathlib import Path
 
 import cnnexplain
-import cnnexplain._rules
+import cnnexplain._rules.keras
 from cnnexplain import spec
-from cnnexplain._rules._base import REGISTERED, all_rules
-from cnnexplain._rules._table import RULE_MODULES
+from cnnexplain._rules.keras.table import RULE_MODULES
+from cnnexplain._rules.registry import REGISTERED, all_rules
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -109,8 +109,8 @@ def test_reading_a_keras_file_imports_neither_zipfile_nor_every_rule(tmp_path: P
     assert not {"zipfile", "html"} & set(loaded["stdlib"])
     assert loaded["heavy"] == []
     rules = {m for m in loaded["cnnexplain"] if m.startswith("cnnexplain._rules.")}
-    assert "cnnexplain._rules.core" in rules  # Dense's rule, and only the rules it needs
-    assert not {"cnnexplain._rules.recurrent", "cnnexplain._rules.operations"} & rules
+    assert "cnnexplain._rules.keras.core" in rules  # Dense's rule, and only the rules it needs
+    assert not {"cnnexplain._rules.keras.recurrent", "cnnexplain._graph.operations"} & rules
 
 
 def test_explaining_a_spec_loads_only_its_rules_and_no_framework() -> None:
@@ -119,19 +119,19 @@ def test_explaining_a_spec_loads_only_its_rules_and_no_framework() -> None:
         "b = cnnexplain.explain(cnnexplain.spec.Sequential("
         "[cnnexplain.spec.Input((4,)), cnnexplain.spec.Dense(2)]))\n"
         "assert b.total == 10\n"
-        "import cnnexplain._breakdown, cnnexplain._render\n"  # already loaded: no change
+        "import cnnexplain._breakdown, cnnexplain._render.tables\n"  # already loaded: no change
     )
     assert loaded["heavy"] == []
     rules = {m.rpartition(".")[2] for m in loaded["cnnexplain"] if m.startswith("cnnexplain._r")}
     assert "core" in rules  # Dense's rule
     assert not rules & {"recurrent", "attention", "preprocessing", "einsum"}
     # The breakdown's renderers and costs are imported by the calls that need them.
-    assert not {"cnnexplain._costs", "cnnexplain._diagnose"} & set(loaded["cnnexplain"])
+    assert not {"cnnexplain._costs", "cnnexplain._diagnose.diagnosis"} & set(loaded["cnnexplain"])
 
 
 def test_breakdown_does_not_import_its_renderers_or_costs() -> None:
     loaded = _loaded_after("import cnnexplain._breakdown")
-    assert not {"cnnexplain._render", "cnnexplain._costs"} & set(loaded["cnnexplain"])
+    assert not {"cnnexplain._render.tables", "cnnexplain._costs"} & set(loaded["cnnexplain"])
 
 
 def test_public_objects_are_named_cnnexplain_as_soon_as_their_module_loads() -> None:
@@ -155,7 +155,7 @@ def test_lazy_table_names_every_public_object() -> None:
 
 
 def _registered_by_module() -> dict[str, tuple[str, ...]]:
-    package = cnnexplain._rules
+    package = cnnexplain._rules.keras
     for info in pkgutil.iter_modules(package.__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{info.name}")
@@ -170,7 +170,7 @@ def test_rule_table_lists_exactly_what_the_rule_modules_register() -> None:
     found = _registered_by_module()
     table = "\n".join(f"    {module!r}: {kinds!r}," for module, kinds in sorted(found.items()))
     assert found == RULE_MODULES, (
-        "cnnexplain/_rules/_table.py must list every kind each rule module registers, "
+        "cnnexplain/_rules/keras/table.py must list every kind each rule module registers, "
         f"in order; the modules register:\n{table}"
     )
     assert list(all_rules()) == [k for kinds in RULE_MODULES.values() for k in kinds]

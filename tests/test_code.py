@@ -19,8 +19,8 @@ from conftest import load_example
 
 import cnnexplain
 from cnnexplain import CodeError, explain_code
-from cnnexplain import _keras_calls as calls
-from cnnexplain import _keras_front as front
+from cnnexplain._explain_code import keras_calls as calls
+from cnnexplain._explain_code import keras_front as front
 
 playground = load_example("playground")
 POSTED = playground.posted_source()

@@ -15,9 +15,9 @@ from saved_models import APPLICATIONS, Saved, member_bytes, member_json, rewrite
 
 import cnnexplain
 from cnnexplain import ModelFileError, explain, spec
-from cnnexplain._archive import _h5py_node, _member_stream, _read_tree, read_model_file
-from cnnexplain._hdf5 import Corrupt, Unsupported, read_tree
-from cnnexplain._zip import Archive
+from cnnexplain._files.hdf5 import Corrupt, Unsupported, read_tree
+from cnnexplain._files.keras_zip import _h5py_node, _member_stream, _read_tree, read_model_file
+from cnnexplain._files.zip_archive import Archive
 
 __all__ = ["saved"]  # the fixture, imported for pytest
 

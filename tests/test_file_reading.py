@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import cnnexplain._hdf5
+import cnnexplain._files.hdf5
 from cnnexplain import ModelFileError, explain
-from cnnexplain._archive import read_model_file
+from cnnexplain._files.keras_zip import read_model_file
 
 
 def _config(units: Any) -> dict[str, Any]:
@@ -75,13 +75,13 @@ def test_the_optimizer_state_is_never_read(
 ) -> None:
     model, paths = trained
     shapes: list[tuple[int, ...]] = []
-    original = cnnexplain._hdf5._dataset_shape
+    original = cnnexplain._files.hdf5._dataset_shape
 
     def recorded(messages: list[tuple[int, int, bytes]]) -> tuple[int, ...]:
         shapes.append(original(messages))
         return shapes[-1]
 
-    monkeypatch.setattr(cnnexplain._hdf5, "_dataset_shape", recorded)
+    monkeypatch.setattr(cnnexplain._files.hdf5, "_dataset_shape", recorded)
     breakdown = explain(paths[index])
     # One object header read per weight of the model; none of Adam's moments or counters.
     assert sorted(shapes) == sorted(tuple(w.shape) for w in model.weights)

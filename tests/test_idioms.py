@@ -254,7 +254,7 @@ def test_wrapper_of_a_custom_layer_is_explained_from_its_parts(keras: Any) -> No
 @pytest.mark.parametrize("history", [[], ["dense", 0], ["dense", "0", 0], "dense", None])
 def test_malformed_keras_history_is_one_spec_error(history: object) -> None:
     from cnnexplain import SpecError
-    from cnnexplain._graph import call_refs
+    from cnnexplain._graph.model import call_refs
 
     tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": history}}
     with pytest.raises(SpecError, match="keras_history"):

@@ -15,10 +15,10 @@ import pytest
 from saved_models import Legacy, Saved, build_nested, legacy, saved
 
 from cnnexplain import ModelFileError, explain
-from cnnexplain._archive import _h5py_node
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._cli import main
-from cnnexplain._hdf5 import read_tree
+from cnnexplain._files.hdf5 import read_tree
+from cnnexplain._files.keras_zip import _h5py_node
 
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 

@@ -20,9 +20,9 @@ import pytest
 
 import cnnexplain
 from cnnexplain import SpecError
-from cnnexplain._evaluate import explain_graph
-from cnnexplain._graph import LayerNode, parse_model
-from cnnexplain._rules.operations import OPS, operation
+from cnnexplain._graph.evaluate import explain_graph
+from cnnexplain._graph.model import LayerNode, parse_model
+from cnnexplain._graph.operations import OPS, operation
 
 Build = Callable[..., Any]
 """``(ops, *inputs) -> tensor or list of tensors``."""

@@ -4,7 +4,7 @@ The built site (``built_site``) is served on 127.0.0.1 and driven through the
 page's contract ids (``#playground-code``, ``#playground-counts``,
 ``#playground-run``, ``#playground-output``) in Debian's headless Chromium, with
 test_site.py's server, browser and request/console watch. Every answer the page
-shows is compared with ``cnnexplain._playground.run`` on the same input in
+shows is compared with ``cnnexplain._explain_code.playground.run`` on the same input in
 CPython: the same dict, HTML included. One page load serves every case, so
 Pyodide starts once.
 """
@@ -24,7 +24,7 @@ from conftest import load_example
 from playwright.sync_api import Browser, Page
 from test_site import ARTIFACTS, VIEWPORTS, Visit, base_url, browser  # noqa: F401 - fixtures
 
-from cnnexplain._playground import run
+from cnnexplain._explain_code.playground import run
 
 playground = load_example("playground")
 READY = "['ready', 'failed'].includes(document.getElementById('playground-status').dataset.state)"
@@ -224,7 +224,7 @@ def test_snapshot_holds_nothing_of_the_build_machine(built_site: Path) -> None:
     """The published snapshot is Pyodide's memory: no path of the checkout, no environment."""
     memory = gzip.decompress((built_site / "assets" / "playground-snapshot.bin").read_bytes())
     assert len(memory) > 1_000_000
-    assert b"cnnexplain/_playground.py" in memory  # it does hold cnnexplain, imported
+    assert b"cnnexplain/_explain_code/playground.py" in memory  # it does hold cnnexplain, imported
     for leak in (str(Path(__file__).parent.parent), "PYTEST_", "VIRTUAL_ENV"):
         assert leak.encode() not in memory, leak
 

@@ -191,8 +191,8 @@ def test_zero_padding1d(padding: Any) -> None:
 @pytest.mark.parametrize("kind", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"])
 @pytest.mark.parametrize("shapes", [((None, 4, 4), (None, 4, 4)), ((None, 4, 4), (None, 1, 4))])
 def test_elementwise_merge(kind: str, shapes: tuple[tuple[int | None, ...], ...]) -> None:
-    from cnnexplain._graph import parse_model
-    from cnnexplain._keras import build_keras_model
+    from cnnexplain._graph.model import parse_model
+    from cnnexplain._live.keras import build_keras_model
 
     inputs = [spec.Input(s[1:], name=f"in{i}") for i, s in enumerate(shapes)]
     model = spec.Model(inputs, getattr(spec, kind)(name="l")(inputs), name="merge")

@@ -15,9 +15,10 @@ import pytest
 from oracle import kwargs_id
 
 from cnnexplain import Breakdown, SpecError, explain, spec
-from cnnexplain._graph import parse_model
-from cnnexplain._keras import build_keras_model, verify_against
-from cnnexplain._rules import RULES, rule_doc
+from cnnexplain._graph.model import parse_model
+from cnnexplain._live.keras import build_keras_model, verify_against
+from cnnexplain._rules import RULES
+from cnnexplain._rules.registry import rule_doc
 
 pytestmark = pytest.mark.usefixtures("keras")
 

@@ -62,7 +62,7 @@ def test_wheel_is_complete_and_runs(tmp_path: Path) -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import cnnexplain; "
         "assert cnnexplain.__file__.startswith(sys.argv[1]), cnnexplain.__file__; "
-        "from cnnexplain._playground import run; "
+        "from cnnexplain._explain_code.playground import run; "
         "print(run('import keras\\nm = keras.Sequential([keras.Input((4,)), "
         "keras.layers.Dense(2)])')['result']['models'][0]['total'])"
     )

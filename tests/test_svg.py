@@ -15,7 +15,7 @@ from saved_models import Saved, saved
 import cnnexplain
 from cnnexplain import spec
 from cnnexplain._cli import main
-from cnnexplain._svg import alt_text
+from cnnexplain._render.svg import alt_text
 
 __all__ = ["saved"]  # the fixture, imported for pytest
 

@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import PackedSequence
 from torch_oracle import shapes
 
 from cnnexplain import Breakdown, explain
-from cnnexplain._torch import capture
+from cnnexplain._live.torch import capture
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::UserWarning"  # the examples' own warnings (Dropout2d on 2-D input, nested tensors)

@@ -1,6 +1,6 @@
 """torch MACs against torch's own count: ``FlopCounterMode`` (2 FLOPs per MAC) and hand formulas.
 
-The MACs come from the same family functions as Keras's (`cnnexplain._families`);
+The MACs come from the same family functions as Keras's (`cnnexplain._rules.families`);
 torch's flop counter is an independent count of the products a forward runs
 (convolutions, matrix products, attention), bias additions left out as ours.
 """

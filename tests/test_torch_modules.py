@@ -16,7 +16,7 @@ from torch import nn
 from torch_oracle import check_module
 
 from cnnexplain import SpecError, explain
-from cnnexplain._torch_rules import TORCH_RULES
+from cnnexplain._rules.registry import TORCH_RULES
 
 BROKEN_DOWN = {
     # Containers: each row is the sum of its members' rows.

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnexplain._zip import Archive, DamagedZipError, MemberReadError
+from cnnexplain._files.zip_archive import Archive, DamagedZipError, MemberReadError
 
 LIMIT = 1 << 20
 

@@ -6,15 +6,8 @@
 
 from __future__ import annotations
 
-from cnnexplain._rules._base import (
-    Explained,
-    LayerArgs,
-    Rule,
-    Weight,
-    all_rules,
-    find_rule,
-    rule_doc,
-)
+from cnnexplain._rules.protocol import Explained, LayerArgs, Rule, Weight
+from cnnexplain._rules.registry import all_rules, find_rule, rule_doc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

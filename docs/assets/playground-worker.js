@@ -30,7 +30,7 @@ async function fetchSnapshot() {
   return unpacked;
 }
 
-const IMPORT = "import json\nfrom cnnexplain._playground import run, warm_up";
+const IMPORT = "import json\nfrom cnnexplain._explain_code.playground import run, warm_up";
 
 async function start() {
   progress("Starting Python in your browser (Pyodide)…", "start");

@@ -15,8 +15,9 @@ from typing import Any, NamedTuple
 
 from cnnexplain import Breakdown, explain, spec
 from cnnexplain._formula import Term
-from cnnexplain._rules import RULES, rule_doc
-from cnnexplain._rules._base import fmt_shape
+from cnnexplain._rules import RULES
+from cnnexplain._rules.protocol import fmt_shape
+from cnnexplain._rules.registry import rule_doc
 
 Shape = tuple[int | None, ...]
 

@@ -1,6 +1,6 @@
 """The PyTorch half of the Layer reference and the formula sheet, generated from the torch rules.
 
-One entry per rule of ``cnnexplain._torch_rules`` (its registry, ``TORCH_RULES``):
+One entry per rule of ``cnnexplain._rules.torch`` (its registry, ``TORCH_RULES``):
 the rule's docstring, then examples. Each example is the code of one module
 (the text shown is the text run), explained on the input size it gives and
 verified while the site builds: every row against the module's parameters'
@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from cnnexplain import Breakdown, explain
-from cnnexplain._torch_rules import TORCH_RULES
+from cnnexplain._rules.registry import TORCH_RULES
 
 _FORMULA_CODE = "``"
 LONG_FORMULA = (

@@ -1,0 +1,233 @@
+"""`explain_code`: run a learner's Keras model-building code without TensorFlow.
+
+The code runs against `cnnexplain.spec` behind a Keras-shaped module tree
+(`cnnexplain._explain_code.keras_front`); every model it builds is explained, and what Keras 3
+would reject or warn about is reported with Keras's own message.
+"""
+
+from __future__ import annotations
+
+import builtins
+import traceback
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cnnexplain import _publish
+from cnnexplain._breakdown import Breakdown
+from cnnexplain._diagnose.diagnosis import Diagnosis, diagnose
+from cnnexplain._errors import CnnexplainError, CodeError
+from cnnexplain._explain_code import keras_front as front
+from cnnexplain._explain_code.keras_calls import FILENAME, KerasNote
+
+__all__ = ["CodeResult", "explain_code"]
+
+
+@dataclass(frozen=True)
+class CodeResult:
+    """What `explain_code` found: each model built, Keras 3's notes, the printed output.
+
+    Attributes:
+        models: the `Breakdown` of each model the code built, in the order built.
+        notes: what Keras 3 would reject (the real run would stop there), warn
+            about, or what was accepted without being run (``fit()``), by line.
+        output: everything the code printed (``model.summary()`` prints
+            cnnexplain's table).
+        diagnosis: with a hand count, its `Diagnosis` against the last model.
+    """
+
+    models: tuple[Breakdown, ...]
+    notes: tuple[KerasNote, ...]
+    output: str
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def breakdown(self) -> Breakdown:
+        """The last model built (the one a hand count is compared with).
+
+        (There is always one: `explain_code` raises `CodeError` when the code builds none.)
+        """
+        return self.models[-1]
+
+    @property
+    def errors(self) -> tuple[KerasNote, ...]:
+        """The notes where Keras 3 itself would stop."""
+        return tuple(n for n in self.notes if n.kind == "error")
+
+    def __str__(self) -> str:
+        parts = [b.to_text() for b in self.models]
+        if self.notes:
+            parts.append("Keras 3:\n" + "\n".join(f"  {n}" for n in self.notes))
+        if self.diagnosis is not None:
+            parts.append(str(self.diagnosis))
+        return "\n\n".join(parts)
+
+    def to_html(self) -> str:
+        """The page's view: each table, its formula as MathML, the notes, the diagnosis."""
+        from cnnexplain._render.code import code_html  # noqa: PLC0415
+
+        return code_html(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure as JSON-ready data."""
+        return {
+            "models": [b.to_dict() for b in self.models],
+            "notes": [n.to_dict() for n in self.notes],
+            "output": self.output,
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
+        }
+
+
+def _line_of(err: BaseException) -> int | None:
+    """The innermost line of the user's code in the error's traceback."""
+    if isinstance(err, SyntaxError) and err.filename == FILENAME:
+        return err.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(err.__traceback__):
+        if frame.f_code.co_filename == FILENAME:
+            line = lineno
+    return line
+
+
+def _sentence(err: BaseException) -> str:
+    if isinstance(err, SyntaxError):
+        return f"the code is not valid Python: {err.msg}"
+    if isinstance(err, CnnexplainError):
+        return str(err).rstrip(".")
+    if isinstance(err, ModuleNotFoundError):
+        return (
+            f"module '{err.name}' is not available here; the code may import keras (or "
+            "tensorflow.keras) and the standard library"
+        )
+    return f"{type(err).__name__}: {err}".rstrip(".")
+
+
+def _code_error(err: BaseException, lines: Sequence[str], line: int | None = None) -> CodeError:
+    line = line if line is not None else _line_of(err)
+    text = lines[line - 1].strip() if line and line <= len(lines) else ""
+    where = f"Line {line}: " if line else ""
+    sentence = _sentence(err)
+    end = "" if sentence.endswith(("?", "!")) else "."
+    return CodeError(f"{where}{sentence}{end}", line=line, code=text)
+
+
+def _no_model(namespace: dict[str, Any]) -> str:
+    defined = [
+        name
+        for name, value in namespace.items()
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename == FILENAME
+    ]
+    if defined:
+        return (
+            f"The code builds no model: it defines {', '.join(f'{n}()' for n in defined)} "
+            f"but never calls it; add a line such as model = {defined[-1]}()."
+        )
+    return "The code builds no model: create one with keras.Sequential or keras.Model."
+
+
+def explain_code(
+    source: str,
+    *,
+    running: Sequence[int] | None = None,
+    per_layer: Sequence[int] | None = None,
+) -> CodeResult:
+    r"""Run Keras model-building code without TensorFlow and explain every model it builds.
+
+    The code sees Keras: ``import keras``, ``from keras.layers import Conv2D``,
+    ``from tensorflow.keras... import``, ``import tensorflow as tf; tf.keras...``,
+    ``keras.Input``, the functional API, ``Sequential()`` with ``.add()`` and
+    ``input_shape=`` on the first layer. These resolve to module objects backed
+    by `cnnexplain.spec` (a scoped import hook: the real ``sys.modules`` is not
+    touched). ``model.summary()`` prints cnnexplain's table, ``count_params()``
+    and ``output_shape`` answer as Keras does, and ``compile()``, ``fit()`` and
+    the optimizers are accepted without training.
+
+    Where Keras 3 would reject a call (``SGD(lr=0.01)``, ``compile(metric=...)``)
+    the real run would stop; here it is recorded as a `KerasNote` with Keras's
+    own message and the run goes on, so the learner still sees what the code
+    builds. Layers or calls cnnexplain cannot model, and code that fails, raise
+    `CodeError` naming the line.
+
+    This executes ``source`` with the full power of Python: it is for the user's
+    own code, in the user's own interpreter or browser (the playground page runs
+    it in the reader's browser with Pyodide). Never use it on code from elsewhere
+    in a server-side build.
+
+    Args:
+        source: the Python code, as typed.
+        running: a hand count as running totals, as `diagnose` takes it.
+        per_layer: a hand count as one count per layer, as `diagnose` takes it.
+
+    Returns:
+        The `CodeResult`: each model's `Breakdown`, the notes, the printed
+        output and, with a hand count, the `Diagnosis` of the last model.
+
+    Raises:
+        CodeError: a syntax error, a layer or call that cannot be modeled, a
+            failing line, or no model built at all.
+        DiagnosisError: if the hand count cannot be read (as `diagnose`).
+
+    Examples:
+        >>> import cnnexplain
+        >>> code = '''
+        ... from keras.models import Sequential
+        ... from keras.layers import Dense
+        ... from keras.optimizers import SGD
+        ... model = Sequential()
+        ... model.add(Dense(10, input_shape=(4,)))
+        ... model.compile(optimizer=SGD(lr=0.01), loss="mse")
+        ... '''
+        >>> result = cnnexplain.explain_code(code, running=[40])
+        >>> result.breakdown.total
+        50
+        >>> for note in result.notes:
+        ...     print(note)  # doctest: +ELLIPSIS
+        Line 6: Keras 3 warns: UserWarning: Do not pass an `input_shape`/`input_dim` argument...
+        Line 7: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': 0.01}
+        >>> result.diagnosis.findings[0].kind.value
+        'missing_bias'
+        >>> cnnexplain.explain_code("import keras\nkeras.layers.Conv2d(8, 3)")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        cnnexplain.CodeError: Line 2: keras.layers has no layer 'Conv2d' ...; did you mean Conv2D?
+    """
+    lines = source.splitlines()
+    try:
+        code = compile(source, FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as err:
+        raise _code_error(err, lines) from None
+
+    session = front.Session()
+
+    def captured_print(*args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("file", session.out)
+        print(*args, **kwargs)  # noqa: T201 - the user's print, into the result
+
+    own_builtins = dict(vars(builtins))
+    own_builtins["__import__"] = front.import_hook(front.build_tree(), builtins.__import__)
+    own_builtins["print"] = captured_print
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": own_builtins}
+    with front.active(session):
+        try:
+            exec(code, namespace)  # noqa: S102 - the user's own code, see the docstring
+        except Exception as err:  # noqa: BLE001 - every failure becomes one sentence
+            raise _code_error(err, lines) from None
+        models = []
+        for line, model in session.models:
+            if isinstance(model, front.Sequential) and not model.stack:
+                continue  # a Sequential() never filled: nothing to explain
+            try:
+                models.append(model.explain())
+            except CnnexplainError as err:
+                raise _code_error(err, lines, line) from None
+    if not models:
+        raise CodeError(_no_model(namespace))
+    diagnosis = None
+    if running is not None or per_layer is not None:
+        diagnosis = diagnose(models[-1], running=running, per_layer=per_layer)
+    return CodeResult(tuple(models), tuple(session.notes), session.out.getvalue(), diagnosis)
+
+
+_publish(globals())

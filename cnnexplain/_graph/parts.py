@@ -1,0 +1,305 @@
+"""Explain a layer no rule covers from its parts: sublayers by their rules, weights by shape.
+
+A custom layer (a transformer block, a patch encoder) is built from layers
+cnnexplain knows plus weights it creates itself. Its source measures the
+parts (`cnnexplain._graph.model.Part`): each sublayer's class, config and build
+input shape, or at least its weights; each own weight's name and shape. Each
+sublayer of a known class gets its rule's formula, checked against the weights
+it was built with; a weight of its own is the product of its shape, named
+(``pos_emb: 64·128``). The layer's formula is the sum of its parts, and each
+part is a child row. A row is flagged only where the weights can't be
+accounted for (a rule that disagrees with the built weights).
+
+Examples:
+    >>> from cnnexplain._graph.model import Part
+    >>> from cnnexplain._shapes import Weight
+    >>> parts = (
+    ...     Part("dense", "Dense", {"units": 128}, ((None, 10, 64),),
+    ...          (Weight("kernel", (64, 128)), Weight("bias", (128,)))),
+    ...     Part("pos_emb", None, weights=(Weight("pos_emb", (10, 128)),)),
+    ... )
+    >>> found, rows = explain_parts("block", "Block", parts, "Keras", None)
+    >>> str(found.formula), found.formula.symbols(), int(found.formula)
+    ('(64+1)·128+10·128', 'dense+pos_emb', 9600)
+    >>> [(r.name, r.kind, str(r.formula), r.explained) for r in rows]
+    [('dense', 'Dense', '(64+1)·128', True), ('pos_emb', 'Variable', '10·128', True)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from cnnexplain._breakdown import LayerRow
+from cnnexplain._errors import SpecError
+from cnnexplain._formula import Formula, Named, Product, Sum, Term, total_of
+from cnnexplain._graph.model import ModelGraph, Part
+from cnnexplain._rules import LayerArgs
+from cnnexplain._rules.keras.table import IDENTITY
+from cnnexplain._rules.protocol import NO_MACS, Explained, NoRule, fmt_shape
+from cnnexplain._rules.registry import find_rule
+from cnnexplain._shapes import Shape, Weight
+
+__all__ = [
+    "UNNAMED",
+    "VARIABLE",
+    "PartModel",
+    "derive",
+    "explain_parts",
+    "guess_base",
+    "matches",
+    "weight_formula",
+    "weights_formula",
+]
+
+PartModel = Callable[
+    [ModelGraph, tuple[Shape, ...] | None], tuple[list[LayerRow], list[Shape | list[Shape]]]
+]
+"""Evaluate a sublayer that is a model: its rows and output shapes."""
+
+VARIABLE = "Variable"
+"""The kind of a row for a weight a layer creates itself (a ``keras.Variable``)."""
+
+UNNAMED = "Layer"
+"""The kind of a sublayer whose class its source does not record (a stored group)."""
+
+
+def matches(computed: Sequence[Weight], built: Sequence[Weight]) -> bool:
+    """True when a rule's weights have the shapes of the built (or stored) ones."""
+    return sorted(w.shape for w in computed) == sorted(w.shape for w in built)
+
+
+def weight_formula(weight: Weight) -> Formula:
+    """The size of one weight, the product of its shape, named after it."""
+    dims = [Term(d) for d in weight.shape] or [Term(1)]
+    inner: Formula = dims[0] if len(dims) == 1 else Product(tuple(dims))
+    return Named(weight.name, inner)
+
+
+def weights_formula(weights: Sequence[Weight]) -> Formula:
+    """The sum of the named sizes of ``weights``."""
+    if not weights:
+        return Term(0)
+    if len(weights) == 1:
+        return weight_formula(weights[0])
+    return Sum(tuple(weight_formula(w) for w in weights))
+
+
+def _shape(weights: Sequence[Weight], *ranks: int) -> list[tuple[int, ...]] | None:
+    """The weights' shapes if they have exactly these ranks, in order."""
+    shapes = [w.shape for w in weights]
+    if [len(s) for s in shapes] != list(ranks):
+        return None
+    return shapes
+
+
+def derive(class_name: str, weights: Sequence[Weight]) -> tuple[dict[str, Any], Shape] | None:
+    """A config and input shape that give these weights, for a sublayer known only by them.
+
+    A stored Dense kernel of shape (64, 128) means 64 inputs and 128 units:
+    the rule then gives ``(64+1)·128``. Returns None for a class or a set of
+    shapes it can't read.
+
+    Examples:
+        >>> derive("Dense", [Weight("kernel", (64, 128)), Weight("bias", (128,))])
+        ({'units': 128, 'use_bias': True}, (None, 64))
+        >>> derive("Conv2D", [Weight("kernel", (3, 3, 8, 16))])
+        ({'filters': 16, 'kernel_size': [3, 3], 'use_bias': False}, (None, None, None, 8))
+    """
+    bias = len(weights) == 2  # noqa: PLR2004 - kernel and bias
+    ranks = [len(w.shape) for w in weights]
+    if class_name == "Dense" and ranks in ([2], [2, 1]):
+        n_in, units = weights[0].shape
+        return {"units": units, "use_bias": bias}, (None, n_in)
+    rank = {"Conv1D": 1, "Conv2D": 2, "Conv3D": 3}.get(class_name)
+    if rank is not None and ranks in ([rank + 2], [rank + 2, 1]):
+        *kernel, c_in, filters = weights[0].shape
+        config = {"filters": filters, "kernel_size": list(kernel), "use_bias": bias}
+        return config, (None, *([None] * rank), c_in)
+    if class_name == "Embedding" and ranks == [2]:
+        vocab, dim = weights[0].shape
+        return {"input_dim": vocab, "output_dim": dim}, (None, None)
+    if class_name == "LayerNormalization" and ranks == [1, 1]:
+        return {"center": True, "scale": True}, (None, weights[0].shape[0])
+    if class_name == "BatchNormalization" and ranks == [1, 1, 1, 1]:
+        return {}, (None, weights[0].shape[0])
+    return None
+
+
+def guess_base(config: Any, inputs: Sequence[Shape]) -> str | None:
+    """The Keras class whose arguments a custom layer's config carries, if any.
+
+    A file does not record a class's bases, but a ``Conv2D`` subclass saves
+    Conv2D's arguments. The guess is only a candidate: the caller keeps it only
+    if that rule gives exactly the weights the file stores.
+
+    Examples:
+        >>> guess_base({"filters": 8, "kernel_size": [3, 3]}, [(None, 12, 12, 1)])
+        'Conv2D'
+        >>> guess_base({"units": 4}, [(None, 5)]), guess_base({"rate": 0.1}, [(None, 5)])
+        ('Dense', None)
+    """
+    if not isinstance(config, Mapping) or len(inputs) != 1:
+        return None
+    if {"filters", "kernel_size"} <= config.keys():
+        rank = len(inputs[0]) - 2
+        return f"Conv{rank}D" if 1 <= rank <= 3 else None  # noqa: PLR2004
+    if {"num_heads", "key_dim"} <= config.keys():
+        return "MultiHeadAttention"
+    if {"input_dim", "output_dim"} <= config.keys():
+        return "Embedding"
+    if "units" in config:
+        return "Dense"
+    return None
+
+
+def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
+    """The sublayer's rule over its config and build shape (or ones derived from its weights).
+
+    The flag says whether the shapes are the build's own: MACs derived from a
+    guessed input shape (``(None, n_in)`` for a Dense) would be guesses, unless
+    they are 0 by convention whatever the shape (`NO_MACS`: a lookup, a copy).
+    """
+    rule = find_rule(part.class_name or "") or find_rule(part.base or "")
+    if rule is None:
+        return None
+    candidates: list[tuple[Any, tuple[Shape, ...], bool]] = []
+    if part.input_shapes is not None:
+        candidates.append((part.config, part.input_shapes, True))
+    derived = derive(part.class_name or "", part.weights) if part.weights else None
+    if derived is not None:
+        candidates.append(({**part.config, **derived[0]}, (derived[1],), False))
+    for config, shapes, built in candidates:
+        try:
+            found = rule(LayerArgs(part.name, part.class_name or "", config), list(shapes))
+        except (SpecError, NoRule):
+            continue
+        if matches(found.weights, part.weights):
+            return found, shapes, built
+    return None
+
+
+def _row(
+    part: Part,
+    formula: Formula,
+    weights: Sequence[Weight],
+    outputs: Sequence[Shape | list[Shape]],
+    note: str,
+    *,
+    explained: bool = True,
+    children: Sequence[LayerRow] = (),
+    steps: tuple[str, ...] = (),
+    inputs: tuple[Shape, ...] | None = None,
+    macs: Formula | None = None,
+) -> LayerRow:
+    params = int(formula)
+    if children:
+        trainable = sum(c.trainable for c in children)
+    elif part.weights and not all(w.trainable for w in part.weights):
+        trainable = sum(w.size for w in part.weights if w.trainable)  # as measured: frozen
+    else:
+        trainable = sum(w.size for w in weights if w.trainable)  # the rule's (statistics)
+    shapes = inputs if inputs is not None else part.input_shapes
+    output: Shape | list[Shape]
+    if len(outputs) == 1:
+        first = outputs[0]
+        output = first if isinstance(first, tuple) else list(first)
+    else:
+        output = [o for o in outputs if isinstance(o, tuple)]
+    return LayerRow(
+        name=part.name,
+        kind=part.class_name or VARIABLE,
+        params=params,
+        trainable=trainable,
+        non_trainable=params - trainable,
+        output_shape=output,
+        formula=formula,
+        shape_steps=steps,
+        weights=tuple(weights),
+        children=tuple(children),
+        note=note,
+        explained=explained,
+        input_shape=(shapes[0] if len(shapes) == 1 else list(shapes)) if shapes else (),
+        config=part.config,
+        macs=macs,
+    )
+
+
+def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow:
+    measured: list[Shape | list[Shape]] = list(part.outputs or ((),))
+    if part.class_name is None:
+        (weight,) = part.weights
+        kind = "trainable" if weight.trainable else "non-trainable"
+        note = f"a {kind} weight the layer creates itself, of shape {fmt_shape(weight.shape)}"
+        return _row(part, weight_formula(weight), part.weights, [()], note)
+    if part.model is not None and part_model is not None:
+        rows, outs = part_model(part.model, part.input_shapes)
+        return _row(part, total_of([r.formula for r in rows]), (), outs, "", children=rows)
+    ruled = _rule_row(part)
+    if ruled is not None:
+        found, shapes, built = ruled
+        return _row(
+            part,
+            found.formula,
+            found.weights,
+            list(found.outputs),
+            found.note,
+            steps=found.shape_steps,
+            inputs=shapes,
+            macs=found.macs if built or found.macs is NO_MACS else None,
+        )
+    if part.parts is not None:
+        found, rows = explain_parts(part.name, part.class_name, part.parts, source, part_model)
+        return _row(
+            part, found.formula, found.weights, measured, found.note, children=rows,
+            explained=found.explained,
+        )  # fmt: skip
+    known = find_rule(part.class_name) is not None
+    if known and part.weights:
+        note = (
+            f"the rule for {part.class_name} does not reproduce the weights {source} "
+            f"holds for it ({', '.join(fmt_shape(w.shape) for w in part.weights)}): "
+            "their sizes, unexplained"
+        )
+        formula = weights_formula(part.weights)
+        return _row(part, formula, part.weights, measured, note, explained=False)
+    note = f"the weights {source} holds for it, each the product of its shape"
+    # a pass-through layer (Dropout...) does no work whatever its unrecorded input shape
+    identity = part.class_name in IDENTITY and not part.weights
+    macs = NO_MACS if identity else None
+    return _row(part, weights_formula(part.weights), part.weights, measured, note, macs=macs)
+
+
+def explain_parts(
+    owner: str,
+    kind: str,
+    parts: Sequence[Part],
+    source: str,
+    part_model: PartModel | None,
+) -> tuple[Explained, list[LayerRow]]:
+    """The formula of a layer no rule covers, as the sum of its parts, and a row per part.
+
+    Args:
+        owner: the layer's name.
+        kind: its class name.
+        parts: what its source measured (`Part`).
+        source: who measured them, for notes (``"Keras"``, ``"the weights file"``).
+        part_model: evaluates a sublayer that is a Functional or Sequential model.
+    """
+    del owner
+    rows = [_part_row(part, source, part_model) for part in parts]
+    terms = [Named(r.name, r.formula) if r.kind != VARIABLE else r.formula for r in rows]
+    terms = [t for t in terms if int(t)] or [Term(0)]
+    formula: Formula = terms[0] if len(terms) == 1 else Sum(tuple(terms))
+    sublayers = sum(1 for r in rows if r.kind != VARIABLE)
+    own = len(rows) - sublayers
+    counted = f"{sublayers} sublayer{'s' * (sublayers != 1)}"
+    counted += f" and {own} weight{'s' * (own != 1)} of its own" if own else ""
+    head = f"no rule for {kind}" if kind != UNNAMED else f"{source} does not name its class"
+    note = f"{head}: explained from its parts ({counted}, measured by {source})"
+    if not rows:
+        note = f"no rule for {kind}: it holds no weights"
+    weights = tuple(w for r in rows for w in r.weights)
+    explained = all(r.explained for r in rows)
+    trainable = sum(r.trainable for r in rows)
+    return Explained(formula, weights, (), (), note, trainable=trainable, explained=explained), rows

@@ -69,6 +69,17 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def _targets(node: ast.AST) -> list[str]:
+    """The cnnexplain modules an import statement loads (none for other statements)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.startswith("cnnexplain.")]
+    if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+        return []
+    if node.module == "cnnexplain":  # `from cnnexplain import _publish`, or a subsystem
+        return [f"cnnexplain.{a.name}" for a in node.names if a.name in RANKS]
+    return [node.module] if node.module.startswith("cnnexplain.") else []
+
+
 def _imports(tree: ast.Module) -> list[tuple[int, str, bool]]:
     """(line, imported module, inside a function) for each cnnexplain import that runs."""
     found: list[tuple[int, str, bool]] = []
@@ -79,22 +90,9 @@ def _imports(tree: ast.Module) -> list[tuple[int, str, bool]]:
                 for orelse in child.orelse:
                     visit(orelse, lazy)
                 continue
-            inner = lazy or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-            if isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
-                if child.module == "cnnexplain":
-                    # `from cnnexplain import _publish`: the package's own helpers, or a subsystem
-                    for alias in child.names:
-                        if alias.name in RANKS and alias.name != "__init__":
-                            found.append((child.lineno, f"cnnexplain.{alias.name}", lazy))
-                elif child.module.startswith("cnnexplain."):
-                    found.append((child.lineno, child.module, lazy))
-            elif isinstance(child, ast.Import):
-                found.extend(
-                    (child.lineno, alias.name, lazy)
-                    for alias in child.names
-                    if alias.name.startswith("cnnexplain.")
-                )
-            visit(child, inner)
+            found.extend((child.lineno, target, lazy) for target in _targets(child))
+            function = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            visit(child, lazy or function)
 
     visit(tree, lazy=False)
     return found

@@ -1,7 +1,7 @@
 """Ratio of explain(resnet50), verification included, to torchinfo.summary(resnet50).
 
 Both are timed in this one run, best of N, so the ratio holds on a noisy machine.
-The model is torchvision's ResNet-50 layout (tests/torch_models.py), input
+The model is torchvision's ResNet-50 layout (tests/support/torch_models.py), input
 (1, 3, 224, 224). torchinfo runs a real forward on the CPU; cnnexplain records
 shapes on a meta copy. Target: <= 0.5. Run: .venv/bin/python benchmarks/bench_torch.py
 """
@@ -16,7 +16,7 @@ import torchinfo
 
 import cnnexplain
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 import torch_models
 from _timing import best_of
 

@@ -1,4 +1,4 @@
-"""How many corpus models (tests/corpus.py) are fully explained, live and from ``.keras`` files.
+"""How many corpus models (tests/support/corpus.py) are explained, live and from ``.keras`` files.
 
 Run from the repository root::
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 
 def _flagged(b: Any) -> str:
@@ -28,7 +28,7 @@ def _flagged(b: Any) -> str:
 
 def main() -> None:
     """Explain every corpus model live and from its saved file; print the counts."""
-    import corpus  # noqa: PLC0415 - after sys.path names tests/
+    import corpus  # noqa: PLC0415 - after sys.path names tests/support/
     import keras  # noqa: PLC0415 - after TF_CPP_MIN_LOG_LEVEL is set
 
     from cnnexplain import CnnexplainError, explain  # noqa: PLC0415 - after Keras

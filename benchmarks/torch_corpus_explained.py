@@ -1,4 +1,4 @@
-"""How many torch corpus models (tests/torch_corpus.py) are fully explained, and torchinfo's view.
+"""How many torch corpus models (tests/support/torch_corpus.py) are explained; torchinfo's view.
 
 Run from the repository root::
 
@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 
 def _flagged(b: Any) -> str:
@@ -28,7 +28,7 @@ def _flagged(b: Any) -> str:
 def main() -> None:
     """Explain every torch corpus model, verified; compare torchinfo's totals; print the counts."""
     import torch  # noqa: PLC0415
-    import torch_corpus  # noqa: PLC0415 - after sys.path names tests/
+    import torch_corpus  # noqa: PLC0415 - after sys.path names tests/support/
     import torchinfo  # noqa: PLC0415
 
     from cnnexplain import CnnexplainError, explain  # noqa: PLC0415

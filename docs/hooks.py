@@ -4,7 +4,7 @@
   blocks can ``from examples.seed import define_model``.
 - ``on_config`` wraps every markdown-exec block's output in
   ``<div class="live" data-live="<id>">``, so a reader of the built HTML (the
-  prose-number guard, ``tests/test_prose_numbers.py``) knows which text was
+  prose-number guard, ``tests/site/test_prose_numbers.py``) knows which text was
   computed at build time; a live block without ``id=`` is reported, which fails
   a ``--strict`` build.
 - ``on_page_content`` turns math written as ``$...$`` / ``$$...$$``

@@ -90,7 +90,7 @@ def _imports(tree: ast.Module) -> list[tuple[int, str, bool]]:
                 for orelse in child.orelse:
                     visit(orelse, lazy)
                 continue
-            found.extend((child.lineno, target, lazy) for target in _targets(child))
+            found.extend((getattr(child, "lineno", 0), t, lazy) for t in _targets(child))
             function = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
             visit(child, lazy or function)
 

@@ -1,7 +1,7 @@
 """The Keras 3 calls that run nothing in `explain_code`: their signatures, checks and notes.
 
 ``compile()``, ``fit()``, ``predict()``, ``summary()`` and the optimizers take
-their arguments as Keras 3.15 does (tests/test_code.py compares the signatures
+their arguments as Keras 3.15 does (tests/explain_code/test_code.py compares the signatures
 with Keras's own); what Keras would reject or warn about is recorded, with
 Keras's message and the user's line, as a `KerasNote` in the current `Session`.
 """
@@ -138,7 +138,7 @@ def check_call(
     return None
 
 
-# Keras 3.15's signatures (tests/test_code.py compares them with Keras's own).
+# Keras 3.15's signatures (tests/explain_code/test_code.py compares them with Keras's own).
 COMPILE = (
     "optimizer",
     "loss",
@@ -269,7 +269,7 @@ def check_optimizer(identifier: Any) -> None:
 
 
 # The names keras.losses.get() and keras.metrics.get() read (Keras 3.15's
-# ALL_OBJECTS_DICT; tests/test_code.py compares them with the installed Keras).
+# ALL_OBJECTS_DICT; tests/explain_code/test_code.py compares them with the installed Keras).
 LOSS_NAMES = frozenset(
     """
     BCE BinaryCrossentropy BinaryFocalCrossentropy CTC CategoricalCrossentropy

@@ -343,7 +343,7 @@ def InputLayer(  # noqa: N802 - Keras's name
 # The module tree
 
 
-# Keras 3's other names for the same layers (tests/test_code.py checks Keras has each).
+# Keras 3's other names for the same layers (tests/explain_code/test_code.py checks Keras has each).
 _ALIASES = {
     "AvgPool1D": "AveragePooling1D",
     "AvgPool2D": "AveragePooling2D",

@@ -5,7 +5,7 @@ Each section of the page shows complete code: a model from
 way a learner would, as arithmetic, and ``cnnexplain.diagnose``. `show` then
 prints a "Try it" link to the playground, the model's breakdown and the right
 count; it raises if the diagnosis is not the mistake the section is about, which
-stops the site build. ``tests/test_diagnose.py`` checks that every kind of
+stops the site build. ``tests/diagnose/test_diagnose.py`` checks that every kind of
 finding has its section.
 """
 

@@ -2,7 +2,7 @@
 
 Every figure these functions print comes from `cnnexplain.diagnose` and the
 breakdown it carries (verified against Keras); the only numbers typed here are
-the learner's running totals, quoted from the question. ``tests/test_diagnose.py``
+the learner's running totals, quoted from the question. ``tests/diagnose/test_diagnose.py``
 calls the same functions and checks their figures against `diagnose`.
 """
 

@@ -24,7 +24,7 @@ import cnnexplain
 from cnnexplain import DiagnosisError, FindingKind, spec
 
 K = FindingKind
-DOCS = Path(__file__).parent.parent / "docs"
+DOCS = Path(__file__).parents[2] / "docs"
 
 # ---------------------------------------------------------------------------
 # Keras models and their figures

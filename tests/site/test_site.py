@@ -44,7 +44,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
 VIEWPORTS: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 900},
     "phone": {"width": 390, "height": 844},

@@ -2,7 +2,7 @@
 
 Run as a script in its own process (tf_keras and Keras 3 must not share one)::
 
-    python tests/legacy_models.py OUT_DIR
+    python tests/support/legacy_models.py OUT_DIR
 
 It writes, for each model, ``OUT_DIR/<name>.h5`` (``model.save(..., save_format="h5")``)
 and, for most, the SavedModel directory ``OUT_DIR/<name>_savedmodel``; then

@@ -16,7 +16,7 @@ A block in a content tab other than a set's first (the "PyTorch" tab beside a
 of a tab with the same label, and the blocks after the tab set continue the
 page's main chain as if the tab were not there.
 
-``pycon`` snippets are doctests, checked by tests/test_docs.py.
+``pycon`` snippets are doctests, checked by tests/site/test_docs.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 CONTINUES = "# Continues the previous block."
 
 _TOKEN = re.compile(

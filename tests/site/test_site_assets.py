@@ -15,7 +15,7 @@ import pytest
 
 import cnnexplain
 
-DOCS = Path(__file__).parent.parent / "docs"
+DOCS = Path(__file__).parents[2] / "docs"
 
 
 def _build_module() -> types.ModuleType:

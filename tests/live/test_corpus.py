@@ -1,4 +1,4 @@
-"""The corpus (tests/corpus.py): every model explained live and from its ``.keras`` file.
+"""The corpus (tests/support/corpus.py): every model explained live and from its ``.keras`` file.
 
 Live, `explain` verifies every row (nested and part rows included) against
 Keras; from the file, every explained row's weight shapes are checked against

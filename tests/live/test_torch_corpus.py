@@ -1,4 +1,4 @@
-"""The torch corpus (tests/torch_corpus.py): pytorch/examples-style models, explained and verified.
+"""The torch corpus (tests/support/torch_corpus.py): pytorch/examples-style models, verified.
 
 Each is explained with ``verify=True`` (every row against ``numel``, weight
 shapes by name and the recorded output shapes), every row must be explained

@@ -7,7 +7,7 @@ more digits, or with a thousands separator (``5408``, ``540,900``), must sit in
   wraps around every markdown-exec block;
 - a marked quotation: a ``quote`` admonition (``!!! quote``) or an element of
   class ``quoted`` (``<q class="quoted">...</q>``);
-- a ``pycon`` snippet, whose output the tests compare (tests/test_docs.py and
+- a ``pycon`` snippet, whose output the tests compare (tests/site/test_docs.py and
   ``--doctest-modules`` for docstrings).
 
 Text in ``alt``, ``title`` and ``aria-label`` attributes counts as prose too.

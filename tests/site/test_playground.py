@@ -225,7 +225,7 @@ def test_snapshot_holds_nothing_of_the_build_machine(built_site: Path) -> None:
     memory = gzip.decompress((built_site / "assets" / "playground-snapshot.bin").read_bytes())
     assert len(memory) > 1_000_000
     assert b"cnnexplain/_explain_code/playground.py" in memory  # it does hold cnnexplain, imported
-    for leak in (str(Path(__file__).parent.parent), "PYTEST_", "VIRTUAL_ENV"):
+    for leak in (str(Path(__file__).parents[2]), "PYTEST_", "VIRTUAL_ENV"):
         assert leak.encode() not in memory, leak
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cnnexplain import _publish
 from cnnexplain._formula import Formula, Sum, total_of
 from cnnexplain._framework import Framework
-from cnnexplain._rules.protocol import Weight
+from cnnexplain._rules.protocol import Family, SlidingWindow, Weight
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ class LayerRow:
         macs: the MACs of one call when the rule gives them (its family computes them), else None
             and the costs module computes them from the kind and config.
         framework: whose argument names and conventions ``config`` holds.
+        family: the family of math its rule read it onto (dense, convolution, pooling...),
+            where a reader needs to know what the layer is; None otherwise.
+        window: a convolution's or pooling's sliding window (kernel, strides, padding...).
     """
 
     name: str
@@ -65,6 +68,8 @@ class LayerRow:
     buffers: tuple[Weight, ...] = ()
     macs: Formula | None = field(default=None, repr=False, compare=False)
     framework: Framework = field(default=Framework.KERAS, repr=False, compare=False)
+    family: Family | None = field(default=None, repr=False, compare=False)
+    window: SlidingWindow | None = field(default=None, repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""

@@ -17,8 +17,9 @@ from cnnexplain._breakdown import LayerRow
 from cnnexplain._diagnose.findings import FindingKind
 from cnnexplain._diagnose.shape_mistakes import flatten_mistakes
 from cnnexplain._framework import Framework
+from cnnexplain._rules.protocol import Family
 
-__all__ = ["CONV", "SYSTEMATIC", "Candidate", "Concept", "candidates", "skipped"]
+__all__ = ["SYSTEMATIC", "Candidate", "Concept", "candidates", "skipped"]
 
 SYSTEMATIC = (
     FindingKind.MISSING_BIAS,
@@ -27,8 +28,8 @@ SYSTEMATIC = (
 )
 """Mistakes a learner tends to repeat on every layer they apply to."""
 
-CONV = ("Conv1D", "Conv2D", "Conv3D")
-TORCH_CONV = ("Conv1d", "Conv2d", "Conv3d")
+_BIAS_UNIT = {Family.DENSE: "unit", Family.CONV: "filter"}
+"""What each bias belongs to, by family (PyTorch's Linear: an output feature)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,16 @@ def _flatten_options(
     return out
 
 
+def _missing_bias(row: LayerRow, size: int) -> Concept:
+    """The biases left out: one per unit, filter, output feature or output channel."""
+    per = _BIAS_UNIT.get(row.family, "output channel") if row.family else "output channel"
+    if row.family is Family.DENSE and row.framework is Framework.TORCH:
+        per = "output feature"
+    return Concept(
+        FindingKind.MISSING_BIAS, size, f"the {size:,} biases, one per {per}, were not counted"
+    )
+
+
 def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
     """The figures a learner may have written for ``rows[index]``, right one first."""
     row = rows[index]
@@ -124,16 +135,7 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
 
     bias_options: list[Concept | None] = [None]
     if bias is not None:
-        per = {"Dense": "unit", "Linear": "output feature"}.get(
-            row.kind, "filter" if row.kind in CONV + TORCH_CONV else "output channel"
-        )
-        bias_options.append(
-            Concept(
-                FindingKind.MISSING_BIAS,
-                bias.size,
-                f"the {bias.size:,} biases, one per {per}, were not counted",
-            )
-        )
+        bias_options.append(_missing_bias(row, bias.size))
 
     kernel_options: list[tuple[int, Concept | None]] = []
     if kernel is not None:
@@ -141,7 +143,7 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
         c_axis = (
             1 if torch else -2
         )  # torch's weight (out, in/groups, k...), Keras's (k..., in, out)
-        convolution = row.kind in (TORCH_CONV if torch else CONV)
+        convolution = row.family is Family.CONV
         if convolution and len(kernel.shape) >= 3 and kernel.shape[c_axis] > 1:  # noqa: PLR2004
             c_in = kernel.shape[c_axis]
             reduced = kernel.size // c_in
@@ -158,9 +160,10 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
                     ),
                 )
             )
-        if row.kind == "Dense" and len(kernel.shape) == 2:  # noqa: PLR2004
+        dense = row.family is Family.DENSE and len(kernel.shape) == 2  # noqa: PLR2004
+        if dense and not torch:
             kernel_options += _flatten_options(rows, index, kernel.shape)
-        if torch and row.kind == "Linear" and len(kernel.shape) == 2:  # noqa: PLR2004
+        if dense and torch:
             units, n_in = kernel.shape  # torch's weight is (out_features, in_features)
             kernel_options += _flatten_options(rows, index, (n_in, units))
     else:
@@ -168,7 +171,7 @@ def candidates(rows: Sequence[LayerRow], index: int) -> list[Candidate]:
 
     stats_options: list[Concept | None] = [None]
     stats = [w for w in row.weights if not w.trainable and w.name.startswith("moving_")]
-    if row.kind == "BatchNormalization" and stats:
+    if row.family is Family.BATCH_NORM and stats:
         size = sum(w.size for w in stats)
         names = " and ".join(w.name for w in stats)
         stats_options.append(

@@ -36,22 +36,14 @@ from fractions import Fraction
 
 from cnnexplain._breakdown import LayerRow
 from cnnexplain._diagnose.findings import FindingKind
-from cnnexplain._errors import CnnexplainError
 from cnnexplain._framework import Framework
-from cnnexplain._rules.keras.conv import read_window, spatial_names
-from cnnexplain._rules.protocol import LayerArgs
+from cnnexplain._rules.families.conv import AXES
+from cnnexplain._rules.protocol import Family
 
 __all__ = ["FlattenMistake", "flatten_mistakes"]
 
-_CONVS = {
-    f"{kind}{rank}D"
-    for kind in ("Conv", "DepthwiseConv", "SeparableConv")
-    for rank in (1, 2, 3)
-    if not (kind != "Conv" and rank == 3)  # noqa: PLR2004
-}
-_POOLS = {f"{kind}Pooling{rank}D" for kind in ("Max", "Average") for rank in (1, 2, 3)}
-_TORCH_CONVS = {f"Conv{rank}d" for rank in (1, 2, 3)}
-_TORCH_POOLS = {f"{kind}Pool{rank}d" for kind in ("Max", "Avg") for rank in (1, 2, 3)}
+_WINDOWED = (Family.CONV, Family.DEPTHWISE, Family.POOL)
+"""Rows whose output lengths a window gives (transposed convolutions' are not searched)."""
 
 
 @dataclass(frozen=True)
@@ -89,73 +81,27 @@ class _Window:
         return self.pads[axis] if self.pads else 0
 
 
-def _torch_window(row: LayerRow) -> _Window | None:
-    """A torch Conv or pooling row's window: channels first, padding int/tuple/'same'/'valid'."""
-    from cnnexplain._rules.torch.args import ints  # noqa: PLC0415 - keeps the Keras path light
-
-    pooling = row.kind in _TORCH_POOLS
-    rank = int(row.kind[-2])
-    shape = row.input_shape
-    if isinstance(shape, list) or len(shape) != rank + 2:  # batched only
-        return None
-    args = LayerArgs(row.name, row.kind, row.config)
-    try:
-        kernel = ints(args, "kernel_size", rank)
-        strides = ints(args, "stride", rank, args.get("stride") or kernel)
-        dilation = ints(args, "dilation", rank, 1)
-        padding = args.get("padding", 0)
-        pads = (0,) * rank if isinstance(padding, str) else ints(args, "padding", rank, minimum=0)
-    except CnnexplainError:
-        return None
-    kind = padding if isinstance(padding, str) else ("explicit" if any(pads) else "valid")
-    return _Window(
-        row,
-        pooling,
-        tuple(range(2, 2 + rank)),
-        spatial_names(rank),
-        kernel,
-        strides,
-        dilation,
-        kind,
-        pads,
-        ceil=bool(row.config.get("ceil_mode", False)),
-        torch=True,
-    )
-
-
 def _window(row: LayerRow) -> _Window | None:
-    if row.framework is Framework.TORCH:
-        return _torch_window(row) if row.kind in _TORCH_CONVS | _TORCH_POOLS else None
-    pooling = row.kind in _POOLS
-    if not (pooling or row.kind in _CONVS):
+    """The sliding window of a convolution or pooling row, from what its rule recorded."""
+    w = row.window
+    if w is None or row.family not in _WINDOWED:
         return None
-    if isinstance(row.input_shape, list) or not row.input_shape:
+    shape = row.input_shape
+    torch = row.framework is Framework.TORCH
+    if isinstance(shape, list) or len(shape) != w.rank + 2:  # batched input only
         return None
-    args = LayerArgs(row.name, row.kind, row.config)
-    try:
-        if pooling:
-            w = read_window(
-                args,
-                [row.input_shape],
-                kernel_key="pool_size",
-                kernel_default=2,
-                strides_default_kernel=True,
-            )
-        else:
-            w = read_window(args, [row.input_shape])
-    except CnnexplainError:
-        return None
-    first = 1 if w.axis == -1 else 2
-    positions = tuple(range(first, first + w.rank))
     return _Window(
         row,
-        pooling,
-        positions,
-        spatial_names(w.rank),
+        row.family is Family.POOL,
+        w.axes,
+        AXES[w.rank],
         w.kernel,
         w.strides,
         w.dilation,
         w.padding,
+        w.pads if torch else (),
+        ceil=w.ceil,
+        torch=torch,
     )
 
 

@@ -293,6 +293,8 @@ def _row(node: LayerNode, done: _Call, ins: list[Shape]) -> LayerRow:
         input_shape=_row_shape(list(ins)) if ins else (),
         config=node.config,
         macs=result.macs,
+        family=result.family,
+        window=result.window,
     )
 
 

@@ -225,6 +225,8 @@ class _Evaluate:
             weights=kept,
             buffers=result.buffers or node.buffers,
             macs=result.macs,
+            family=result.family,
+            window=result.window,
             notes=notes,
         )
 

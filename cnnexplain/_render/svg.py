@@ -41,14 +41,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnnexplain._breakdown import Breakdown, LayerRow
-from cnnexplain._rules.protocol import fmt_shape
+from cnnexplain._rules.protocol import Family, fmt_shape
 from cnnexplain._shapes import Shape
 
 __all__ = ["alt_text", "svg"]
 
-_WINDOWED = re.compile(r"^(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling)[123]D$")
-_GLOBAL = re.compile(r"^Global(Max|Average)Pooling[123]D$")
-_TORCH_WINDOWED = re.compile(r"^(Conv|MaxPool|AvgPool)[123]d$")
+_FAMILY_CLASS = {
+    Family.CONV: "conv",
+    Family.DEPTHWISE: "conv",
+    Family.TRANSPOSED: "conv",
+    Family.POOL: "pool",
+    Family.GLOBAL_POOL: "pool",
+    Family.DENSE: "dense",
+}
+"""The drawing's colour class of each family; a flattening layer is drawn like a dense one."""
+_WINDOW_NOUN = {Family.CONV: "kernel", Family.DEPTHWISE: "kernel", Family.POOL: "window"}
 _FONT = 12
 _CHAR = 6.6  # average width of a character at _FONT px, for layout
 _GAP = 18
@@ -158,30 +165,26 @@ def _box(v: _Volume) -> _Box:
 def _kind_class(row: LayerRow | None) -> str:
     if row is None:
         return "input"
-    if "Conv" in row.kind:
-        return "conv"
-    if "Pool" in row.kind:
-        return "pool"
-    if row.kind in ("Dense", "Flatten", "EinsumDense", "Linear"):
-        return "dense"
-    return "plain"
+    if row.family is not None and row.family in _FAMILY_CLASS:
+        return _FAMILY_CLASS[row.family]
+    return "dense" if _flattens(row) else "plain"
+
+
+def _flattens(row: LayerRow) -> bool:
+    """A layer without weights turning a volume into the vector a dense layer reads."""
+    ins, out = row.input_shape, row.output_shape
+    if row.params or isinstance(ins, list) or isinstance(out, list) or len(out) != 2:  # noqa: PLR2004
+        return False
+    lengths = [d for d in ins[1:] if d is not None]
+    return len(ins) > 2 and len(lengths) == len(ins) - 1 and math.prod(lengths) == out[1]  # noqa: PLR2004
 
 
 def _window(row: LayerRow) -> tuple[int, int] | None:
-    """A convolution's or pooling's window (k_h, k_w), from its config."""
-    if _TORCH_WINDOWED.match(row.kind):
-        key = "kernel_size"
-    elif _WINDOWED.match(row.kind):
-        key = "pool_size" if "Pooling" in row.kind else "kernel_size"
-    else:
+    """A convolution's or pooling's window (k_h, k_w), as its rule recorded it."""
+    w = row.window
+    if w is None or row.family not in _WINDOW_NOUN:
         return None
-    value = row.config.get(key, 2 if key == "pool_size" else None)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value, value
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, int) for v in value):
-        sizes = [int(v) for v in value]
-        return sizes[0], sizes[1] if len(sizes) > 1 else 1
-    return None
+    return w.kernel[0], w.kernel[1] if w.rank > 1 else 1
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +220,7 @@ def _what(row: LayerRow) -> str:
     window = _window(row)
     if window is None:
         return row.kind
-    noun = "window" if "Pool" in row.kind else "kernel"
+    noun = _WINDOW_NOUN[row.family] if row.family is not None else "kernel"
     return f"{row.kind}, {window[0]}×{window[1]} {noun}"
 
 
@@ -373,7 +376,7 @@ def _chain_svg(b: Breakdown, prefix: str | None) -> str:
         if placed:
             window = _window(layer) if layer is not None else None
             prev_v = placed[-1][2]
-            if layer is not None and _GLOBAL.match(layer.kind) and prev_v.h and prev_v.w:
+            if layer is not None and layer.family is Family.GLOBAL_POOL and prev_v.h and prev_v.w:
                 window = prev_v.h, prev_v.w  # the whole map gives one value per channel
             if window is not None:
                 body += _window_marks(placed[-1], (bx, box), window, mid)

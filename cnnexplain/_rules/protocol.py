@@ -8,6 +8,7 @@ the arithmetic behind them.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,14 +20,69 @@ from cnnexplain._shapes import Shape, Weight
 __all__ = [
     "NO_MACS",
     "Explained",
+    "Family",
     "LayerArgs",
     "NoRule",
     "Rule",
+    "SlidingWindow",
     "Weight",
     "channel_axis",
     "fmt_shape",
     "zero",
 ]
+
+
+class Family(enum.Enum):
+    """The family of math a rule read a layer onto, for readers that ask what a layer is.
+
+    Drawings, the shape-mistake search and the hand-figure candidates read this
+    (and the `SlidingWindow`) instead of matching class names, so a new kind, or a
+    subclass a framework names differently, is recognised by its rule.
+    """
+
+    DENSE = "dense"
+    """One weight matrix over the last axis (Keras's Dense, torch's Linear)."""
+    CONV = "convolution"
+    """Every filter sees all of its group's input channels."""
+    DEPTHWISE = "depthwise convolution"
+    """One filter per input channel (and separable convolutions' first step)."""
+    TRANSPOSED = "transposed convolution"
+    POOL = "pooling"
+    GLOBAL_POOL = "global pooling"
+    """One value per channel over every spatial axis."""
+    BATCH_NORM = "batch normalization"
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingWindow:
+    """A convolution's or pooling's window over the spatial axes of its input, as data.
+
+    Examples:
+        >>> w = SlidingWindow((3, 3), (1, 1), (1, 1), "valid", axes=(1, 2))
+        >>> w.rank, w.pad(0)
+        (2, 0)
+    """
+
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: str
+    """``"valid"``, ``"same"``, ``"causal"`` or ``"explicit"`` (torch's ``padding=p``)."""
+    axes: tuple[int, ...]
+    """The position of each spatial axis in the input shape (the batch axis is 0)."""
+    pads: tuple[int, ...] = ()
+    """Explicit padding added on each side of each axis (torch), else empty."""
+    ceil: bool = False
+    """Output lengths rounded up (torch's ``ceil_mode=True``)."""
+
+    @property
+    def rank(self) -> int:
+        """The number of spatial axes."""
+        return len(self.kernel)
+
+    def pad(self, axis: int) -> int:
+        """The padding on each side of spatial axis ``axis`` (0 unless explicit)."""
+        return self.pads[axis] if self.pads else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +102,10 @@ class Explained:
     """Multiply-accumulates of one call, when the rule's family computes them."""
     buffers: tuple[Weight, ...] = ()
     """State tensors that are not parameters (torch buffers: BatchNorm running statistics)."""
+    family: Family | None = None
+    """The family of math the rule read the layer onto, where readers need to know it."""
+    window: SlidingWindow | None = None
+    """A convolution's or pooling's sliding window."""
 
 
 class LayerArgs:
@@ -155,9 +215,11 @@ def zero(
     note: str = "",
     *,
     macs: Formula | None = NO_MACS,
+    family: Family | None = None,
+    window: SlidingWindow | None = None,
 ) -> Explained:
     """The result for a layer without weights: 0 MACs unless ``macs`` says otherwise.
 
     Pass ``macs=None`` where the work is real but not counted (an interpolating resize).
     """
-    return Explained(Term(0), (), outputs, steps, note, macs=macs)
+    return Explained(Term(0), (), outputs, steps, note, macs=macs, family=family, window=window)

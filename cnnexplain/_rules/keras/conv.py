@@ -21,7 +21,14 @@ from cnnexplain._rules.families.conv import (
     kernel_product,
     kernel_symbols,
 )
-from cnnexplain._rules.protocol import Explained, LayerArgs, channel_axis, fmt_shape
+from cnnexplain._rules.protocol import (
+    Explained,
+    Family,
+    LayerArgs,
+    SlidingWindow,
+    channel_axis,
+    fmt_shape,
+)
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape, conv_length
 
@@ -73,6 +80,12 @@ class Window:
     padding: str
     dims: tuple[int | None, ...]
     steps: tuple[str, ...]
+
+    def data(self) -> SlidingWindow:
+        """The window as rows carry it (its spatial axes' positions in the input shape)."""
+        first = 1 if self.axis == -1 else 2
+        axes = tuple(range(first, first + self.rank))
+        return SlidingWindow(self.kernel, self.strides, self.dilation, self.padding, axes)
 
     def output(self, channels: int | None) -> Shape:
         """The output shape with ``channels`` on the channel axis."""
@@ -153,7 +166,15 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     weights = conv_weights(w.kernel, c_in, filters, groups=groups, bias=use_bias, layout="keras")
     steps = (*w.steps, f"C: F = {filters}")
     macs = conv_macs(w.dims, w.kernel, c_in, filters, groups=groups, symbols=symbols)
-    return Explained(formula, weights, (w.output(filters),), steps, macs=macs)
+    return Explained(
+        formula,
+        weights,
+        (w.output(filters),),
+        steps,
+        macs=macs,
+        family=Family.CONV,
+        window=w.data(),
+    )
 
 
 @rule("DepthwiseConv1D", "DepthwiseConv2D")
@@ -169,4 +190,12 @@ def depthwise_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     c_out = c_in * multiplier
     steps = (*w.steps, f"C: C_in·m = {c_in}·{multiplier} = {c_out}")
     macs = depthwise_macs(w.dims, w.kernel, c_in, multiplier, symbols=symbols)
-    return Explained(formula, weights, (w.output(c_out),), steps, macs=macs)
+    return Explained(
+        formula,
+        weights,
+        (w.output(c_out),),
+        steps,
+        macs=macs,
+        family=Family.DEPTHWISE,
+        window=w.data(),
+    )

@@ -13,7 +13,7 @@ from cnnexplain._rules.families.dense import (
 )
 from cnnexplain._rules.keras.conv import spatial_names, spatial_shape
 from cnnexplain._rules.keras.table import IDENTITY
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight, fmt_shape, zero
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight, fmt_shape, zero
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape, flatten_size
 
@@ -66,7 +66,13 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
         steps.insert(0, f"other axes kept: {fmt_shape(shape[:-1])}")
     macs = dense_macs(shape, units, symbols=DenseSymbols())
     return Explained(
-        formula, tuple(weights), ((*shape[:-1], units),), tuple(steps), note, macs=macs
+        formula,
+        tuple(weights),
+        ((*shape[:-1], units),),
+        tuple(steps),
+        note,
+        macs=macs,
+        family=Family.DENSE,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules.families.norm import elementwise_macs, vectors
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape
 
@@ -46,4 +46,5 @@ def batch_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     steps = ("same shape as the input",)
     # at inference a·x + b per channel, a and b fixed: 1 MAC per output element
     macs = elementwise_macs(shape, 1)
-    return Explained(formula, (*per_channel, *stats), (shape,), steps, note, macs=macs)
+    weights = (*per_channel, *stats)
+    return Explained(formula, weights, (shape,), steps, note, macs=macs, family=Family.BATCH_NORM)

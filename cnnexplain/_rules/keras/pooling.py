@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnexplain._rules.keras.conv import read_window, spatial_names, spatial_shape
-from cnnexplain._rules.protocol import Explained, LayerArgs, zero
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, zero
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape
 
@@ -19,7 +19,7 @@ def pooling(args: LayerArgs, inputs: list[Shape]) -> Explained:
     w = read_window(
         args, inputs, kernel_key="pool_size", kernel_default=2, strides_default_kernel=True
     )
-    return zero((w.output(w.shape[w.axis]),), w.steps)
+    return zero((w.output(w.shape[w.axis]),), w.steps, family=Family.POOL, window=w.data())
 
 
 @rule(*_GLOBAL)
@@ -35,4 +35,5 @@ def global_pooling(args: LayerArgs, inputs: list[Shape]) -> Explained:
         out = (shape[0], *ones, channels) if axis == -1 else (shape[0], channels, *ones)
     else:
         out = (shape[0], channels)
-    return zero((out,), ("one value per channel over " + "·".join(spatial_names(rank)),))
+    steps = ("one value per channel over " + "·".join(spatial_names(rank)),)
+    return zero((out,), steps, family=Family.GLOBAL_POOL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnnexplain._rules.families.conv import separable_macs, separable_parameters, separable_weights
 from cnnexplain._rules.keras.conv import keras_symbols, read_window
-from cnnexplain._rules.protocol import Explained, LayerArgs
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape
 
@@ -33,4 +33,12 @@ def separable_conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
     weights = separable_weights(w.kernel, c_in, multiplier, filters, bias=use_bias)
     steps = (*w.steps, f"C: C_in·m = {c_in}·{multiplier} = {c_in * multiplier} → F = {filters}")
     macs = separable_macs(w.dims, w.kernel, c_in, multiplier, filters, symbols=symbols)
-    return Explained(formula, weights, (w.output(filters),), steps, macs=macs)
+    return Explained(
+        formula,
+        weights,
+        (w.output(filters),),
+        steps,
+        macs=macs,
+        family=Family.DEPTHWISE,
+        window=w.data(),
+    )

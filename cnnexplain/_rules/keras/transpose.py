@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnnexplain._rules.families.conv import conv_parameters, conv_weights, transpose_macs
 from cnnexplain._rules.keras.conv import keras_symbols, spatial_names, spatial_shape
-from cnnexplain._rules.protocol import Explained, LayerArgs
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape, transpose_length
 
@@ -66,4 +66,4 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape]) -> Explained:
     )
     out = (shape[0], *dims, filters) if axis == -1 else (shape[0], filters, *dims)
     macs = transpose_macs(spatial, kernel, c_in, filters, symbols=symbols)
-    return Explained(formula, weights, (out,), tuple(steps), macs=macs)
+    return Explained(formula, weights, (out,), tuple(steps), macs=macs, family=Family.TRANSPOSED)

@@ -10,6 +10,7 @@ torch's names and layout and whose ``macs`` the family computed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,12 +54,4 @@ def known(args: LayerArgs, shape: Shape, axis: int, what: str) -> int:
 
 def zero_cost(result: Explained) -> Explained:
     """``result`` with 0 MACs (element-wise work, data movement, lookups)."""
-    return Explained(
-        result.formula,
-        result.weights,
-        result.outputs,
-        result.shape_steps,
-        result.note,
-        macs=Term(0),
-        buffers=result.buffers,
-    )
+    return dataclasses.replace(result, macs=Term(0))

@@ -24,7 +24,14 @@ from cnnexplain._rules.families.conv import (
     transpose_macs,
     transposed_length,
 )
-from cnnexplain._rules.protocol import Explained, LayerArgs, fmt_shape, zero
+from cnnexplain._rules.protocol import (
+    Explained,
+    Family,
+    LayerArgs,
+    SlidingWindow,
+    fmt_shape,
+    zero,
+)
 from cnnexplain._rules.registry import torch_rule
 from cnnexplain._rules.torch.args import ints, one_input, zero_cost
 from cnnexplain._shapes import Dim, Shape
@@ -126,6 +133,28 @@ def _ceil_length(n: int, k: int, s: int, d: int, p: int) -> Dim:
     return Dim(value, f"{text} = {value}")
 
 
+def _window(
+    args: LayerArgs,
+    x: _Input,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    *,
+    ceil: bool = False,
+) -> SlidingWindow:
+    """The window as rows carry it: channels first, torch's padding int/tuple/'same'/'valid'."""
+    padding = args.get("padding", 0)
+    rank = len(kernel)
+    if isinstance(padding, str):
+        kind, pads = padding, (0,) * rank
+    else:
+        pads = ints(args, "padding", rank, 0, minimum=0)
+        kind = "explicit" if any(pads) else "valid"
+    first = len(x.shape) - rank
+    axes = tuple(range(first, first + rank))
+    return SlidingWindow(kernel, stride, dilation, kind, axes, pads, ceil=ceil)
+
+
 @dataclass(frozen=True)
 class _Conv:
     """What a convolution and a transposed convolution both read."""
@@ -180,6 +209,8 @@ def conv(args: LayerArgs, inputs: list[Shape]) -> Explained:
         (*steps, f"C: out_channels = {c_out}"),
         note,
         macs=conv_macs(tuple(dims), kernel, c_in, c_out, groups=groups, symbols=symbols),
+        family=Family.CONV,
+        window=_window(args, x, kernel, stride, dilation),
     )
 
 
@@ -214,6 +245,7 @@ def conv_transpose(args: LayerArgs, inputs: list[Shape]) -> Explained:
         (x.output(c_out, dims),),
         (*steps, f"C: out_channels = {c_out}"),
         macs=transpose_macs(tuple(x.spatial), kernel, c_in, c_out, groups=groups, symbols=symbols),
+        family=Family.TRANSPOSED,
     )
 
 
@@ -237,7 +269,8 @@ def pool(args: LayerArgs, inputs: list[Shape]) -> Explained:
     dims, steps = _lengths(args, x.spatial, kernel, stride, dilation, padding, ceil_mode=ceil_mode)
     out = x.output(x.channels, dims)
     outputs = (out, out) if args.get("return_indices") else (out,)
-    return zero_cost(zero(outputs, (*steps, "C: unchanged")))
+    window = _window(args, x, kernel, stride, dilation, ceil=ceil_mode)
+    return zero_cost(zero(outputs, (*steps, "C: unchanged"), family=Family.POOL, window=window))
 
 
 @torch_rule(*(f"Adaptive{kind}Pool{r}d" for kind in ("Max", "Avg") for r in (1, 2, 3)))
@@ -255,7 +288,7 @@ def adaptive_pool(args: LayerArgs, inputs: list[Shape]) -> Explained:
         steps.append(f"{name}: output_size = {dims[-1]}" if s is not None else f"{name}: kept, {n}")
     out = x.output(x.channels, dims)
     outputs = (out, out) if args.get("return_indices") else (out,)
-    return zero_cost(zero(outputs, (*steps, "C: unchanged")))
+    return zero_cost(zero(outputs, (*steps, "C: unchanged"), family=Family.POOL))
 
 
 @torch_rule("FractionalMaxPool2d", "FractionalMaxPool3d")
@@ -277,7 +310,7 @@ def fractional_pool(args: LayerArgs, inputs: list[Shape]) -> Explained:
             steps.append(f"{a}: ⌊{n}·{r}⌋ = {dims[-1]}")
     out = x.output(x.channels, dims)
     outputs = (out, out) if args.get("return_indices") else (out,)
-    return zero_cost(zero(outputs, (*steps, "C: unchanged")))
+    return zero_cost(zero(outputs, (*steps, "C: unchanged"), family=Family.POOL))
 
 
 @torch_rule("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")

@@ -17,7 +17,15 @@ from cnnexplain._rules.families.dense import (
     dense_parameters,
     dense_weights,
 )
-from cnnexplain._rules.protocol import NO_MACS, Explained, LayerArgs, Weight, fmt_shape, zero
+from cnnexplain._rules.protocol import (
+    NO_MACS,
+    Explained,
+    Family,
+    LayerArgs,
+    Weight,
+    fmt_shape,
+    zero,
+)
 from cnnexplain._rules.registry import torch_rule
 from cnnexplain._rules.torch.args import ints, known, one_input, zero_cost
 from cnnexplain._shapes import Shape, flatten_size
@@ -94,6 +102,7 @@ def linear(args: LayerArgs, inputs: list[Shape]) -> Explained:
         tuple(steps),
         note,
         macs=macs,
+        family=Family.DENSE,
     )
 
 

@@ -1,9 +1,10 @@
 """The package's layers: imports run one way, from values up to the entry points.
 
-Each subsystem has a rank; a module may import its own subsystem and any lower
-rank. An import of a higher rank (or of another subsystem of the same rank) is
-allowed only inside a function and only when `LAZY_UPWARD` lists it, with the
-reason; imports under ``if TYPE_CHECKING:`` never run and are not checked.
+``cnnexplain/_layers.py`` gives each subsystem a rank; a module may import its
+own subsystem and any lower rank. An import of a higher rank (or of another
+subsystem of the same rank) is allowed only inside a function and only when
+``LAZY_UPWARD`` lists it, with the reason; imports under ``if TYPE_CHECKING:``
+never run and are not checked.
 """
 
 from __future__ import annotations
@@ -11,49 +12,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from cnnexplain._layers import LAZY_UPWARD, RANKS
+
 PACKAGE = Path(__file__).parent.parent / "cnnexplain"
-
-RANKS: dict[str, int] = {
-    # values
-    "_errors": 0,
-    "_framework": 0,
-    "_formula": 0,
-    "_shapes": 0,
-    # rules: protocol, registry, neutral families, Keras and torch readers
-    "_rules": 1,
-    # results
-    "_breakdown": 2,
-    "_training": 2,
-    # the model graph and its evaluation
-    "_graph": 3,
-    # sources into the graph
-    "_live": 4,
-    "_files": 4,
-    "spec": 4,
-    # what is computed from a breakdown
-    "_costs": 5,
-    "_diagnose": 5,
-    # views
-    "_render": 6,
-    # entry points
-    "_explain": 7,
-    "_explain_code": 7,
-    "_cli": 7,
-    # the package's face: the public names and ``python -m cnnexplain``
-    "__main__": 8,
-    "__init__": 8,
-}
-"""Subsystem (top-level module or folder of ``cnnexplain``) → its rank."""
-
-LAZY_UPWARD: dict[tuple[str, str], str] = {
-    ("_breakdown", "_render"): "Breakdown's to_text/to_markdown/... facades call their renderer",
-    ("_breakdown", "_costs"): "Breakdown.costs() computes the costs on demand",
-    ("_costs", "_render"): "Costs' to_text/to_markdown facades call their renderer",
-    ("_diagnose", "_explain"): "diagnose(model) explains a model it is given",
-    ("spec", "_live"): "spec's to_keras()/verification build the model in Keras",
-}
-"""(importing subsystem, imported subsystem) → why the import runs upward, inside a function."""
-
 
 def subsystem(module: str) -> str:
     """``cnnexplain._graph.model`` → ``_graph``; ``cnnexplain`` → ``__init__``."""
@@ -104,7 +65,7 @@ def violations(sources: dict[Path, str]) -> list[str]:
     for path, text in sorted(sources.items()):
         source = subsystem(module_name(path))
         if source not in RANKS:
-            problems.append(f"{path}: subsystem {source!r} has no rank in tests/test_layers.py")
+            problems.append(f"{path}: subsystem {source!r} has no rank in cnnexplain/_layers.py")
             continue
         for line, target_module, lazy in _imports(ast.parse(text)):
             target = subsystem(target_module)

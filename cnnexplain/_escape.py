@@ -51,12 +51,15 @@ __all__ = [
 NAME_LIMIT = 60
 """The most characters of a name a table shows; a longer one keeps its start and end."""
 
-_UNSEEN = (
-    "\x00-\x1f\x7f-\x9f"  # C0 (ESC, newline, tab...), DEL, C1 (CSI 0x9b...)
+_C0 = "\x00-\x1f"  # ESC, newline, tab...
+_OTHERS = (
+    "\x7f-\x9f"  # DEL, C1 (CSI 0x9b...)
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi marks, embeddings, overrides, isolates
     "\u2028\u2029"  # line and paragraph separators
 )
-_CONTROL = re.compile(f"[{_UNSEEN}]")
+_CONTROL = re.compile(f"[{_C0}{_OTHERS}]")
+_JSON_RAW = re.compile(f"[{_OTHERS}]")
+"""What ``json.dumps`` leaves raw in strings: it escapes C0, and writes its own newlines."""
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -91,10 +94,10 @@ def json_text(value: str) -> str:
 
     Examples:
         >>> import json
-        >>> json_text(json.dumps("\u202e\x9b", ensure_ascii=False))
-        '"\\u202e\\u009b"'
+        >>> json_text(json.dumps(["\u202e\x9b"], indent=1, ensure_ascii=False))
+        '[\n "\\u202e\\u009b"\n]'
     """
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
 _MD_ESCAPED = re.compile(r"([\\`*_{}\[\]|])")

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
+from xml.etree import ElementTree as ET
 
-import markdown as python_markdown
+import markdown as python_markdown  # type: ignore[import-untyped]
 import pytest
 from markdown_it import MarkdownIt
 
@@ -93,16 +93,16 @@ def _shown(name: str) -> str:
 
 def _assert_terminal_safe(text: str) -> None:
     assert CONTROL.search(text) is None, repr(CONTROL.search(text))
-    assert max(len(line) for line in text.splitlines()) < 400  # noqa: PLR2004 - no 10,000
+    assert max(len(line) for line in text.splitlines()) < 400
 
 
 @pytest.mark.parametrize(
     "render",
     [
-        lambda b, d: b.to_text(),
-        lambda b, d: b.to_text(expand=True, full_formula=True),
-        lambda b, d: b.costs().to_text(),
-        lambda b, d: str(d),
+        lambda b, _: b.to_text(),
+        lambda b, _: b.to_text(expand=True, full_formula=True),
+        lambda b, _: b.costs().to_text(),
+        lambda _, d: str(d),
     ],
     ids=["text", "text-full", "costs", "diagnosis"],
 )
@@ -167,11 +167,11 @@ _TABLE_ATTRIBUTES = {("th", "style"), ("td", "style"), ("th", "align"), ("td", "
 
 def _python_markdown(text: str) -> str:
     """The site's Markdown (mkdocs.yml): tables, attr_list (attributes!) and md_in_html."""
-    return python_markdown.markdown(text, extensions=["tables", "attr_list", "md_in_html"])
+    return str(python_markdown.markdown(text, extensions=["tables", "attr_list", "md_in_html"]))
 
 
 def _commonmark(text: str) -> str:
-    return MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    return str(MarkdownIt("commonmark", {"html": True}).enable("table").render(text))
 
 
 def _markdowns(b: cnnexplain.Breakdown, d: cnnexplain.Diagnosis) -> dict[str, str]:
@@ -264,7 +264,7 @@ def test_html_and_svg_show_names_as_text(breakdown: cnnexplain.Breakdown) -> Non
     for row in breakdown.rows:
         assert _shown(row.name) in found.text
     svg = breakdown.to_svg()
-    root = ElementTree.fromstring(svg)  # well-formed XML: no raw control character
+    root = ET.fromstring(svg)  # noqa: S314 - our own output; well-formed: no control character
     tags = {element.tag.rpartition("}")[2] for element in root.iter()}
     drawing = {"svg", "title", "desc", "style", "defs", "marker", "path", "rect", "text", "line"}
     assert tags <= drawing, tags - drawing
@@ -329,7 +329,7 @@ def test_command_line_error_names_the_layer_escaped(
     config["config"]["layers"][1]["config"]["name"] = "\x1b[31mred\u202e"
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(config), encoding="utf-8")
-    assert main([str(path)]) == 2  # noqa: PLR2004
+    assert main([str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1
@@ -346,11 +346,12 @@ def test_a_million_character_name_costs_no_more_than_a_short_one() -> None:
     layers += [spec.Dense(2, name=f"dense_{i}") for i in range(100)]
     layers.append(spec.Dense(2, name="n" * 1_000_000))
     b = cnnexplain.explain(spec.Sequential(layers, name="big"))
-    for render in (b.to_text, b.to_markdown, b.to_latex, lambda: b.costs().to_text()):
+    renders: list[Callable[[], str]] = [b.to_text, b.to_markdown, b.to_latex, b.costs().to_text]
+    for render in renders:
         tracemalloc.start()
         text = render()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        assert peak < 5_000_000, (render, peak)  # noqa: PLR2004 - 5 MB, the name is 1 MB
-        assert len(text) < 100_000  # noqa: PLR2004
+        assert peak < 5_000_000, (render, peak)
+        assert len(text) < 100_000
     assert b.to_dict()["rows"][-1]["name"] == "n" * 1_000_000

@@ -100,30 +100,43 @@ def json_text(value: str) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
-_MD_ESCAPED = re.compile(r"([\\`*_{}\[\]|])")
+_MD_ESCAPED = re.compile(r"([\\`*{}\[\]|])")
+_MD_UNDERSCORES = re.compile(r"_+")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _underscores(match: re.Match[str]) -> str:
+    """A run of ``_`` kept between letters or digits (``conv2_block1_bn``), escaped elsewhere.
+
+    Between letters or digits neither CommonMark nor Python-Markdown reads it as emphasis.
+    """
+    text, start, end = match.string, match.start(), match.end()
+    inside = start > 0 and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
+    return match.group() if inside else "\\_" * (end - start)
 
 
 def markdown_text(value: str) -> str:
     r"""``value`` as literal Markdown text, inline or in a table cell.
 
     Backslash-escapes what Markdown would read as markup (``\ ` * _ { } [ ] |``:
-    code, emphasis, links and images, ``attr_list`` attributes, table cells) and
+    code, emphasis, links and images, ``attr_list`` attributes, table cells; a ``_``
+    between letters or digits, which is no emphasis, stays as it is) and
     a leading ``#``, ``+``, ``-``, ``=``, ``>`` or ``1.`` (a heading, list or
     quote); ``&``, ``<`` and ``>`` become entities, so no HTML tag or entity
     passes. Control characters are shown escaped (`visible`), so a name never
     ends a line or a table row.
 
     Examples:
-        >>> markdown_text("a_b | {: onclick=x}")
-        'a\\_b \\| \\{: onclick=x\\}'
+        >>> markdown_text("a_b | {: onclick=x} _em_")
+        'a_b \\| \\{: onclick=x\\} \\_em\\_'
         >>> markdown_text("# title")
         '\\# title'
         >>> markdown_text("H: ⌊(28−3)/1⌋+1 = 26")
         'H: ⌊(28−3)/1⌋+1 = 26'
     """
-    text = _MD_ESCAPED.sub(r"\\\1", visible(value)).translate(_HTML)
+    text = _MD_UNDERSCORES.sub(_underscores, _MD_ESCAPED.sub(r"\\\1", visible(value)))
+    text = text.translate(_HTML)
     start = _MD_LINE_START.match(text)
     if start:
         lead, mark = start.groups()

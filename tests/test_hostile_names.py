@@ -33,7 +33,7 @@ LONG = "long" * 2_500
 HOSTILE = (
     "<img src=x onerror=alert(1)>",
     "`code`",
-    "**bold**",
+    "**bold** _em_ snake_case",
     "[link](javascript:x)",
     r"\input{/etc/passwd}",
     "^^5c",
@@ -48,6 +48,8 @@ HOSTILE = (
     LONG,
 )
 MODEL_NAME = "<b onmouseover=alert(1)>m</b>\x1b]0;title\x07"
+CUSTOM = "<img src=y onerror=alert(2)> _em_ [a](javascript:b) {:.c}"
+"""The name of the layer without a rule: its note carries it outside a code span."""
 KIND = "[x](javascript:alert(1))_**\x1b[2J\u202e"
 """A class name no rule covers (a ``>`` would make it a registered name, cut at the ``>``)."""
 
@@ -60,7 +62,7 @@ def _config() -> dict[str, Any]:
     config = spec.Sequential(layers, name="m").config()
     for layer, name in zip(config["layers"][1:], HOSTILE, strict=True):
         layer["config"]["name"] = name
-    config["layers"].append({"class_name": KIND, "config": {"name": "custom"}})
+    config["layers"].append({"class_name": KIND, "config": {"name": CUSTOM}})
     config["name"] = MODEL_NAME
     return {"class_name": "Sequential", "config": config}
 
@@ -283,7 +285,7 @@ def test_to_dict_and_json_keep_every_name_whole(
     breakdown: cnnexplain.Breakdown, path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = breakdown.to_dict()
-    assert [row["name"] for row in data["rows"]] == [*HOSTILE, "custom"]
+    assert [row["name"] for row in data["rows"]] == [*HOSTILE, CUSTOM]
     assert data["name"] == MODEL_NAME
     assert data["rows"][-1]["kind"] == KIND
     assert main([str(path), "--format", "json"]) == 0
@@ -317,7 +319,7 @@ def test_command_line_writes_no_control_character(
     out, err = capsys.readouterr()
     assert CONTROL.search(out) is None
     assert CONTROL.search(err) is None
-    assert "custom" in err  # the warning naming the layer without a rule, escaped
+    assert CUSTOM in err  # the warning naming the layer without a rule
     assert r"\x1b[2J\u202e" in err
 
 

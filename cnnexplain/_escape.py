@@ -100,7 +100,7 @@ def json_text(value: str) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
-_MD_ESCAPED = re.compile(r"([\\`*{}\[\]|])")
+_MD_ESCAPED = re.compile(r"([\\`*{}\[\]|$])")
 _MD_UNDERSCORES = re.compile(r"_+")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -119,9 +119,10 @@ def _underscores(match: re.Match[str]) -> str:
 def markdown_text(value: str) -> str:
     r"""``value`` as literal Markdown text, inline or in a table cell.
 
-    Backslash-escapes what Markdown would read as markup (``\ ` * _ { } [ ] |``:
-    code, emphasis, links and images, ``attr_list`` attributes, table cells; a ``_``
-    between letters or digits, which is no emphasis, stays as it is) and
+    Backslash-escapes what Markdown would read as markup (``\ ` * _ { } [ ] | $``:
+    code, emphasis, links and images, ``attr_list`` attributes, table cells, math
+    where ``$`` starts it; a ``_`` between letters or digits, which is no emphasis,
+    stays as it is) and
     a leading ``#``, ``+``, ``-``, ``=``, ``>`` or ``1.`` (a heading, list or
     quote); ``&``, ``<`` and ``>`` become entities, so no HTML tag or entity
     passes. Control characters are shown escaped (`visible`), so a name never

@@ -48,7 +48,7 @@ HOSTILE = (
     LONG,
 )
 MODEL_NAME = "<b onmouseover=alert(1)>m</b>\x1b]0;title\x07"
-CUSTOM = "<img src=y onerror=alert(2)> _em_ [a](javascript:b) {:.c}"
+CUSTOM = "<img src=y onerror=alert(2)> _e_ [a](javascript:b) {:.c} $x$"
 """The name of the layer without a rule: its note carries it outside a code span."""
 KIND = "[x](javascript:alert(1))_**\x1b[2J\u202e"
 """A class name no rule covers (a ``>`` would make it a registered name, cut at the ``>``)."""
@@ -164,12 +164,15 @@ def _elements(html: str) -> _Elements:
 
 
 _TABLE_TAGS = {"table", "thead", "tbody", "tr", "th", "td", "code", "strong", "p", "ul", "li", "br"}
+"""What the renderers write themselves; a name adds no element (no img, a, em, span...)."""
 _TABLE_ATTRIBUTES = {("th", "style"), ("td", "style"), ("th", "align"), ("td", "align")}
 
 
 def _python_markdown(text: str) -> str:
-    """The site's Markdown (mkdocs.yml): tables, attr_list (attributes!) and md_in_html."""
-    return str(python_markdown.markdown(text, extensions=["tables", "attr_list", "md_in_html"]))
+    """The site's Markdown (mkdocs.yml): tables, attr_list (attributes!), md_in_html, math."""
+    extensions = ["tables", "attr_list", "md_in_html", "pymdownx.arithmatex"]
+    configs = {"pymdownx.arithmatex": {"generic": True}}
+    return str(python_markdown.markdown(text, extensions=extensions, extension_configs=configs))
 
 
 def _commonmark(text: str) -> str:

@@ -211,7 +211,8 @@ def text(b: Breakdown, *, expand: bool = False, full_formula: bool = False) -> s
     and last terms (`short_sum`), unless ``full_formula``: then it is written
     whole, wrapped before a ``+``. Identical notes are folded into one line.
     """
-    rows: list[tuple[str, ...]] = [HEADERS, *(_cells(d, r) for d, r in _lines(b, expand=expand))]
+    cells = (tuple(visible(c) for c in _cells(d, r)) for d, r in _lines(b, expand=expand))
+    rows: list[tuple[str, ...]] = [HEADERS, *cells]  # escaped first: widths as shown
     room = None
     if not full_formula:
         room = max(table_width(rows), MIN_WIDTH) - len(f"{_TOTAL}: {b.total:,} = ")

@@ -360,3 +360,16 @@ def test_a_million_character_name_costs_no_more_than_a_short_one() -> None:
         assert peak < 5_000_000, (render, peak)
         assert len(text) < 100_000
     assert b.to_dict()["rows"][-1]["name"] == "n" * 1_000_000
+
+
+# --- one escaping module ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module", ["_render", "_render_costs", "_svg", "_diagnose", "_findings", "_cli"]
+)
+def test_renderers_escape_through_the_one_module(module: str) -> None:
+    """No renderer keeps its own copy of an escaping table: each imports `cnnexplain._escape`."""
+    source = (Path(cnnexplain.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    for copy in ("html.escape", "import html", 'replace("|"', "replace('|'", "_LATEX_SPECIAL"):
+        assert copy not in source, (module, copy)

@@ -147,6 +147,18 @@ class Breakdown:
             raise SpecError(f"Breakdown of '{self.name}' has no Keras model to verify against.")
         self._verifier(self)
 
+    def _layout(
+        self, expand: object, where: str, *, full_formula: object = False
+    ) -> tuple[bool, bool]:
+        """The renderers' options, checked; ``expand=None`` is the breakdown's own."""
+        from cnnexplain._arguments import flag, optional_flag  # noqa: PLC0415
+
+        chosen = optional_flag(expand, "expand", where)
+        return (
+            self.expand if chosen is None else chosen,
+            flag(full_formula, "full_formula", where),
+        )
+
     # Renderers live in _render.py; these delegate so the data class stays small.
     def to_text(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
         """A table like ``model.summary()`` with formula and shape columns and the totals.
@@ -156,21 +168,21 @@ class Breakdown:
         """
         from cnnexplain._render.tables import text  # noqa: PLC0415
 
-        expand = self.expand if expand is None else expand
+        expand, full_formula = self._layout(expand, "to_text()", full_formula=full_formula)
         return text(self, expand=expand, full_formula=full_formula)
 
     def to_markdown(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
         """The table in Markdown (a long model formula shortened unless ``full_formula``)."""
         from cnnexplain._render.tables import markdown  # noqa: PLC0415
 
-        expand = self.expand if expand is None else expand
+        expand, full_formula = self._layout(expand, "to_markdown()", full_formula=full_formula)
         return markdown(self, expand=expand, full_formula=full_formula)
 
     def to_latex(self, *, expand: bool | None = None) -> str:
         """A LaTeX ``tabular`` of the table plus the model formula."""
         from cnnexplain._render.tables import latex  # noqa: PLC0415
 
-        return latex(self, expand=self.expand if expand is None else expand)
+        return latex(self, expand=self._layout(expand, "to_latex()")[0])
 
     def to_svg(self, *, id_prefix: str | None = None) -> str:
         """The model drawn as an SVG volume diagram, with its alt text in ``<title>``/``<desc>``.
@@ -186,9 +198,20 @@ class Breakdown:
             id_prefix: prefix of the drawing's element ids, to keep them unique
                 on a page with several drawings (default: ``cx-`` and the model name).
         """
+        import re  # noqa: PLC0415
+
+        from cnnexplain._arguments import optional_text, received  # noqa: PLC0415
+        from cnnexplain._errors import SpecError  # noqa: PLC0415
         from cnnexplain._render.svg import svg  # noqa: PLC0415
 
-        return svg(self, id_prefix=id_prefix)
+        prefix = optional_text(id_prefix, "id_prefix", "to_svg()")
+        if prefix is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", prefix):
+            raise SpecError(
+                "to_svg(): id_prefix must start with a letter and hold only letters, digits, "
+                f"'-' and '_' (it starts element ids). Received: id_prefix={received(prefix)}.",
+                argument="id_prefix",
+            )
+        return svg(self, id_prefix=prefix)
 
     def costs(self, dtype: str | None = None) -> Costs:
         """MACs per example, FLOPs, parameter, activation and training bytes, per row.

@@ -144,11 +144,15 @@ def _version() -> str:
 
 
 def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from cnnexplain._escape import visible  # noqa: PLC0415
+
+    print(f"{PROG}: warning: {visible(message)}", file=sys.stderr)
 
 
 def _fail(message: str) -> int:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    from cnnexplain._escape import visible  # noqa: PLC0415
+
+    print(f"{PROG}: error: {visible(' '.join(message.split()))}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -157,7 +161,9 @@ def _strict(message: str) -> str:
 
 
 def _unexplained_message(paths: list[tuple[str, str]]) -> str:
-    listed = ", ".join(f"{path} ({kind})" for path, kind in paths)
+    from cnnexplain._escape import short_path, shorten  # noqa: PLC0415
+
+    listed = ", ".join(f"{short_path(path)} ({shorten(kind)})" for path, kind in paths)
     layers = "layer has" if len(paths) == 1 else "layers have"
     return (
         f"{len(paths)} {layers} no rule, so {'its' if len(paths) == 1 else 'their'} "
@@ -166,6 +172,9 @@ def _unexplained_message(paths: list[tuple[str, str]]) -> str:
 
 
 def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, Any]) -> str:
+    """The output in the chosen format, with no raw control character (a terminal shows it)."""
+    from cnnexplain._escape import json_text, visible  # noqa: PLC0415
+
     fmt = args.format
     if fmt == "json":
         import json  # noqa: PLC0415
@@ -175,18 +184,19 @@ def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, An
             data["costs"] = extras["costs"].to_dict()
         if "diagnosis" in extras:
             data["diagnosis"] = extras["diagnosis"].to_dict()
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return json_text(json.dumps(data, indent=2, ensure_ascii=False))
     if fmt == "markdown":
         parts = [breakdown.to_markdown(expand=args.expand, full_formula=args.formula)]
         parts += [value.to_markdown() for value in extras.values()]
-        return "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
-    if fmt == "latex":
-        return breakdown.to_latex(expand=args.expand).rstrip("\n")
-    if fmt == "svg":
-        return breakdown.to_svg().rstrip("\n")
-    text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
-    parts = [text, *(str(v) for v in extras.values())]
-    return "\n\n".join(parts)
+        text = "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
+    elif fmt == "latex":
+        text = breakdown.to_latex(expand=args.expand).rstrip("\n")
+    elif fmt == "svg":
+        text = breakdown.to_svg().rstrip("\n")
+    else:
+        text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
+        text = "\n\n".join([text, *(str(v) for v in extras.values())])
+    return visible(text, keep_newlines=True)
 
 
 def _extras(breakdown: Breakdown, args: argparse.Namespace) -> dict[str, Any]:

@@ -247,8 +247,14 @@ class Costs:
         amsgrad: bool = False,
     ) -> TrainingMemory:
         """Bytes to train the model, by part (see `training_bytes` for the arguments)."""
+        from cnnexplain._arguments import flag, number  # noqa: PLC0415
+
+        where = "training_memory()"
         opt, slots = optimizer_slots(
-            optimizer, momentum=momentum, centered=centered, amsgrad=amsgrad
+            optimizer,
+            momentum=number(momentum, "momentum", where),
+            centered=flag(centered, "centered", where),
+            amsgrad=flag(amsgrad, "amsgrad", where),
         )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise SpecError(
@@ -448,7 +454,7 @@ def costs_of(breakdown: Breakdown, dtype: str | None = None) -> Costs:
     Raises:
         SpecError: if ``dtype`` is not a policy cnnexplain knows.
     """
-    if dtype is not None and dtype not in DTYPE_POLICIES:
+    if dtype is not None and (not isinstance(dtype, str) or dtype not in DTYPE_POLICIES):
         names = ", ".join(repr(n) for n in DTYPE_POLICIES)
         raise SpecError(
             f"Unknown dtype policy: expected one of {names}. Received: dtype={dtype!r}.",

@@ -91,6 +91,10 @@ def explain(
         >>> b.rows[0].shape_steps[0]
         'H: ⌊(28−3)/1⌋+1 = 26'
     """
+    from cnnexplain._arguments import flag, optional_flag  # noqa: PLC0415
+
+    verify = optional_flag(verify, "verify", "explain()")
+    expand = flag(expand, "expand", "explain()")
     if "torch" in sys.modules:  # a torch module exists only once torch is imported
         from cnnexplain._live.torch import explain_torch, is_torch_module  # noqa: PLC0415
 

@@ -17,35 +17,38 @@ from __future__ import annotations
 __all__ = ["LAZY_UPWARD", "RANKS"]
 
 RANKS: dict[str, int] = {
-    # values
-    "_layers": 0,  # this table: data, imports nothing
+    # leaf values: import nothing of the package
+    "_layers": 0,  # this table
     "_errors": 0,
+    "_escape": 0,
     "_framework": 0,
-    "_formula": 0,
-    "_shapes": 0,
+    # values: formulas, shape arithmetic, argument checks
+    "_formula": 1,
+    "_shapes": 1,
+    "_arguments": 1,
     # rules: protocol, registry, neutral families, Keras and torch readers
-    "_rules": 1,
+    "_rules": 2,
     # results
-    "_breakdown": 2,
-    "_training": 2,
+    "_breakdown": 3,
+    "_training": 3,
     # the model graph and its evaluation
-    "_graph": 3,
+    "_graph": 4,
     # sources into the graph
-    "_live": 4,
-    "_files": 4,
-    "spec": 4,
+    "_live": 5,
+    "_files": 5,
+    "spec": 5,
     # what is computed from a breakdown
-    "_costs": 5,
-    "_diagnose": 5,
+    "_costs": 6,
+    "_diagnose": 6,
     # views
-    "_render": 6,
+    "_render": 7,
     # entry points
-    "_explain": 7,
-    "_explain_code": 7,
-    "_cli": 7,
+    "_explain": 8,
+    "_explain_code": 8,
+    "_cli": 8,
     # the package's face: the public names and ``python -m cnnexplain``
-    "__main__": 8,
-    "__init__": 8,
+    "__main__": 9,
+    "__init__": 9,
 }
 """Subsystem (top-level module or folder of ``cnnexplain``) → its rank."""
 

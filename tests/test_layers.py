@@ -16,6 +16,7 @@ from cnnexplain._layers import LAZY_UPWARD, RANKS
 
 PACKAGE = Path(__file__).parent.parent / "cnnexplain"
 
+
 def subsystem(module: str) -> str:
     """``cnnexplain._graph.model`` → ``_graph``; ``cnnexplain`` → ``__init__``."""
     parts = module.split(".")
@@ -101,7 +102,7 @@ def test_an_upward_import_is_named_with_its_file_and_line() -> None:
     problems = violations(sources)
     assert problems[0] == (
         "cnnexplain/_formula.py:1: import of cnnexplain._render.tables runs upward "
-        "(_formula is rank 0, _render rank 6)"
+        "(_formula is rank 1, _render rank 7)"
     )
     assert problems[1].startswith("cnnexplain/_shapes.py:")
     assert "lazy import of cnnexplain._graph.model runs upward" in problems[1]

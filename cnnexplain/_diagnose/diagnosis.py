@@ -46,6 +46,7 @@ from cnnexplain._diagnose.findings import Finding, FindingKind, Mode
 from cnnexplain._diagnose.hand_figures import candidates
 from cnnexplain._diagnose.search import Step, explain_steps
 from cnnexplain._errors import DiagnosisError
+from cnnexplain._escape import markdown_code, markdown_text, shorten, visible
 from cnnexplain._framework import Framework
 
 __all__ = ["Diagnosis", "Finding", "FindingKind", "diagnose"]
@@ -114,8 +115,11 @@ class Diagnosis:
         return sum(f.amount for f in self.findings if f.kind is FindingKind.UNEXPLAINED)
 
     def headline(self) -> str:
-        """One sentence comparing the two totals."""
-        where = f"for model '{self.model}'"
+        """One sentence comparing the two totals (a long model name shortened)."""
+        return self._headline(f"'{shorten(self.model)}'")
+
+    def _headline(self, model: str) -> str:
+        where = f"for model {model}"
         rows = self.breakdown.rows
         framework = (rows[0].framework if rows else Framework.KERAS).shown
         if self.gap == 0:
@@ -138,16 +142,18 @@ class Diagnosis:
     def __str__(self) -> str:
         lines = [self.headline()]
         lines += [
-            f"  {f.layer} ({f.layer_kind}), {f.kind.label}, {_signed(f.amount)}: {f.detail}."
+            f"  {shorten(f.layer)} ({shorten(f.layer_kind)}), {f.kind.label}, "
+            f"{_signed(f.amount)}: {f.detail}."
             for f in self.findings
         ]
         if len(self.findings) > 1:
             lines.append(f"  {self.equation()}.")
-        return "\n".join(lines)
+        return visible("\n".join(lines), keep_newlines=True)
 
     def to_markdown(self) -> str:
         """The headline, a table of findings (step, layer, kind, amount, why) and the sum."""
-        head = self.headline().replace(f"'{self.model}'", f"`{self.model}`")
+        head, _, end = self._headline("\0").partition("\0")
+        head = markdown_text(head) + markdown_code(shorten(self.model)) + markdown_text(end)
         if not self.findings:
             return head + "\n"
         out = [
@@ -157,8 +163,9 @@ class Diagnosis:
             "|---:|---|---|---:|---|",
         ]
         out += [
-            f"| {f.step} | `{f.layer}` ({f.layer_kind}) | {f.kind.label} | "
-            f"{_signed(f.amount)} | {f.detail.replace('|', chr(92) + '|')} |"
+            f"| {f.step} | {markdown_code(shorten(f.layer))} "
+            f"({markdown_text(shorten(f.layer_kind))}) | {f.kind.label} | "
+            f"{_signed(f.amount)} | {markdown_text(f.detail)} |"
             for f in self.findings
         ]
         if len(self.findings) > 1:

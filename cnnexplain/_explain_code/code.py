@@ -91,6 +91,14 @@ def _line_of(err: BaseException) -> int | None:
 
 
 def _sentence(err: BaseException) -> str:
+    if isinstance(err, SystemExit):
+        status = "" if err.code is None else f"({err.code!r})"
+        return (
+            f"the code exits (SystemExit{status}); explain_code runs it to build its models "
+            "and does not exit, so remove the call to sys.exit(), exit() or quit()"
+        )
+    if isinstance(err, KeyboardInterrupt):
+        return "the code was interrupted (KeyboardInterrupt) before it finished"
     if isinstance(err, SyntaxError):
         return f"the code is not valid Python: {err.msg}"
     if isinstance(err, CnnexplainError):
@@ -193,6 +201,11 @@ def explain_code(
         ...
         cnnexplain.CodeError: Line 2: keras.layers has no layer 'Conv2d' ...; did you mean Conv2D?
     """
+    if not isinstance(source, str):
+        raise CodeError(
+            "explain_code() takes the code as a string (str). "
+            f"Received: source of type {type(source).__name__}."
+        )
     lines = source.splitlines()
     try:
         code = compile(source, FILENAME, "exec", dont_inherit=True)
@@ -212,7 +225,8 @@ def explain_code(
     with front.active(session):
         try:
             exec(code, namespace)  # noqa: S102 - the user's own code, see the docstring
-        except Exception as err:  # noqa: BLE001 - every failure becomes one sentence
+        except (Exception, SystemExit, KeyboardInterrupt) as err:  # noqa: BLE001 - every failure
+            # of the user's code becomes one sentence; exit() or Ctrl-C in it never ends the caller
             raise _code_error(err, lines) from None
         models = []
         for line, model in session.models:

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from cnnexplain._arguments import received
 from cnnexplain._errors import SpecError
 from cnnexplain._graph.torch_tree import Call
 from cnnexplain._rules.protocol import fmt_shape
@@ -220,6 +221,14 @@ def inputs_for(
     torch = sys.modules["torch"]
     if type(module).forward is torch.nn.Module.forward:
         raise SpecError(_no_forward(type(module)))
+    if input_data is not None and (input_size is not None or dtypes is not None):
+        given = "input_size" if input_size is not None else "dtypes"
+        value = received(input_size if given == "input_size" else dtypes)
+        raise SpecError(
+            f"explain() takes input_size= (with dtypes=) or input_data=, not both: input_data "
+            f"carries its own shapes and dtypes. Received: input_data and {given}={value}.",
+            argument=given,
+        )
     if input_data is not None:
         if isinstance(input_data, Mapping):
             return (), dict(input_data)
@@ -231,20 +240,56 @@ def inputs_for(
             f"explain() needs input_size= (batch included, e.g. (1, 3, 224, 224)) or "
             f"input_data= to run the {type(module).__name__} module. Received: neither."
         )
-    sizes = input_size if input_size and isinstance(input_size[0], (tuple, list)) else [input_size]
-    for size in sizes:
-        if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in size):
-            raise SpecError(
-                f"input_size must hold positive integers, batch included. Received: "
-                f"input_size={input_size!r}."
-            )
+    sizes = _sizes(input_size)
     default = _default_dtype(module)
-    kinds = list(dtypes) if dtypes is not None else [default] * len(sizes)
-    if len(kinds) != len(sizes):
-        raise SpecError(
-            f"dtypes must give one dtype per input ({len(sizes)}). Received: dtypes={dtypes!r}."
-        )
+    kinds = _dtypes(dtypes, len(sizes)) if dtypes is not None else [default] * len(sizes)
     return tuple(torch.zeros(tuple(s), dtype=d) for s, d in zip(sizes, kinds, strict=True)), {}
+
+
+def _sizes(input_size: Any) -> list[tuple[int, ...]]:
+    """``input_size`` as a list of shapes (one per input), each checked.
+
+    Raises:
+        SpecError: unless it is a shape or a list of shapes of positive integers.
+    """
+
+    def positive(d: object) -> bool:
+        return isinstance(d, int) and not isinstance(d, bool) and d >= 1
+
+    nested = isinstance(input_size, (tuple, list)) and input_size
+    sizes = input_size if nested and isinstance(input_size[0], (tuple, list)) else [input_size]
+    for size in sizes:
+        if not isinstance(size, (tuple, list)) or not all(positive(d) for d in size):
+            raise SpecError(
+                "input_size must be a shape of positive integers, batch included (e.g. "
+                f"(1, 3, 224, 224)), or a list of such shapes. Received: "
+                f"input_size={received(input_size)}.",
+                argument="input_size",
+            )
+    return [tuple(size) for size in sizes]
+
+
+def _dtypes(dtypes: Any, count: int) -> list[Any]:
+    """``dtypes`` checked: a list of torch dtypes, one per input.
+
+    Raises:
+        SpecError: unless it is a list or tuple of ``count`` ``torch.dtype`` values.
+    """
+    torch = sys.modules["torch"]
+    if not isinstance(dtypes, (list, tuple)) or len(dtypes) != count:
+        raise SpecError(
+            f"dtypes must be a list of torch dtypes, one per input ({count}), e.g. "
+            f"[torch.long]. Received: dtypes={received(dtypes)}.",
+            argument="dtypes",
+        )
+    for i, kind in enumerate(dtypes):
+        if not isinstance(kind, torch.dtype):
+            raise SpecError(
+                f"dtypes[{i}] must be a torch dtype such as torch.float32 or torch.long. "
+                f"Received: dtypes[{i}]={kind!r} of type {type(kind).__name__}.",
+                argument="dtypes",
+            )
+    return list(dtypes)
 
 
 def _default_dtype(module: Any) -> Any:

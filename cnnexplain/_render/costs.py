@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cnnexplain._costs import Costs, RowCost
+from cnnexplain._escape import markdown_code, markdown_text, short_path, shorten
 from cnnexplain._render.tables import text_table
 
 __all__ = ["HEADERS", "markdown", "size_text", "text", "to_dict", "totals"]
@@ -58,7 +59,7 @@ def _lines(costs: Costs) -> Iterator[tuple[int, RowCost]]:
 
 def _cells(depth: int, row: RowCost) -> tuple[str, str, str, str, str]:
     return (
-        "  " * depth + f"{row.name} ({row.kind})",
+        "  " * depth + f"{shorten(row.name)} ({shorten(row.kind)})",
         _figure(row.macs),
         _formula(row),
         _figure(row.param_bytes),
@@ -70,7 +71,8 @@ def _unknown(paths: tuple[str, ...]) -> str:
     if not paths:
         return ""
     rows = "row" if len(paths) == 1 else "rows"
-    return f"; unknown for {len(paths)} {rows} ({', '.join(paths)}), not included"
+    listed = ", ".join(short_path(path) for path in paths)
+    return f"; unknown for {len(paths)} {rows} ({listed}), not included"
 
 
 def totals(costs: Costs) -> list[tuple[str, str]]:
@@ -85,14 +87,18 @@ def totals(costs: Costs) -> list[tuple[str, str]]:
 
 
 def _notes(costs: Costs) -> list[str]:
-    return [f"{path}: {row.note}" for path, row in costs.walk() if row.note]
+    return [f"{short_path(path)}: {row.note}" for path, row in costs.walk() if row.note]
 
 
 def text(costs: Costs) -> str:
     """The costs as a plain-text table, then the totals and notes."""
     rows: list[tuple[str, ...]] = [HEADERS, *(_cells(d, r) for d, r in _lines(costs))]
     return text_table(
-        f'Costs: "{costs.name}"', rows, right={1, 3, 4}, totals=totals(costs), notes=_notes(costs)
+        f'Costs: "{shorten(costs.name)}"',
+        rows,
+        right={1, 3, 4},
+        totals=totals(costs),
+        notes=_notes(costs),
     )
 
 
@@ -100,15 +106,18 @@ def markdown(costs: Costs) -> str:
     """The costs as a Markdown table, formulas as code, then the totals and notes."""
     out = ["| " + " | ".join(HEADERS) + " |", "|---|---:|---|---:|---:|"]
     for depth, row in _lines(costs):
-        name, macs, formula, params, activations = _cells(depth, row)
-        name = "&emsp;" * depth + f"`{row.name}` ({row.kind})"
-        formula = f"`{formula}`" if formula else ""
+        _, macs, formula, params, activations = _cells(depth, row)
+        name = (
+            "&emsp;" * depth
+            + f"{markdown_code(shorten(row.name))} ({markdown_text(shorten(row.kind))})"
+        )
+        formula = markdown_code(formula) if formula else ""
         out.append(f"| {name} | {macs} | {formula} | {params} | {activations} |")
     out.append("")
-    out += [f"**{label}:** {value}  " for label, value in totals(costs)]
+    out += [f"**{label}:** {markdown_text(value)}  " for label, value in totals(costs)]
     notes = _notes(costs)
     if notes:
-        out += ["", *[f"- {n}" for n in notes]]
+        out += ["", *[f"- {markdown_text(n)}" for n in notes]]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -34,13 +34,13 @@ no parameters. flatten (Flatten): 5408, no parameters. hidden (Dense): 100, \
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._escape import shorten, xml_text
 from cnnexplain._rules.protocol import Family, fmt_shape
 from cnnexplain._shapes import Shape
 
@@ -192,7 +192,7 @@ def _window(row: LayerRow) -> tuple[int, int] | None:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return xml_text(text)
 
 
 def _count_lines(row: LayerRow) -> tuple[str, ...]:
@@ -219,9 +219,9 @@ def _params_text(row: LayerRow) -> str:
 def _what(row: LayerRow) -> str:
     window = _window(row)
     if window is None:
-        return row.kind
+        return shorten(row.kind)
     noun = _WINDOW_NOUN[row.family] if row.family is not None else "kernel"
-    return f"{row.kind}, {window[0]}×{window[1]} {noun}"
+    return f"{shorten(row.kind)}, {window[0]}×{window[1]} {noun}"
 
 
 def _shape_label(shape: Shape | list[Shape]) -> str:
@@ -233,12 +233,13 @@ def _shape_label(shape: Shape | list[Shape]) -> str:
 
 def alt_text(b: Breakdown) -> str:
     """The drawing in words: each layer's output shape and parameters, from the breakdown."""
-    parts = [f"Model {b.name}, {b.total:,} parameters."]
+    parts = [f"Model {shorten(b.name)}, {b.total:,} parameters."]
     inputs = "; ".join(_shape_label(s) for s in b.input_shapes)
     if inputs:
         parts.append(f"Input{'s' * (len(b.input_shapes) > 1)}: {inputs}.")
     parts += [
-        f"{row.name} ({_what(row)}): {_shape_label(row.output_shape)}, {_params_text(row)}."
+        f"{shorten(row.name)} ({_what(row)}): "
+        f"{_shape_label(row.output_shape)}, {_params_text(row)}."
         for row in b.rows
     ]
     return " ".join(parts)
@@ -320,12 +321,12 @@ def _is_chain(b: Breakdown) -> bool:
 
 
 def _ids(b: Breakdown, prefix: str | None) -> str:
-    return prefix or "cx-" + (re.sub(r"[^A-Za-z0-9_-]", "-", b.name) or "model")
+    return prefix or "cx-" + (re.sub(r"[^A-Za-z0-9_-]", "-", b.name[:40]) or "model")
 
 
 def _frame(b: Breakdown, width: float, height: float, body: list[str], prefix: str | None) -> str:
     ident = _ids(b, prefix)
-    title = f"Model {b.name}: {len(b.rows)} layers, {b.total:,} parameters"
+    title = f"Model {shorten(b.name)}: {len(b.rows)} layers, {b.total:,} parameters"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="cx" role="img" '
         f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
@@ -353,7 +354,7 @@ def _chain_svg(b: Breakdown, prefix: str | None) -> str:
     boxes = [_box(v) for _, v in columns]
     labels: list[tuple[tuple[str, str], tuple[str, ...]]] = [
         (
-            ("Input", "") if row is None else (row.name, row.kind),
+            ("Input", "") if row is None else (shorten(row.name), shorten(row.kind)),
             (v.label, *(() if row is None else _count_lines(row))),
         )
         for row, v in columns
@@ -412,7 +413,7 @@ def _layered_svg(b: Breakdown, prefix: str | None) -> str:
     cards: list[tuple[int, str, str]] = [(0, "Input", _shape_label(s)) for s in b.input_shapes]
 
     def visit(row: LayerRow, depth: int) -> None:
-        head = f"{row.name} ({row.kind})"
+        head = f"{shorten(row.name)} ({shorten(row.kind)})"
         cards.append((depth, head, f"{_shape_label(row.output_shape)} · {_params_text(row)}"))
         for child in row.children:
             visit(child, depth + 1)

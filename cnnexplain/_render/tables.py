@@ -7,6 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._escape import (
+    latex_text,
+    markdown_code,
+    markdown_text,
+    short_path,
+    shorten,
+    visible,
+    xml_text,
+)
 from cnnexplain._rules.protocol import fmt_shape
 from cnnexplain._shapes import Shape
 
@@ -29,7 +38,7 @@ def _shape_text(shape: Shape | list[Shape], kind: str = "") -> str:
 
 def _formula_text(row: LayerRow) -> str:
     if not row.explained:
-        return f"no rule for {row.kind}"
+        return f"no rule for {shorten(row.kind)}"
     if row.children:
         return "sum of its layers"
     return "" if row.params == 0 else row.formula.text()
@@ -47,8 +56,9 @@ def _lines(b: Breakdown, *, expand: bool) -> Iterator[tuple[int, LayerRow]]:
 
 
 def _cells(depth: int, row: LayerRow) -> tuple[str, str, str, str, str]:
+    """The row's cells as plain text, names shortened (`shorten`): each renderer escapes them."""
     return (
-        "  " * depth + f"{row.name} ({row.kind})",
+        "  " * depth + f"{shorten(row.name)} ({shorten(row.kind)})",
         _shape_text(row.output_shape, row.kind),
         f"{row.params:,}",
         _formula_text(row),
@@ -69,13 +79,13 @@ def _notes(b: Breakdown) -> list[str]:
     groups: dict[str, list[tuple[str, LayerRow]]] = {}
     for path, row in b.walk():
         if row.note:
-            groups.setdefault(row.note, []).append((path, row))
+            groups.setdefault(row.note, []).append((short_path(path), row))
     out = []
     for note, items in groups.items():
         if len(items) == 1:
             out.append(f"{items[0][0]}: {note}")
             continue
-        kinds = {row.kind for _, row in items}
+        kinds = {shorten(row.kind) for _, row in items}
         what = f"{len(items)} {kinds.pop()} layers" if len(kinds) == 1 else f"{len(items)} layers"
         paths = [path for path, _ in items]
         if len(paths) > 3:  # noqa: PLR2004
@@ -152,7 +162,14 @@ def text_table(
     totals: list[tuple[str, str]],
     notes: list[str],
 ) -> str:
-    """A plain-text table (first row: headers) between rules, then totals and notes."""
+    """A plain-text table (first row: headers) between rules, then totals and notes.
+
+    Every cell, the title and the notes are shown with control characters escaped
+    (`visible`): names from a file never reach a terminal raw.
+    """
+    title = visible(title)
+    rows = [tuple(visible(cell) for cell in row) for row in rows]
+    notes = [visible(note) for note in notes]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
 
     def fmt(cells: tuple[str, ...]) -> str:
@@ -194,20 +211,19 @@ def text(b: Breakdown, *, expand: bool = False, full_formula: bool = False) -> s
     and last terms (`short_sum`), unless ``full_formula``: then it is written
     whole, wrapped before a ``+``. Identical notes are folded into one line.
     """
-    rows: list[tuple[str, ...]] = [HEADERS, *(_cells(d, r) for d, r in _lines(b, expand=expand))]
+    cells = (tuple(visible(c) for c in _cells(d, r)) for d, r in _lines(b, expand=expand))
+    rows: list[tuple[str, ...]] = [HEADERS, *cells]  # escaped first: widths as shown
     room = None
     if not full_formula:
         room = max(table_width(rows), MIN_WIDTH) - len(f"{_TOTAL}: {b.total:,} = ")
     totals = _totals(b, room=room)
-    return text_table(f'Model: "{b.name}"', rows, right={2}, totals=totals, notes=_notes(b))
+    return text_table(
+        f'Model: "{shorten(b.name)}"', rows, right={2}, totals=totals, notes=_notes(b)
+    )
 
 
 MARKDOWN_ROOM = 100
 """Characters of model formula the Markdown totals show before shortening it."""
-
-
-def _md_escape(value: str) -> str:
-    return value.replace("|", r"\|")
 
 
 def markdown(b: Breakdown, *, expand: bool = False, full_formula: bool = False) -> str:
@@ -221,34 +237,22 @@ def markdown(b: Breakdown, *, expand: bool = False, full_formula: bool = False) 
         "|---|---|---:|---|---|",
     ]
     for depth, row in _lines(b, expand=expand):
-        name, shape, params, formula, steps = _cells(depth, row)
-        name = "&emsp;" * depth + f"`{row.name}` ({row.kind})"
-        formula = f"`{formula}`" if formula and row.explained and not row.children else formula
-        out.append(
-            "| " + " | ".join(_md_escape(c) for c in (name, shape, params, formula, steps)) + " |"
+        _, shape, params, formula, steps = _cells(depth, row)
+        name = (
+            "&emsp;" * depth
+            + f"{markdown_code(shorten(row.name))} ({markdown_text(shorten(row.kind))})"
         )
+        code = formula and row.explained and not row.children
+        formula = markdown_code(formula) if code else markdown_text(formula)
+        cells = (name, markdown_text(shape), params, formula, markdown_text(steps))
+        out.append("| " + " | ".join(cells) + " |")
     out.append("")
     room = None if full_formula else MARKDOWN_ROOM
     out += [f"**{label}:** {value}  " for label, value in _totals(b, room=room)]
     notes = _notes(b)
     if notes:
-        out += ["", *[f"- {n}" for n in notes]]
+        out += ["", *[f"- {markdown_text(n)}" for n in notes]]
     return "\n".join(out).rstrip() + "\n"
-
-
-_LATEX_SPECIAL = {
-    "_": r"\_",
-    "&": r"\&",
-    "%": r"\%",
-    "#": r"\#",
-    "$": r"\$",
-    "{": r"\{",
-    "}": r"\}",
-}
-
-
-def _latex_escape(value: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in value)
 
 
 def latex(b: Breakdown, *, expand: bool = False) -> str:
@@ -260,12 +264,12 @@ def latex(b: Breakdown, *, expand: bool = False) -> str:
         r"\midrule",
     ]
     for depth, row in _lines(b, expand=expand):
-        name = r"\quad " * depth + _latex_escape(f"{row.name} ({row.kind})")
+        name = r"\quad " * depth + latex_text(f"{shorten(row.name)} ({shorten(row.kind)})")
         if row.explained and not row.children and row.params:
             formula = f"${row.formula.latex()}$"
         else:
-            formula = _latex_escape(_formula_text(row))
-        shape = _shape_text(row.output_shape, row.kind).replace("—", "---")
+            formula = latex_text(_formula_text(row))
+        shape = latex_text(_shape_text(row.output_shape, row.kind)).replace("—", "---")
         out.append(f"{name} & {shape} & {row.params:,} & {formula} \\\\")
     out += [
         r"\bottomrule",
@@ -278,8 +282,7 @@ def latex(b: Breakdown, *, expand: bool = False) -> str:
 
 def html(b: Breakdown, *, expand: bool = False) -> str:
     """An HTML table for notebooks."""
-    from html import escape as esc  # noqa: PLC0415 - its entity table: only for notebooks
-
+    esc = xml_text
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
     body = []
     for depth, row in _lines(b, expand=expand):
@@ -296,7 +299,7 @@ def html(b: Breakdown, *, expand: bool = False) -> str:
     totals = "".join(f"<li><b>{esc(k)}:</b> {esc(v)}</li>" for k, v in _totals(b))
     notes = "".join(f"<li>{esc(n)}</li>" for n in _notes(b))
     return (
-        f"<p>Model: <b>{esc(b.name)}</b></p><table><thead><tr>{head}</tr></thead>"
+        f"<p>Model: <b>{esc(shorten(b.name))}</b></p><table><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table><ul>{totals}</ul>"
         + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
     )

@@ -190,6 +190,7 @@ class Layer:
     def __init__(
         self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs: Any
     ) -> None:
+        _check_name(name, self.class_name)
         self.name = name
         self.trainable = trainable
         self.calls: list[list[Tensor]] = []
@@ -285,6 +286,42 @@ class Layer:
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
         name = f", name={self.name!r}" if self.name else ""
         return f"spec.{type(self).__name__}({args}{name})"
+
+
+def _check_name(name: object, class_name: str) -> None:
+    """Refuse a name Keras refuses: not a string, or holding ``/`` (its weight paths' separator).
+
+    Examples:
+        >>> Dense(4, name="a/b")
+        Traceback (most recent call last):
+        ...
+        cnnexplain.SpecError: Dense: the argument name must be a string without '/', \
+as in Keras ('/' separates the parts of weight paths). Received: name='a/b'.
+    """
+    if name is not None and (not isinstance(name, str) or "/" in name):
+        raise SpecError(
+            f"{class_name}: the argument name must be a string without '/', as in Keras ('/' "
+            f"separates the parts of weight paths). Received: name={name!r}.",
+            layer=name if isinstance(name, str) else None,
+            argument="name",
+        )
+
+
+def _check_unique(layers: Sequence[Layer], where: str) -> None:
+    """Refuse two layers of one model with the same name, as Keras does."""
+    seen: dict[str, Layer] = {}
+    for layer in layers:
+        if not layer.name:
+            continue
+        other = seen.setdefault(layer.name, layer)
+        if other is not layer:
+            raise SpecError(
+                f"{where}: two layers are named '{layer.name}' ({other.class_name} and "
+                f"{layer.class_name}), and Keras requires the layers of a model to have unique "
+                f"names; give one of them another name. Received: name={layer.name!r}.",
+                layer=layer.name,
+                argument="name",
+            )
 
 
 def _define(
@@ -680,8 +717,19 @@ class Model(Layer):
         trainable: bool = True,
     ) -> None:
         super().__init__(name=name, trainable=trainable)
+        where = f"Model '{name or 'functional'}'"
+        for argument, value in (("inputs", inputs), ("outputs", outputs)):
+            items = [value] if isinstance(value, Tensor) else value
+            tensors = isinstance(items, (list, tuple)) and all(isinstance(t, Tensor) for t in items)
+            if not tensors:
+                raise SpecError(
+                    f"{where}: {argument} must be a spec tensor (from spec.Input or a layer's "
+                    f"call) or a list of them. Received: {argument}={value!r}.",
+                    argument=argument,
+                )
         self.inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         self.outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+        _check_unique(self._members(), where)
 
     def _members(self) -> list[Layer]:
         """Layers reachable from the outputs, inputs first, in call order."""
@@ -802,6 +850,12 @@ class Sequential(Model):
         Layer.__init__(self, name=name, trainable=trainable)
         self.stack: list[Layer] = []
         """The layers in order, the `InputLayer` first when the model has its input."""
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise SpecError(
+                f"Sequential '{name or 'sequential'}': layers must be a list of spec layers. "
+                f"Received: layers of type {type(layers).__name__}.",
+                argument="layers",
+            )
         for item in layers or ():
             self.add(item)
         self.inputs, self.outputs = [], []
@@ -833,6 +887,7 @@ class Sequential(Model):
             )
         if not self.stack and layer.input_shape_arg is not None:
             self.stack.append(Input(layer.input_shape_arg).layer)
+        _check_unique([*self.stack, layer], where)
         self.stack.append(layer)
 
     def config(self, name: str | None = None) -> dict[str, Any]:

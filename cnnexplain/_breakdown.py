@@ -88,6 +88,9 @@ class Breakdown:
     expand: bool = False
     source: Any = field(default=None, repr=False, compare=False)
     _verifier: Callable[[Breakdown], None] | None = field(default=None, repr=False, compare=False)
+    examples: int = field(default=1, repr=False, compare=False)
+    """How many examples the recorded forward pass ran on (a torch input's batch): MACs per
+    example divide the pass's MACs by it."""
 
     @property
     def total(self) -> int:
@@ -184,19 +187,26 @@ class Breakdown:
 
         return svg(self, id_prefix=id_prefix)
 
-    def costs(self, dtype: str | None = None) -> Costs:
+    def costs(
+        self, dtype: str | None = None, *, batch_size: int | None = None, include_bias: bool = False
+    ) -> Costs:
         """MACs per example, FLOPs, parameter, activation and training bytes, per row.
 
         Args:
             dtype: a Keras dtype policy (``"float32"``, ``"mixed_float16"``...) to assume
                 for every layer; None reads each layer's own policy from its config.
+            batch_size: None for MACs per example; a number of examples for MACs per
+                batch of that size (``summary`` shows the input's batch, as torchinfo).
+            include_bias: add one addition per bias element applied, as torchinfo
+                counts them; by default only the products.
 
         Raises:
-            SpecError: if ``dtype`` is not a policy cnnexplain knows.
+            SpecError: if ``dtype`` is not a policy cnnexplain knows or ``batch_size``
+                is not a positive integer.
         """
         from cnnexplain._costs import costs_of  # noqa: PLC0415
 
-        return costs_of(self, dtype)
+        return costs_of(self, dtype, batch_size=batch_size, include_bias=include_bias)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every row (nested rows under ``children``) and the totals."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import VerificationError
+from cnnexplain._mac_basis import model_examples
 from cnnexplain._rules._base import Weight
 from cnnexplain._torch_rules import find_torch_rule
 from cnnexplain._torch_run import (
@@ -168,6 +169,7 @@ def explain_torch(
     tree, _, counted = _measure(module, input_size, input_data, dtypes)
     rows = evaluate_tree(tree)
     root = tree.calls[0] if tree.calls else Call((), ())
+    examples = model_examples(None if tree.children else rows[0], root.inputs)
     breakdown = Breakdown(
         type(module).__name__,
         tuple(rows),
@@ -176,6 +178,7 @@ def explain_torch(
         expand,
         source=counted,
         _verifier=lambda b: verify_torch(b, counted, tree),
+        examples=examples,
     )
     if verify:
         breakdown.verify()

@@ -13,6 +13,7 @@ from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
     from cnnexplain._costs import Costs
+    from cnnexplain._summary_rows import SummaryRow
 
 __all__ = ["Breakdown", "LayerRow"]
 
@@ -207,6 +208,38 @@ class Breakdown:
         from cnnexplain._costs import costs_of  # noqa: PLC0415
 
         return costs_of(self, dtype, batch_size=batch_size, include_bias=include_bias)
+
+    # torchinfo's names (`cnnexplain.summary` returns the Breakdown): what its users read.
+    @property
+    def total_params(self) -> int:
+        """Torchinfo's name for `total`: every parameter, each tensor once."""
+        return self.total
+
+    @property
+    def trainable_params(self) -> int:
+        """Torchinfo's name for `trainable`."""
+        return self.trainable
+
+    @property
+    def total_mult_adds(self) -> int:
+        """MACs on torchinfo's basis: the whole input batch, bias additions included.
+
+        ``costs(batch_size=..., include_bias=True).macs`` for the batch the model ran on;
+        at least this many when a row's MACs are unknown (``costs().unknown_macs``).
+        """
+        return self.costs(batch_size=self.examples, include_bias=True).macs
+
+    @property
+    def summary_list(self) -> list[SummaryRow]:
+        """One row per module, the model first, with torchinfo's ``LayerInfo`` attribute names."""
+        from cnnexplain._summary_rows import summary_rows  # noqa: PLC0415
+
+        return summary_rows(self)
+
+    @property
+    def input_size(self) -> list[list[int | None]]:
+        """The shape of each input, batch included, as torchinfo lists them."""
+        return [list(shape) for shape in self.input_shapes]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every row (nested rows under ``children``) and the totals."""

@@ -59,6 +59,13 @@ def _unbatched(row: LayerRow, shape: Shape) -> bool:
     return len(shape) < 2  # noqa: PLR2004 - Linear and element-wise layers on one vector
 
 
+def _packed_sizes(row: LayerRow) -> dict[str, int] | None:
+    """The sizes of a PackedSequence input the row's first call received, if it got one."""
+    call = row.config.get("call_kwargs")
+    packed = call.get("packed") if isinstance(call, dict) else None
+    return packed if isinstance(packed, dict) else None
+
+
 def row_items(row: LayerRow) -> int:
     """How many items of one call the row's MACs formula counts once each (1 for Keras).
 
@@ -71,7 +78,7 @@ def row_items(row: LayerRow) -> int:
         >>> row_items(lstm)
         7
     """
-    if row.framework != "torch":
+    if row.framework != "torch" or _packed_sizes(row):  # packed: counted for the whole batch
         return 1
     shape = _first(row.input_shape)
     if not shape or any(d is None for d in shape) or _unbatched(row, shape):
@@ -89,7 +96,8 @@ def model_examples(root_row: LayerRow | None, inputs: tuple[Shape, ...]) -> int:
     is its first input's axis 0.
     """
     if root_row is not None:
-        return row_items(root_row)
+        packed = _packed_sizes(root_row)
+        return int(packed["batch"]) if packed else row_items(root_row)
     shape = inputs[0] if inputs else ()
     if len(shape) < 2 or shape[0] is None:  # noqa: PLR2004
         return 1

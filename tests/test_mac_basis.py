@@ -243,3 +243,34 @@ def test_keras_costs_take_the_same_options() -> None:
         biased += math.prod(d or 0 for d in shape[1:])
     assert b.costs(include_bias=True).macs == b.costs().macs + biased
     assert b.costs(batch_size=32, include_bias=True).macs == 32 * (b.costs().macs + biased)
+
+
+class Packed(nn.Module):
+    """A bidirectional LSTM over sequences of different lengths, packed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.lstm(packed)
+        result: torch.Tensor = out.data
+        return result
+
+
+def test_a_packed_sequence_is_counted_on_its_real_steps() -> None:
+    # torch's flop counter cannot run packing on meta nor see the CPU's fused LSTM: every
+    # weight entry of every layer and direction is used once per real step
+    model = Packed()
+    lengths = torch.tensor([5, 3, 1])
+    b = explain(model, input_data=(torch.zeros(3, 5, 4), lengths))
+    steps = int(lengths.sum())
+    weights = sum(p.numel() for n, p in model.lstm.named_parameters() if n.startswith("weight"))
+    biases = sum(p.numel() for n, p in model.lstm.named_parameters() if n.startswith("bias"))
+    assert b.costs(batch_size=3).macs == steps * weights
+    assert b.costs(batch_size=3, include_bias=True).macs == steps * (weights + biases)
+    stats = torchinfo.summary(model, input_data=[torch.zeros(3, 5, 4), lengths], verbose=0)
+    assert stats.total_mult_adds == 2 * 6 * b.total_mult_adds  # torchinfo: × 2 directions·hidden

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import torch
+import torch_models
 import torchinfo
 from torch import nn
 
 from cnnexplain import Breakdown, SpecError, summary
-from tests.torch_models import resnet18
 
 
 class Net(nn.Module):
@@ -74,7 +74,7 @@ class Biased(nn.Module):
         (lambda: nn.Sequential(nn.Linear(5, 7), nn.Linear(7, 2, bias=False)), (4, 5)),
         (lambda: nn.GRU(4, 6, batch_first=True, bidirectional=True), (3, 7, 4)),
         (lambda: nn.LSTM(8, 6, num_layers=2, batch_first=True), (2, 5, 8)),
-        (resnet18, (2, 3, 64, 64)),
+        (torch_models.resnet18, (2, 3, 64, 64)),
     ],
     ids=["conv", "linear", "gru batch-first", "lstm batch-first", "resnet18"],
 )

@@ -320,3 +320,38 @@ def test_tied_weights_count_once_where_torchinfo_counts_twice() -> None:
 def test_a_keras_model_is_refused_in_one_sentence() -> None:
     with pytest.raises(SpecError, match=r"summary\(\) takes a torch.nn.Module"):
         summary("model.keras")
+
+
+class TwoInputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(3, 4)
+        self.b = nn.Linear(5, 4)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        result: torch.Tensor = self.a(x) + self.b(y)
+        return result
+
+
+CALL_FORMS: list[tuple[str, Any]] = [
+    ("sizes", lambda s: s(TwoInputs(), [(1, 3), (1, 5)], verbose=0)),
+    ("torch.Size", lambda s: s(TwoInputs(), [torch.Size([2, 3]), torch.Size([2, 5])], verbose=0)),
+    ("tensors", lambda s: s(TwoInputs(), input_data=[torch.zeros(1, 3), torch.zeros(1, 5)])),
+    ("dict", lambda s: s(TwoInputs(), input_data={"x": torch.zeros(3, 3), "y": torch.zeros(3, 5)})),
+    ("kwargs", lambda s: s(TwoInputs(), input_data=[torch.zeros(1, 3)], y=torch.zeros(1, 5))),
+    ("list size", lambda s: s(nn.Conv2d(3, 4, 3), input_size=[2, 3, 8, 8], dtypes=[torch.float])),
+    ("device", lambda s: s(nn.Conv2d(3, 4, 3), (1, 3, 8, 8), device=torch.device("cpu"))),
+    ("batch_dim", lambda s: s(nn.Linear(3, 4), (3,), batch_dim=0)),
+]
+
+
+@pytest.mark.parametrize(("name", "call"), CALL_FORMS, ids=[c[0] for c in CALL_FORMS])
+def test_torchinfos_call_forms_give_torchinfos_totals(
+    name: str, call: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del name
+    theirs = call(torchinfo.summary)
+    ours = call(summary)
+    capsys.readouterr()
+    assert ours.total_params == theirs.total_params
+    assert ours.total_mult_adds == theirs.total_mult_adds

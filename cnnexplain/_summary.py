@@ -108,6 +108,18 @@ def _sizes(input_size: Any, batch_dim: int | None) -> Any:
     return sizes if several else sizes[0]
 
 
+def _signature(value: Any) -> Any:
+    """What the forward pass depends on: tensors by shape and dtype, containers item by item."""
+    torch = sys.modules["torch"]
+    if isinstance(value, torch.Tensor):
+        return ("tensor", tuple(value.shape), str(value.dtype))
+    if isinstance(value, Mapping):
+        return {str(k): _signature(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_signature(v) for v in value]
+    return value
+
+
 def _insert(size: tuple[Any, ...], batch_dim: int) -> tuple[Any, ...]:
     position = batch_dim if batch_dim >= 0 else len(size) + batch_dim + 1
     return (*size[:position], 1, *size[position:])
@@ -248,7 +260,7 @@ def summary(  # noqa: PLR0917 - torchinfo's signature, argument for argument
     _device(device)
     kinds = _dtypes(dtypes)
     sizes = _sizes(input_size, batch_dim)
-    key = (id(model), repr((sizes, input_data, kinds, run_mode, sorted(kwargs.items()))))
+    key = (id(model), repr(_signature((sizes, input_data, kinds, run_mode, kwargs))))
     result = _CACHE.get(key) if cache_forward_pass else None
     if result is None:
         result = _explain(

@@ -134,6 +134,9 @@ def test_cache_forward_pass_reuses_the_result() -> None:
     assert quiet(model, (1, 1, 28, 28), cache_forward_pass=True) is first
     assert quiet(model, (1, 1, 28, 28)) is not first
     assert quiet(model, (2, 1, 28, 28), cache_forward_pass=True) is not first
+    data = quiet(model, input_data=torch.zeros(1, 1, 28, 28), cache_forward_pass=True)
+    same_shape = quiet(model, input_data=torch.ones(1, 1, 28, 28), cache_forward_pass=True)
+    assert same_shape is data  # the pass depends on shapes and dtypes, not values
     with pytest.raises(SpecError, match=r"cache_forward_pass must be True or False"):
         quiet(model, (1, 1, 28, 28), cache_forward_pass="yes")  # noqa: S106 - not a password
 

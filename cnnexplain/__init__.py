@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cnnexplain._explain_code.code import CodeResult, explain_code
     from cnnexplain._explain_code.keras_calls import KerasNote
     from cnnexplain._formula import Formula
+    from cnnexplain._summary import summary
     from cnnexplain._training import Optimizer, TrainingMemory
 del TYPE_CHECKING
 
@@ -58,6 +59,7 @@ __all__ = [
     "explain",
     "explain_code",
     "spec",
+    "summary",
 ]
 
 # Where each public name is defined (the imports above, for type checkers and the docs).
@@ -86,6 +88,7 @@ _LAZY = {
     "explain": "cnnexplain._explain",
     "explain_code": "cnnexplain._explain_code.code",
     "spec": "cnnexplain.spec",
+    "summary": "cnnexplain._summary",
 }
 
 

@@ -14,6 +14,7 @@ from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
     from cnnexplain._costs import Costs
+    from cnnexplain._render.summary_rows import SummaryRow
 
 __all__ = ["Breakdown", "LayerRow"]
 
@@ -94,6 +95,9 @@ class Breakdown:
     expand: bool = False
     source: Any = field(default=None, repr=False, compare=False)
     _verifier: Callable[[Breakdown], None] | None = field(default=None, repr=False, compare=False)
+    examples: int = field(default=1, repr=False, compare=False)
+    """How many examples the recorded forward pass ran on (a torch input's batch): MACs per
+    example divide the pass's MACs by it."""
 
     @property
     def total(self) -> int:
@@ -213,19 +217,58 @@ class Breakdown:
             )
         return svg(self, id_prefix=prefix)
 
-    def costs(self, dtype: str | None = None) -> Costs:
+    def costs(
+        self, dtype: str | None = None, *, batch_size: int | None = None, include_bias: bool = False
+    ) -> Costs:
         """MACs per example, FLOPs, parameter, activation and training bytes, per row.
 
         Args:
             dtype: a Keras dtype policy (``"float32"``, ``"mixed_float16"``...) to assume
                 for every layer; None reads each layer's own policy from its config.
+            batch_size: None for MACs per example; a number of examples for MACs per
+                batch of that size (``summary`` shows the input's batch, as torchinfo).
+            include_bias: add one addition per bias element applied, as torchinfo
+                counts them; by default only the products.
 
         Raises:
-            SpecError: if ``dtype`` is not a policy cnnexplain knows.
+            SpecError: if ``dtype`` is not a policy cnnexplain knows or ``batch_size``
+                is not a positive integer.
         """
         from cnnexplain._costs import costs_of  # noqa: PLC0415
 
-        return costs_of(self, dtype)
+        return costs_of(self, dtype, batch_size=batch_size, include_bias=include_bias)
+
+    # torchinfo's names (`cnnexplain.summary` returns the Breakdown): what its users read.
+    @property
+    def total_params(self) -> int:
+        """Torchinfo's name for `total`: every parameter, each tensor once."""
+        return self.total
+
+    @property
+    def trainable_params(self) -> int:
+        """Torchinfo's name for `trainable`."""
+        return self.trainable
+
+    @property
+    def total_mult_adds(self) -> int:
+        """MACs on torchinfo's basis: the whole input batch, bias additions included.
+
+        ``costs(batch_size=..., include_bias=True).macs`` for the batch the model ran on;
+        at least this many when a row's MACs are unknown (``costs().unknown_macs``).
+        """
+        return self.costs(batch_size=self.examples, include_bias=True).macs
+
+    @property
+    def summary_list(self) -> list[SummaryRow]:
+        """One row per module, the model first, with torchinfo's ``LayerInfo`` attribute names."""
+        from cnnexplain._render.summary_rows import summary_rows  # noqa: PLC0415
+
+        return summary_rows(self)
+
+    @property
+    def input_size(self) -> list[list[int | None]]:
+        """The shape of each input, batch included, as torchinfo lists them."""
+        return [list(shape) for shape in self.input_shapes]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every row (nested rows under ``children``) and the totals."""

@@ -80,6 +80,7 @@ from cnnexplain import _publish
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula
 from cnnexplain._framework import Framework
+from cnnexplain._mac_basis import bias_additions, row_items
 from cnnexplain._rules.registry import rule_kinds
 from cnnexplain._shapes import Shape
 from cnnexplain._training import Optimizer, TrainingMemory, optimizer_slots
@@ -136,7 +137,9 @@ class RowCost:
     Attributes:
         name: the layer's name.
         kind: its Keras class name.
-        macs: multiply-accumulates per example (all calls of a shared layer).
+        macs: multiply-accumulates per example (all calls of a shared layer), or per
+            batch with ``costs(batch_size=...)``; a container's add up its children whose
+            MACs are known (see `macs_complete`).
         macs_formula: the formula giving ``macs`` (for one call), when natural.
         param_bytes: bytes of all its weights at their variable dtype.
         trainable_bytes: the part of ``param_bytes`` that gradients update.
@@ -164,6 +167,14 @@ class RowCost:
         """``2·macs`` (one multiply and one add per MAC), or None when unknown."""
         return None if self.macs is None else 2 * self.macs
 
+    @property
+    def macs_complete(self) -> bool:
+        """Whether this row's MACs and all of its children's are known.
+
+        A container's ``macs`` add up its known children: at least that many when False.
+        """
+        return self.macs is not None and all(c.macs_complete for c in self.children)
+
     def walk(self, prefix: str = "") -> Iterator[tuple[str, RowCost]]:
         """This row and its descendants, each with its path (``outer/inner``)."""
         path = f"{prefix}{self.name}"
@@ -189,6 +200,10 @@ class Costs:
     rows: tuple[RowCost, ...]
     dtype_policy: str | None = None
     """The policy forced on every layer by ``costs(dtype=...)``, or None (each layer's own)."""
+    batch_size: int | None = None
+    """The batch the MACs are counted for (``costs(batch_size=...)``), or None: per example."""
+    include_bias: bool = False
+    """Whether the MACs include bias additions (``costs(include_bias=True)``)."""
 
     def walk(self) -> Iterator[tuple[str, RowCost]]:
         """Every row with its path, nested rows after their model's row."""
@@ -200,12 +215,20 @@ class Costs:
 
     @property
     def macs(self) -> int:
-        """Multiply-accumulates per example, over the rows where it is known."""
+        """Multiply-accumulates per example (or per ``batch_size``), over the rows where known.
+
+        At least this many when `unknown_macs` names rows left out.
+        """
         return _known_sum([r.macs for r in self.rows])
 
     @property
+    def macs_complete(self) -> bool:
+        """Whether every row's MACs are known, so that `macs` is the whole count."""
+        return not self.unknown_macs
+
+    @property
     def flops(self) -> int:
-        """``2·macs``: floating-point operations per example (one multiply, one add per MAC)."""
+        """``2·macs``: floating-point operations (one multiply, one add per MAC)."""
         return 2 * self.macs
 
     @property
@@ -382,14 +405,38 @@ def _unknown_length(row: LayerRow) -> bool:
     return not shapes or any(None in shape[1:] for shape in shapes)
 
 
-def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:
+@dataclass(frozen=True)
+class _Basis:
+    """What a row's MACs are counted for: ``batch_size`` of the ``examples`` the pass ran on."""
+
+    examples: int = 1
+    batch_size: int = 1
+    include_bias: bool = False
+
+    def scale(self, row: LayerRow, formula: Formula) -> int | None:
+        """The row's MACs (all its calls) on this basis, bias additions included if asked."""
+        one = int(formula)
+        if self.include_bias:
+            bias = bias_additions(row, one)
+            if bias is None:
+                return None
+            one += bias
+        total = one * row_items(row) * row.calls * self.batch_size
+        return (
+            total // self.examples if total % self.examples == 0 else round(total / self.examples)
+        )
+
+
+def _row_cost(row: LayerRow, dtype: str | None, basis: _Basis) -> RowCost:
     if row.children:
-        children = tuple(_row_cost(c, dtype) for c in row.children)
-        macs = [c.macs for c in children]
+        children = tuple(_row_cost(c, dtype, basis) for c in row.children)
+        # A torch child's calls already include each of its module's calls; a Keras
+        # nested model's layers record one call, whatever the outer model's count.
+        times = 1 if row.framework == "torch" else row.calls
         return RowCost(
             name=row.name,
             kind=row.kind,
-            macs=None if None in macs else _known_sum(list(macs)) * row.calls,
+            macs=_known_sum([c.macs for c in children]) * times,
             macs_formula=None,
             param_bytes=_sum_or_none([c.param_bytes for c in children]),
             trainable_bytes=_sum_or_none([c.trainable_bytes for c in children]),
@@ -402,6 +449,8 @@ def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:
     formula, note = _macs(row)
     if note:
         notes.append(note)
+    elif basis.include_bias and bias_additions(row, int(formula or 0)) is None:
+        notes.append("MACs unknown with include_bias=True: its bias additions are not derived")
     policy = dtype or _policy_name(row.config)
     variable, compute = DTYPE_POLICIES.get(policy or "", (policy, policy))
     var_bytes = _DTYPE_BYTES.get(variable or "")
@@ -428,7 +477,7 @@ def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:
     return RowCost(
         name=row.name,
         kind=row.kind,
-        macs=None if formula is None else int(formula) * row.calls,
+        macs=None if formula is None else basis.scale(row, formula),
         macs_formula=formula,
         param_bytes=param_bytes,
         trainable_bytes=trainable_bytes,
@@ -443,16 +492,27 @@ def _sum_or_none(values: list[int | None]) -> int | None:
     return None if None in values else _known_sum(values)
 
 
-def costs_of(breakdown: Breakdown, dtype: str | None = None) -> Costs:
+def costs_of(
+    breakdown: Breakdown,
+    dtype: str | None = None,
+    *,
+    batch_size: int | None = None,
+    include_bias: bool = False,
+) -> Costs:
     """The costs of every row of ``breakdown`` and the totals.
 
     Args:
         breakdown: the model's breakdown.
         dtype: a Keras dtype policy name (``"float32"``, ``"mixed_float16"``, ...)
             to assume for every layer; None reads each layer's own policy.
+        batch_size: None for MACs per example; a number of examples for MACs per
+            batch of that size.
+        include_bias: count one addition per bias element applied (torchinfo's
+            convention); by default MACs are the products only.
 
     Raises:
-        SpecError: if ``dtype`` is not a policy cnnexplain knows.
+        SpecError: if ``dtype`` is not a policy cnnexplain knows, or ``batch_size``
+            is not a positive integer.
     """
     if dtype is not None and (not isinstance(dtype, str) or dtype not in DTYPE_POLICIES):
         names = ", ".join(repr(n) for n in DTYPE_POLICIES)
@@ -460,7 +520,22 @@ def costs_of(breakdown: Breakdown, dtype: str | None = None) -> Costs:
             f"Unknown dtype policy: expected one of {names}. Received: dtype={dtype!r}.",
             argument="dtype",
         )
-    return Costs(breakdown.name, tuple(_row_cost(r, dtype) for r in breakdown.rows), dtype)
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise SpecError(
+            "batch_size must be a positive integer, or None for MACs per example. "
+            f"Received: batch_size={batch_size!r}.",
+            argument="batch_size",
+        )
+    if not isinstance(include_bias, bool):
+        raise SpecError(
+            f"include_bias must be True or False. Received: include_bias={include_bias!r}.",
+            argument="include_bias",
+        )
+    basis = _Basis(breakdown.examples, batch_size or 1, include_bias)
+    rows = tuple(_row_cost(r, dtype, basis) for r in breakdown.rows)
+    return Costs(breakdown.name, rows, dtype, batch_size, include_bias)
 
 
 _publish(globals())

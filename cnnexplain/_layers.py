@@ -31,6 +31,7 @@ RANKS: dict[str, int] = {
     # results
     "_breakdown": 3,
     "_training": 3,
+    "_mac_basis": 3,
     # the model graph and its evaluation
     "_graph": 4,
     # sources into the graph
@@ -46,6 +47,7 @@ RANKS: dict[str, int] = {
     "_explain": 8,
     "_explain_code": 8,
     "_cli": 8,
+    "_summary": 8,
     # the package's face: the public names and ``python -m cnnexplain``
     "__main__": 9,
     "__init__": 9,

@@ -127,19 +127,26 @@ def _packed(result: Explained, sizes: dict[str, int]) -> Explained:
         f"PackedSequence of {sizes['batch']} sequences (longest {sizes['longest']}, "
         f"{sizes['steps']} steps in all): output data {fmt_shape(data)}"
     )
+    macs, counted = result.macs, "MACs counted for the padded length (an upper bound)"
+    longest = sizes["longest"]
+    if macs is not None and int(macs) % longest == 0:  # every step costs the same
+        # the real steps of all sequences: the row counts the whole batch at once
+        macs = Term(sizes["steps"], "S") * Term(int(macs) // longest, "MACs per step")
+        counted = f"MACs counted for the {sizes['steps']} real steps of all sequences"
     note = "; ".join(
         n
         for n in (
             result.note,
-            (
-                "input is a PackedSequence: shapes read as padded to the longest sequence, "
-                "MACs counted for the padded length (an upper bound)"
-            ),
+            f"input is a PackedSequence: shapes read as padded to the longest sequence, {counted}",
         )
         if n
     )
     return replace(
-        result, outputs=(data, *rest), shape_steps=(*result.shape_steps, line), note=note
+        result,
+        outputs=(data, *rest),
+        shape_steps=(*result.shape_steps, line),
+        note=note,
+        macs=macs,
     )
 
 

@@ -13,7 +13,7 @@ every row against the module: ``numel`` counts, weight and output shapes.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
@@ -30,6 +30,7 @@ from cnnexplain._live.torch_run import (
     run,
     unwrapped,
 )
+from cnnexplain._mac_basis import model_examples
 from cnnexplain._rules.protocol import Weight
 from cnnexplain._rules.registry import find_torch_rule
 
@@ -139,11 +140,16 @@ def capture(
 
 
 def _measure(
-    module: Any, input_size: Any, input_data: Any, dtypes: Sequence[Any] | None
+    module: Any,
+    input_size: Any,
+    input_data: Any,
+    dtypes: Sequence[Any] | None,
+    forward_kwargs: Mapping[str, Any] | None = None,
 ) -> tuple[ModuleNode, str, Any]:
     """The measured tree, where it ran, and the module counted (a materialised copy if lazy)."""
     module = unwrapped(module)
     args, kwargs = inputs_for(module, input_size, input_data, dtypes)
+    kwargs = {**kwargs, **(forward_kwargs or {})}
     lazy = lazy_modules(module)
     counted = materialized(module, args, kwargs) if lazy else module
     recorder, device = run(counted, args, kwargs)
@@ -163,12 +169,18 @@ def explain_torch(
     dtypes: Sequence[Any] | None = None,
     verify: bool = True,
     expand: bool = False,
+    forward_kwargs: Mapping[str, Any] | None = None,
 ) -> Breakdown:
-    """Explain a ``torch.nn.Module``; verify every row against it unless told not to."""
+    """Explain a ``torch.nn.Module``; verify every row against it unless told not to.
+
+    ``forward_kwargs`` are keyword arguments for ``forward`` beside the inputs (torchinfo's
+    ``**kwargs``).
+    """
     module = unwrapped(module)
-    tree, _, counted = _measure(module, input_size, input_data, dtypes)
+    tree, _, counted = _measure(module, input_size, input_data, dtypes, forward_kwargs)
     rows = evaluate_tree(tree)
     root = tree.calls[0] if tree.calls else Call((), ())
+    examples = model_examples(None if tree.children else rows[0], root.inputs)
     breakdown = Breakdown(
         type(module).__name__,
         tuple(rows),
@@ -177,6 +189,7 @@ def explain_torch(
         expand,
         source=counted,
         _verifier=lambda b: verify_torch(b, counted, tree),
+        examples=examples,
     )
     if verify:
         breakdown.verify()

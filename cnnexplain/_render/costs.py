@@ -16,7 +16,7 @@ from cnnexplain._costs import Costs, RowCost
 from cnnexplain._escape import markdown_code, markdown_text, short_path, shorten
 from cnnexplain._render.tables import text_table
 
-__all__ = ["HEADERS", "markdown", "size_text", "text", "to_dict", "totals"]
+__all__ = ["HEADERS", "macs_label", "markdown", "size_text", "text", "to_dict", "totals"]
 
 HEADERS = ("Layer (type)", "MACs", "MACs formula", "Param bytes", "Activation bytes")
 
@@ -40,6 +40,19 @@ def _figure(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def _macs_figure(row: RowCost) -> str:
+    """A row's MACs; ``≥ n`` for a container with a part whose MACs are unknown."""
+    if row.macs is not None and not row.macs_complete:
+        return f"≥ {row.macs:,}"
+    return _figure(row.macs)
+
+
+def macs_label(costs: Costs) -> str:
+    """What the MACs total counts: per example or per batch, with bias additions or not."""
+    basis = "per example" if costs.batch_size is None else f"per batch of {costs.batch_size}"
+    return f"MACs {basis}" + (" (bias additions included)" if costs.include_bias else "")
+
+
 def _formula(row: RowCost) -> str:
     if row.macs_formula is None or row.macs == 0:
         return ""
@@ -60,7 +73,7 @@ def _lines(costs: Costs) -> Iterator[tuple[int, RowCost]]:
 def _cells(depth: int, row: RowCost) -> tuple[str, str, str, str, str]:
     return (
         "  " * depth + f"{shorten(row.name)} ({shorten(row.kind)})",
-        _figure(row.macs),
+        _macs_figure(row),
         _formula(row),
         _figure(row.param_bytes),
         _figure(row.activation_bytes),
@@ -78,9 +91,11 @@ def _unknown(paths: tuple[str, ...]) -> str:
 def totals(costs: Costs) -> list[tuple[str, str]]:
     """The labelled totals, with how many rows each one leaves out."""
     bytes_unknown = _unknown(costs.unknown_bytes)
+    least = "" if costs.macs_complete else "at least "
+    flops = macs_label(costs).replace("MACs", "FLOPs", 1) + " (2·MACs)"
     return [
-        ("MACs per example", f"{costs.macs:,}{_unknown(costs.unknown_macs)}"),
-        ("FLOPs per example (2·MACs)", f"{costs.flops:,}"),
+        (macs_label(costs), f"{least}{costs.macs:,}{_unknown(costs.unknown_macs)}"),
+        (flops, f"{least}{costs.flops:,}"),
         ("Parameter memory", size_text(costs.param_bytes) + bytes_unknown),
         ("Activation memory per example", size_text(costs.activation_bytes) + bytes_unknown),
     ]
@@ -145,6 +160,8 @@ def to_dict(costs: Costs) -> dict[str, Any]:
         "name": costs.name,
         "macs": costs.macs,
         "flops": costs.flops,
+        "batch_size": costs.batch_size,
+        "include_bias": costs.include_bias,
         "param_bytes": costs.param_bytes,
         "trainable_bytes": costs.trainable_bytes,
         "activation_bytes": costs.activation_bytes,

@@ -44,6 +44,8 @@ class LayerRow:
         macs: the MACs of one call when the rule gives them (its family computes them), else None
             and the costs module computes them from the kind and config.
         framework: ``"keras"`` or ``"torch"``: whose argument names ``config`` holds.
+        from_shapes: how many of its parameters are counted only from a weight's
+            shape, with no argument behind them (see `Breakdown.from_shapes`).
     """
 
     name: str
@@ -64,6 +66,7 @@ class LayerRow:
     buffers: tuple[Weight, ...] = ()
     macs: Formula | None = field(default=None, repr=False, compare=False)
     framework: str = field(default="keras", repr=False, compare=False)
+    from_shapes: int = field(default=0, repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""
@@ -88,6 +91,8 @@ class Breakdown:
     expand: bool = False
     source: Any = field(default=None, repr=False, compare=False)
     _verifier: Callable[[Breakdown], None] | None = field(default=None, repr=False, compare=False)
+    note: str = ""
+    """What a reader should know about the whole breakdown (no input given: shapes unknown)."""
 
     @property
     def total(self) -> int:
@@ -103,6 +108,16 @@ class Breakdown:
     def non_trainable(self) -> int:
         """Parameters not updated by gradients."""
         return sum(r.non_trainable for r in self.rows)
+
+    @property
+    def from_shapes(self) -> int:
+        """Parameters counted only from a weight's shape, with no argument behind them.
+
+        0 when every parameter has a formula from its layer's arguments (or from
+        a block recognised by its weights); otherwise the parameters of the
+        weights counted as the product of their shape (``pos_emb: 64·128``).
+        """
+        return sum(row.from_shapes for _, row in self.walk() if not row.children)
 
     @property
     def formula(self) -> Sum:

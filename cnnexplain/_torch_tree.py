@@ -55,6 +55,10 @@ class ModuleNode:
         calls: each call's shapes, in order.
         children: its child modules in registration order.
         same_as: the path of the first occurrence when this module object appears twice.
+        ruled_as: the torch.nn class whose rule counts it (its own, or the nearest
+            ruled ancestor's when its parameters are that ancestor's), None without one.
+        own_forward: a subclass counted by an ancestor's rule that overrides ``forward``:
+            its shapes are its own, recorded, not the rule's.
     """
 
     name: str
@@ -67,6 +71,8 @@ class ModuleNode:
     calls: list[Call] = field(default_factory=list)
     children: list[ModuleNode] = field(default_factory=list)
     same_as: str | None = None
+    ruled_as: str | None = None
+    own_forward: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,23 +149,53 @@ def _packed(result: Explained, sizes: dict[str, int]) -> Explained:
 
 
 class _Evaluate:
-    def node(self, node: ModuleNode) -> LayerRow:  # noqa: PLR0911
+    def __init__(self, *, ran: bool = True) -> None:
+        self.ran = ran
+        """Whether the module was run on an input (else every count is from arguments)."""
+
+    def _uncalled(self) -> str:
+        return "not called on this input: counted from its arguments, shapes unknown" * self.ran
+
+    def _static(self, node: ModuleNode) -> Explained | None:
+        from cnnexplain._torch_static import from_arguments  # noqa: PLC0415 - it reads Call
+
+        rule = find_torch_rule(node.ruled_as) if node.ruled_as else None
+        if rule is None or node.ruled_as is None:
+            return None
+        path = node.path or node.class_name
+        return from_arguments(rule, path, node.ruled_as, node.config, node.parameters)
+
+    def node(self, node: ModuleNode) -> LayerRow:  # noqa: C901, PLR0911 - one case per kind
         if node.same_as is not None:
             return self._shared(node)
-        rule = find_torch_rule(node.class_name)
-        if rule is not None and node.calls:
+        rule = find_torch_rule(node.ruled_as) if node.ruled_as else None
+        if rule is not None and node.calls and node.own_forward:
+            static = self._static(node)
+            if static is not None:
+                why = "its own forward(): counted from its arguments, output shape recorded"
+                return self._ruled(node, static, why)
+        if rule is not None and node.ruled_as is not None and node.calls:
             try:
                 result = rule(
-                    LayerArgs(node.path or node.class_name, node.class_name, node.config),
+                    LayerArgs(node.path or node.class_name, node.ruled_as, node.config),
                     list(node.calls[0].inputs),
                 )
             except (SpecError, NoRule) as err:
+                static = self._static(node)
+                if static is not None:
+                    why = f"its rule could not read this call ({err}): counted from its arguments"
+                    return self._ruled(node, static, why)
                 return self._measured(node, f"its rule could not read this call: {err}")
             packed = node.calls[0].kwargs.get("packed")
             return self._ruled(node, _packed(result, packed) if packed else result)
         if node.children:
             return self._container(node)
         if rule is not None:
+            static = self._static(node)
+            if static is not None:
+                return self._ruled(node, static, self._uncalled())
+            if not node.parameters:
+                return self._row(node, formula=Term(0), trainable=0, notes=[self._uncalled()])
             return self._measured(node, "never called in the forward pass")
         if node.parameters:
             return self._parts(node, f"no rule for {node.class_name}")
@@ -194,7 +230,7 @@ class _Evaluate:
         defaults["note"] = "; ".join(notes)
         return LayerRow(**defaults)
 
-    def _ruled(self, node: ModuleNode, result: Explained) -> LayerRow:
+    def _ruled(self, node: ModuleNode, result: Explained, why: str = "") -> LayerRow:
         held = {w.name for w in node.parameters}
         if held != {w.name for w in result.weights}:  # weight_norm's weight_g and weight_v...
             listed = ", ".join(sorted(held))
@@ -206,7 +242,11 @@ class _Evaluate:
         frozen = {w.name for w in node.parameters if not w.trainable}
         weights = tuple(replace(w, trainable=w.name not in frozen) for w in result.weights)
         formula = result.formula
-        notes = [result.note]
+        notes = [why, result.note]
+        if node.ruled_as != node.class_name:
+            notes.insert(
+                0, f"a subclass of torch.nn.{node.ruled_as}: counted by {node.ruled_as}'s rule"
+            )
         kept = tuple(w for w in weights if w.name not in node.shared)
         if len(kept) != len(weights):
             formula = _own_formula(kept)
@@ -219,7 +259,7 @@ class _Evaluate:
             node,
             formula=formula,
             trainable=sum(w.size for w in kept if w.trainable),
-            output_shape=_shape_of(result.outputs),
+            **({"output_shape": _shape_of(result.outputs)} if result.outputs else {}),
             shape_steps=result.shape_steps,
             weights=kept,
             buffers=result.buffers or node.buffers,
@@ -239,6 +279,7 @@ class _Evaluate:
         return self._row(
             node,
             formula=_own_formula(kept),
+            from_shapes=sum(w.size for w in kept),
             trainable=sum(w.size for w in kept if w.trainable),
             weights=kept,
             notes=[
@@ -259,6 +300,7 @@ class _Evaluate:
         return self._row(
             node,
             formula=_own_formula(kept),
+            from_shapes=sum(w.size for w in kept),
             trainable=sum(w.size for w in kept if w.trainable),
             weights=kept,
             explained=not kept,
@@ -293,6 +335,7 @@ class _Evaluate:
             output_shape=(),
             formula=_own_formula(own),
             weights=own,
+            from_shapes=sum(w.size for w in own),
             note="; ".join(
                 [
                     f"parameters held by {node.class_name} itself, each the product of its shape",
@@ -314,9 +357,13 @@ class _Evaluate:
         )
 
 
-def evaluate_tree(root: ModuleNode) -> list[LayerRow]:
-    """The rows of a module tree: one per top-level child (or the root alone if it has none)."""
-    run = _Evaluate()
+def evaluate_tree(root: ModuleNode, *, ran: bool = True) -> list[LayerRow]:
+    """The rows of a module tree: one per top-level child (or the root alone if it has none).
+
+    ``ran`` is False when the module was not run (no input given): no module is
+    then said to be left uncalled.
+    """
+    run = _Evaluate(ran=ran)
     if not root.children:
         return [replace(run.node(root), name=root.class_name)]
     rows = [run.node(child) for child in root.children]

@@ -85,6 +85,35 @@ def _config(module: Any, ruled: str | None) -> dict[str, Any]:
     return config
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _sizes(module: Any) -> dict[str, int]:
+    """The int sizes a module stores: its attributes, then those of a config object it holds.
+
+    A config object is any attribute that is neither a module nor a tensor and
+    holds int attributes itself (Hugging Face's ``self.config``).
+    """
+    torch = sys.modules["torch"]
+    found: dict[str, int] = {}
+    held: list[Any] = []
+    for key, value in vars(module).items():
+        if key.startswith("_") or key == "training":
+            continue
+        if _is_int(value):
+            found[key] = value
+        elif hasattr(value, "__dict__") and not isinstance(
+            value, (torch.nn.Module, torch.Tensor, type)
+        ):
+            held.append(value)
+    for obj in held:
+        for key, value in vars(obj).items():
+            if not key.startswith("_") and _is_int(value):
+                found.setdefault(key, value)
+    return found
+
+
 def _covered(module: Any, ruled: str | None) -> list[tuple[str, Any]]:
     """The parameters a module's row covers: its own, or all under it for a ruled container."""
     return list(module.named_parameters(recurse=ruled is not None, remove_duplicate=False))
@@ -177,6 +206,7 @@ def _node(  # noqa: PLR0917 - the recursion carries its bookkeeping
         recorder.calls.get(id(module), []),
         ruled_as=ruled,
         own_forward=own_forward,
+        sizes=_sizes(module),
     )
     calls = node.calls
     if calls:

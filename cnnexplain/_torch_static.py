@@ -132,6 +132,10 @@ def from_arguments(
             result = rule(LayerArgs(name, class_name, config), inputs)
         except (SpecError, NoRule, ValueError, TypeError, ZeroDivisionError, IndexError):
             continue
+        if {w.name: w.shape for w in result.weights} != held:
+            from cnnexplain._torch_blocks import with_weight_norm  # noqa: PLC0415
+
+            result = with_weight_norm(result, parameters, config) or result
         if {w.name: w.shape for w in result.weights} == held:
             return replace(result, outputs=(), shape_steps=(), macs=None)
     return None

@@ -59,6 +59,8 @@ class ModuleNode:
             ruled ancestor's when its parameters are that ancestor's), None without one.
         own_forward: a subclass counted by an ancestor's rule that overrides ``forward``:
             its shapes are its own, recorded, not the rule's.
+        sizes: the int sizes it stores (its attributes, then a config object's), which
+            name the dimensions of weights no rule explains.
     """
 
     name: str
@@ -73,6 +75,7 @@ class ModuleNode:
     same_as: str | None = None
     ruled_as: str | None = None
     own_forward: bool = False
+    sizes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,25 @@ class _Evaluate:
     def __init__(self, *, ran: bool = True) -> None:
         self.ran = ran
         """Whether the module was run on an input (else every count is from arguments)."""
+        self.scopes: list[dict[str, int]] = []
+        """The sizes of the modules being evaluated, outermost first."""
+
+    def _sizes(self, node: ModuleNode) -> dict[str, int]:
+        """The sizes in scope at ``node``, nearest first: its own, then its ancestors'."""
+        found: dict[str, int] = {}
+        for sizes in (node.sizes, *reversed(self.scopes)):
+            for key, value in sizes.items():
+                found.setdefault(key, value)
+        return found
+
+    def _recognised(self, node: ModuleNode, kept: tuple[Weight, ...]) -> Any:
+        from cnnexplain._torch_blocks import recognise  # noqa: PLC0415 - it reads Named
+
+        inputs = node.calls[0].inputs if node.calls else ()
+        sizes = self._sizes(node)
+        if inputs and inputs[0] and isinstance(inputs[0][-1], int):  # the input's feature axis
+            sizes.setdefault("d", inputs[0][-1])
+        return recognise(kept, sizes, node.config, inputs)
 
     def _uncalled(self) -> str:
         return "not called on this input: counted from its arguments, shapes unknown" * self.ran
@@ -232,7 +254,11 @@ class _Evaluate:
 
     def _ruled(self, node: ModuleNode, result: Explained, why: str = "") -> LayerRow:
         held = {w.name for w in node.parameters}
-        if held != {w.name for w in result.weights}:  # weight_norm's weight_g and weight_v...
+        if held != {w.name for w in result.weights}:
+            from cnnexplain._torch_blocks import with_weight_norm  # noqa: PLC0415
+
+            result = with_weight_norm(result, node.parameters, node.config) or result
+        if held != {w.name for w in result.weights}:  # parameters the rule doesn't know
             listed = ", ".join(sorted(held))
             return self._parts(
                 node,
@@ -276,6 +302,22 @@ class _Evaluate:
 
     def _parts(self, node: ModuleNode, why: str) -> LayerRow:
         kept, notes = self._own(node)
+        found = self._recognised(node, kept)
+        if found is not None:
+            return self._row(
+                node,
+                formula=found.formula,
+                from_shapes=found.from_shapes,
+                trainable=sum(w.size for w in kept if w.trainable),
+                weights=kept,
+                macs=found.macs,
+                notes=[
+                    found.note,
+                    self._uncalled() if not node.calls else "",
+                    *notes,
+                    _buffers_note(node.buffers),
+                ],
+            )
         return self._row(
             node,
             formula=_own_formula(kept),
@@ -308,7 +350,11 @@ class _Evaluate:
         )
 
     def _container(self, node: ModuleNode) -> LayerRow:
-        children = [self.node(c) for c in node.children]
+        self.scopes.append(node.sizes)
+        try:
+            children = [self.node(c) for c in node.children]
+        finally:
+            self.scopes.pop()
         own, notes = self._own(node)
         if own:
             children.append(self.own_row(node, own, notes))
@@ -326,6 +372,25 @@ class _Evaluate:
 
     def own_row(self, node: ModuleNode, own: tuple[Weight, ...], notes: list[str]) -> LayerRow:
         """The row of a module's own ``nn.Parameter`` s, held beside its children."""
+        found = self._recognised(replace(node, calls=[]), own)
+        if found is not None:
+            return LayerRow(
+                name=OWN_PARAMETERS,
+                kind="Parameter",
+                params=int(found.formula),
+                trainable=sum(w.size for w in own if w.trainable),
+                non_trainable=sum(w.size for w in own if not w.trainable),
+                output_shape=(),
+                formula=found.formula,
+                weights=own,
+                from_shapes=found.from_shapes,
+                note="; ".join(
+                    [f"parameters held by {node.class_name} itself", found.note, *notes]
+                ),
+                framework="torch",
+                macs=Term(0),
+                config={"dtype": node.config.get("dtype")},
+            )
         return LayerRow(
             name=OWN_PARAMETERS,
             kind="Parameter",
@@ -366,6 +431,7 @@ def evaluate_tree(root: ModuleNode, *, ran: bool = True) -> list[LayerRow]:
     run = _Evaluate(ran=ran)
     if not root.children:
         return [replace(run.node(root), name=root.class_name)]
+    run.scopes.append(root.sizes)
     rows = [run.node(child) for child in root.children]
     own, notes = run._own(root)  # noqa: SLF001
     if own:

@@ -116,7 +116,10 @@ def _dense(
         n_in, units = (a, b) if n == b and (a != b or width in (None, a)) else (b, a)
     else:
         n_in, units = (a, b) if width == a and a != b else (b, a)
-    t_in, t_out = named_dim(n_in, sizes), named_dim(units, sizes)
+    t_out = named_dim(units, sizes)
+    used = {t_out.symbol} if isinstance(t_out, Term) and t_out.symbol else set()
+    others = {k: v for k, v in sizes.items() if k not in used}  # a square: two names if held
+    t_in = named_dim(n_in, others) or named_dim(n_in, sizes)
     if t_in is None or t_out is None:
         return None
     formula = (t_in + 1) * t_out if vectors else t_in * t_out

@@ -377,6 +377,8 @@ def _cache_forwards(root: Any) -> None:
             forward = module.forward
             if _keeps_shape(module):
                 forward = _same_shape(module, forward)
+            elif _is_plain_linear(module):
+                forward = _linear_shape(module, forward)
             object.__setattr__(module, "forward", cached(forward))
 
 
@@ -421,6 +423,35 @@ def _same_shape(module: Any, forward: Any) -> Any:
         if _expected_input(module, (tuple(x.shape),)):
             return forward(x)  # torch's own error for the wrong number of channels
         return torch.empty_like(x)
+
+    return call
+
+
+def _is_plain_linear(module: Any) -> bool:
+    """Whether ``module`` is torch's own ``nn.Linear``, its forward untouched."""
+    torch = sys.modules["torch"]
+    return type(module) is torch.nn.Linear and "forward" not in vars(module)
+
+
+def _linear_shape(module: Any, forward: Any) -> Any:
+    """``forward`` on meta for a Linear: an empty ``(*, out_features)`` tensor, no kernel.
+
+    The meta ``addmm`` is a Python decomposition, most of a deep MLP's run. An
+    input whose last axis is ``in_features`` and whose dtype is the weight's
+    gives torch's output shape and dtype; any other call runs the real
+    ``forward``, so a wrong input still raises torch's own error.
+    """
+    torch = sys.modules["torch"]
+    n_in, n_out = module.in_features, module.out_features
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 1 or not isinstance(args[0], torch.Tensor):
+            return forward(*args, **kwargs)
+        (x,) = args
+        weight = module.weight
+        if x.dim() == 0 or x.shape[-1] != n_in or x.dtype != weight.dtype or not x.is_meta:
+            return forward(x)
+        return torch.empty((*x.shape[:-1], n_out), dtype=x.dtype, device="meta")
 
     return call
 
@@ -507,13 +538,19 @@ def run(
     mistake = False  # the user's input, as the failing module's arguments say
     if meta_recorder is not None and meta_recorder.open:
         mistake = bool(_expected_input(*meta_recorder.open[-1]))
-    if any(t.is_meta for t in (*module.parameters(), *module.buffers())):
-        raise _failed(module, on_meta) from on_meta  # a meta module can't run on the CPU
     where = _where(meta_recorder) if meta_recorder is not None else ""
     why = (
         f"the forward could not run on the meta device{where} "
         f"({type(on_meta).__name__}: {_first_line(on_meta)})"
     )
+    if any(t.is_meta for t in (*module.parameters(), *module.buffers())):
+        if mistake and meta_recorder is not None:
+            raise _failed(module, on_meta, meta_recorder) from on_meta
+        note = (
+            f"{why}, and its parameters are meta tensors, which cannot run on the CPU: "
+            "counts from arguments, output shapes and MACs unknown"
+        )
+        return None, "", note
     cpu = on_cpu(args, kwargs)  # small: torch's own message on the CPU names the mistake
     if cpu is None and mistake and meta_recorder is not None:
         raise _failed(module, on_meta, meta_recorder) from on_meta

@@ -275,7 +275,9 @@ def test_old_weight_norm_counts_weight_g_and_weight_v() -> None:
     row = b.rows[0]
     assert row.params == sum(p.numel() for p in linear.parameters()) == 5 + 5 * 4 + 5
     assert "weight_g" in row.note
-    assert str(row.formula) == "bias: 5+weight_g: 5·1+weight_v: 5·4"
+    assert str(row.formula) == "(4+1)·5+weight_g: 5·1"  # v is the weight the rule counts
+    assert row.formula.symbols() == "(in_features+1)·out_features+weight_g: out_features·1"
+    assert b.from_shapes == 0
 
 
 def test_parametrized_weight_norm() -> None:
@@ -283,6 +285,8 @@ def test_parametrized_weight_norm() -> None:
     b = explain(nn.Sequential(linear), input_size=(2, 4))
     assert b.total == sum(p.numel() for p in linear.parameters()) == 30
     assert b.unexplained == []
+    assert b.rows[0].formula.text() == "(4+1)·5+parametrizations.weight.original0: 5·1"
+    assert b.from_shapes == 0
 
 
 class OptimizedModule(nn.Module):

@@ -236,3 +236,94 @@ def test_subclasses_use_the_nearest_ruled_ancestors_rule() -> None:
     model = nn.Sequential(DepthwiseConv(8), ChannelsFirstNorm(8))
     assert explain(model, input_size=(1, 8, 4, 4)).total == _numel(model)[0]
     assert explain(model).from_shapes == 0
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel (ConvNeXt, CaiT): one vector over the feature axis."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.gamma = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
+
+
+class TransposedDense(nn.Module):
+    """GPT-2's Conv1D pattern: a dense weight stored (in, out)."""
+
+    def __init__(self, nf: int, nx: int) -> None:
+        super().__init__()
+        self.nf, self.nx = nf, nx
+        self.weight = nn.Parameter(torch.zeros(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.weight + self.bias
+
+
+class WindowAttention(nn.Module):
+    """Swin's pattern: a relative position bias table beside its projections."""
+
+    def __init__(self, dim: int, window_size: tuple[int, int], num_heads: int) -> None:
+        super().__init__()
+        self.window_size, self.num_heads = window_size, num_heads
+        self.table = nn.Parameter(
+            torch.zeros((2 * window_size[0] - 1) * (2 * window_size[1] - 1), num_heads)
+        )
+        self.qkv = nn.Linear(dim, 3 * dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.qkv(x) + self.table.sum()
+        return out
+
+
+class Blocks(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_size = 16
+        self.scale = LayerScale(16)
+        self.dense = TransposedDense(48, 16)
+        self.attn = WindowAttention(16, (3, 4), 2)
+        self.wn = nn.utils.parametrizations.weight_norm(nn.Conv1d(48, 8, 3))
+        self.old_wn = nn.utils.weight_norm(nn.Linear(8, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.dense(self.scale(x)) + self.attn(x)
+        z = self.wn(y.transpose(1, 2)).transpose(1, 2)
+        out: torch.Tensor = self.old_wn(z)
+        return out
+
+
+@pytest.mark.filterwarnings("ignore:.*torch.nn.utils.weight_norm.*:FutureWarning")
+def test_blocks_are_recognised_from_their_weights_in_their_own_sizes() -> None:
+    model = Blocks()
+    for kwargs in ({}, {"input_size": (2, 5, 16)}):
+        b = explain(model, **kwargs)  # type: ignore[arg-type]
+        rows = dict(b.walk())
+        assert (b.total, b.trainable) == _numel(model)
+        assert b.unexplained == []
+        assert b.from_shapes == 0
+        assert rows["scale"].formula.symbols() == "dim"
+        assert "one vector over the feature axis" in rows["scale"].note
+        assert rows["dense"].formula.symbols() == "(nx+1)·nf"
+        assert "stored (in, out)" in rows["dense"].note
+        table = rows["attn/(parameters)"].formula.symbols()
+        assert table == "table: (2·window_size[0]−1)·(2·window_size[1]−1)·num_heads"
+        assert rows["wn"].formula.text() == ("(3·48+1)·8+parametrizations.weight.original0: 8·1·1")
+        assert "weight norm" in rows["wn"].note
+        assert "weight_g" in rows["old_wn"].note
+    assert rows["dense"].output_shape == (2, 5, 48)
+    assert rows["dense"].macs is not None
+
+
+def test_a_weight_no_size_names_is_counted_from_its_shape_and_reported() -> None:
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blob = nn.Parameter(torch.zeros(7, 11))
+
+    b = explain(Odd())
+    assert b.from_shapes == 77 == b.total
+    assert "Counted from weight shapes only: 77" in b.to_text()

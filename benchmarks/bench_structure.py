@@ -40,7 +40,7 @@ def _gpt2() -> tuple[nn.Module, nn.Module, dict[str, Any]]:
     config = transformers.GPT2Config()
     with torch.device("meta"):
         on_meta = transformers.GPT2LMHeadModel(config)
-    on_cpu = transformers.GPT2LMHeadModel(config).eval()
+    on_cpu = transformers.GPT2LMHeadModel(config)  # torchinfo.summary switches it to eval
     return on_meta, on_cpu, {"input_ids": torch.zeros(1, 64, dtype=torch.long)}
 
 
@@ -78,9 +78,7 @@ def main(repeat: int = 5) -> dict[str, tuple[float, float]]:
     deep = nn.Sequential(*[nn.Linear(64, 64) for _ in range(1000)])
     gpt2, gpt2_cpu, gpt2_inputs = _gpt2()
     return {
-        "resnet50": _case(
-            "resnet50", resnet, resnet, {"input_size": (1, 3, 224, 224)}, repeat
-        ),
+        "resnet50": _case("resnet50", resnet, resnet, {"input_size": (1, 3, 224, 224)}, repeat),
         "gpt2": _case("gpt2", gpt2, gpt2_cpu, {"input_data": gpt2_inputs}, repeat),
         "deep_linear": _case("1,000 Linear", deep, deep, {"input_size": (1, 64)}, repeat),
     }

@@ -51,11 +51,11 @@ def _ruled_class(module: Any) -> str | None:
     module's arguments are exactly the module's parameters (names and shapes).
     """
     cls = type(module)
-    if find_torch_rule(cls.__name__) is not None:
+    if find_torch_rule(cls.__name__) is not None and cls.__module__.startswith("torch."):
         return cls.__name__
-    for base in cls.__mro__[1:]:
+    for base in cls.__mro__:  # itself first: a class of its own named like torch's (RMSNorm)
         rule = find_torch_rule(base.__name__)
-        if rule is None or not base.__module__.startswith("torch.nn"):
+        if rule is None or (base is not cls and not base.__module__.startswith("torch.")):
             continue
         config = _config(module, base.__name__)
         params = tuple(
@@ -63,7 +63,10 @@ def _ruled_class(module: Any) -> str | None:
             for n, p in module.named_parameters(remove_duplicate=False)
         )
         found = from_arguments(rule, cls.__name__, base.__name__, config, params)
-        return base.__name__ if found is not None else None
+        if found is not None:
+            return base.__name__
+        if base is not cls:
+            return None
     return None
 
 

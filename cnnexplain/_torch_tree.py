@@ -218,7 +218,8 @@ class _Evaluate:
                 return self._ruled(node, static, self._uncalled())
             if not node.parameters:
                 return self._row(node, formula=Term(0), trainable=0, notes=[self._uncalled()])
-            return self._measured(node, "never called in the forward pass")
+            why = "never called in the forward pass" if self.ran else "no input given"
+            return self._measured(node, f"{why}, and its arguments don't give its parameters")
         if node.parameters:
             return self._parts(node, f"no rule for {node.class_name}")
         return self._measured(node, f"no rule for {node.class_name}")

@@ -411,6 +411,8 @@ def _row_cost(row: LayerRow, dtype: str | None) -> RowCost:
             param_bytes = row.params * var_bytes
         trainable_bytes = row.trainable * var_bytes
     elements = _activation_elements(_shapes(row.output_shape))
+    if row.framework == "torch" and row.kind != "Parameter" and not row.output_shape:
+        elements = None  # not run (no input given, or not called on it): shapes unknown
     activation = None
     if elements is not None and compute_bytes is not None:
         activation = elements * compute_bytes * row.calls

@@ -79,6 +79,9 @@ def test_no_input_gives_the_same_counts_and_formulas_as_an_input() -> None:
     assert [r.output_shape for r in without.rows] == [()] * 5
     assert with_input.rows[-1].output_shape == (2, 10)
     assert with_input.note == ""
+    costs = without.costs()  # nothing ran: no MACs, no activation sizes, parameter bytes known
+    assert all(r.macs is None and r.activation_bytes is None for r in costs.rows)
+    assert [r.param_bytes for r in costs.rows] == [r.param_bytes for r in with_input.costs().rows]
 
 
 def test_a_module_without_forward_is_explained_with_or_without_input() -> None:

@@ -109,13 +109,14 @@ def _dense(
         return None
     a, b = matrices[0].shape
     width = inputs[0][-1] if inputs and inputs[0] else None
-    if vectors:
-        (n,) = vectors[0].shape
-        if n not in (a, b):
-            return None
-        n_in, units = (a, b) if n == b and (a != b or width in (None, a)) else (b, a)
-    else:
-        n_in, units = (a, b) if width == a and a != b else (b, a)
+    orientations = [(b, a), (a, b)]  # (in, out): torch's layout first
+    if vectors:  # the bias is as long as the output
+        orientations = [(i, o) for i, o in orientations if o == vectors[0].shape[0]]
+    if width is not None:  # called: its input's last axis is the weight's input
+        orientations = [(i, o) for i, o in orientations if i == width]
+    if not orientations:
+        return None
+    n_in, units = orientations[-1] if vectors else orientations[0]
     t_out = named_dim(units, sizes)
     used = {t_out.symbol} if isinstance(t_out, Term) and t_out.symbol else set()
     others = {k: v for k, v in sizes.items() if k not in used}  # a square: two names if held
@@ -170,6 +171,8 @@ def recognise(
     sizes: Mapping[str, int],
     config: Mapping[str, Any],
     inputs: tuple[Shape, ...] = (),
+    *,
+    beside: bool = False,
 ) -> Recognised | None:
     """A custom module's own parameters as a formula in its own sizes, or None if none is named.
 
@@ -179,6 +182,8 @@ def recognise(
             ancestors' (and those of a config object they hold).
         config: its own stored arguments (window sizes for a position table).
         inputs: the shapes of its first recorded call, if any.
+        beside: the weights sit beside child modules (a block's own tensors): not
+            read as one dense layer, whose work its children do.
 
     Examples:
         >>> gamma = (Weight("weight", (768,)),)
@@ -191,9 +196,11 @@ def recognise(
     """
     if not weights:
         return None
-    for found in (_vectors(weights, sizes), _dense(weights, sizes, inputs)):
-        if found is not None:
-            return found
+    found = _vectors(weights, sizes)
+    if found is None and not beside:
+        found = _dense(weights, sizes, inputs)
+    if found is not None:
+        return found
     parts: list[Formula] = []
     unnamed = 0
     kinds: list[str] = []

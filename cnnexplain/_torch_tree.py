@@ -166,14 +166,17 @@ class _Evaluate:
                 found.setdefault(key, value)
         return found
 
-    def _recognised(self, node: ModuleNode, kept: tuple[Weight, ...]) -> Any:
+    def _recognised(
+        self, node: ModuleNode, kept: tuple[Weight, ...], *, beside: bool = False
+    ) -> Any:
+        """``kept`` recognised from their weights; ``beside`` children, not the module's input."""
         from cnnexplain._torch_blocks import recognise  # noqa: PLC0415 - it reads Named
 
         inputs = node.calls[0].inputs if node.calls else ()
         sizes = self._sizes(node)
-        if inputs and inputs[0] and isinstance(inputs[0][-1], int):  # the input's feature axis
-            sizes.setdefault("d", inputs[0][-1])
-        return recognise(kept, sizes, node.config, inputs)
+        if not beside and inputs and inputs[0] and isinstance(inputs[0][-1], int):
+            sizes.setdefault("d", inputs[0][-1])  # the input's feature axis
+        return recognise(kept, sizes, node.config, inputs, beside=beside)
 
     def _uncalled(self) -> str:
         return "not called on this input: counted from its arguments, shapes unknown" * self.ran
@@ -373,7 +376,7 @@ class _Evaluate:
 
     def own_row(self, node: ModuleNode, own: tuple[Weight, ...], notes: list[str]) -> LayerRow:
         """The row of a module's own ``nn.Parameter`` s, held beside its children."""
-        found = self._recognised(replace(node, calls=[]), own)
+        found = self._recognised(node, own, beside=True)
         if found is not None:
             return LayerRow(
                 name=OWN_PARAMETERS,

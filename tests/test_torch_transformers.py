@@ -5,7 +5,9 @@ where the full one is slow to build), under ``torch.device("meta")``. Each is
 explained with and without an input; torch's ``numel()`` is the oracle (tied
 tensors counted once), no row may be unexplained, and the blocks every
 transformer is built from (GPT-2's Conv1D, RMSNorm copies, stacked experts)
-must get a formula from the module's own sizes: ``from_shapes`` is 0.
+must get a formula from the module's own sizes: ``from_shapes`` is 0. T5's
+``shared`` table and Mamba's ``conv1d`` and ``dt_proj`` (whose weights the
+mixer uses directly) are modules the forward never calls.
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ MODELS: dict[str, tuple[Callable[[], torch.nn.Module], Callable[[], dict[str, to
                 **SMALL,
             ),
             T.MixtralForCausalLM,
+        ),
+        lambda: {"input_ids": _ids(8)},
+    ),
+    "mamba": (  # its mixer uses conv1d's and dt_proj's weights directly: never called
+        lambda: _on_meta(
+            T.MambaConfig(hidden_size=64, num_hidden_layers=2, vocab_size=1000, state_size=8),
+            T.MambaModel,
         ),
         lambda: {"input_ids": _ids(8)},
     ),
@@ -187,3 +196,18 @@ def test_t5_credits_the_shared_table_where_the_forward_uses_it(
     assert rows["decoder/embed_tokens"].params == 0
     norm = rows["encoder/block/0/layer/0/layer_norm"]
     assert norm.formula.symbols() == "d_model"
+
+
+def test_mamba_modules_the_forward_bypasses_are_explained_and_marked(
+    built: dict[str, tuple[torch.nn.Module, Breakdown, Breakdown]],
+) -> None:
+    _, _, with_input = built["mamba"]
+    rows = dict(with_input.walk())
+    for name in ("conv1d", "dt_proj"):
+        row = rows[f"layers/0/mixer/{name}"]
+        assert row.explained
+        assert "not called on this input" in row.note
+        assert row.output_shape == ()
+    assert rows["layers/0/mixer/in_proj"].output_shape == (1, 8, 256)
+    own = rows["layers/0/mixer/(parameters)"]  # A_log and D: no dense layer, sizes named
+    assert own.formula.symbols() == "A_log: intermediate_size·ssm_state_size+D: intermediate_size"

@@ -49,6 +49,8 @@ class LayerRow:
         family: the family of math its rule read it onto (dense, convolution, pooling...),
             where a reader needs to know what the layer is; None otherwise.
         window: a convolution's or pooling's sliding window (kernel, strides, padding...).
+        from_shapes: how many of its parameters are counted only from a weight's
+            shape, with no argument behind them (see `Breakdown.from_shapes`).
     """
 
     name: str
@@ -71,6 +73,7 @@ class LayerRow:
     framework: Framework = field(default=Framework.KERAS, repr=False, compare=False)
     family: Family | None = field(default=None, repr=False, compare=False)
     window: SlidingWindow | None = field(default=None, repr=False, compare=False)
+    from_shapes: int = field(default=0, repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""
@@ -98,6 +101,8 @@ class Breakdown:
     examples: int = field(default=1, repr=False, compare=False)
     """How many examples the recorded forward pass ran on (a torch input's batch): MACs per
     example divide the pass's MACs by it."""
+    note: str = ""
+    """What a reader should know about the whole breakdown (no input given: shapes unknown)."""
 
     @property
     def total(self) -> int:
@@ -113,6 +118,16 @@ class Breakdown:
     def non_trainable(self) -> int:
         """Parameters not updated by gradients."""
         return sum(r.non_trainable for r in self.rows)
+
+    @property
+    def from_shapes(self) -> int:
+        """Parameters counted only from a weight's shape, with no argument behind them.
+
+        0 when every parameter has a formula from its layer's arguments (or from
+        a block recognised by its weights); otherwise the parameters of the
+        weights counted as the product of their shape (``pos_emb: 64·128``).
+        """
+        return sum(row.from_shapes for _, row in self.walk() if not row.children)
 
     @property
     def formula(self) -> Sum:

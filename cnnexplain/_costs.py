@@ -427,24 +427,44 @@ class _Basis:
         )
 
 
+def _container_cost(row: LayerRow, dtype: str | None, basis: _Basis) -> RowCost:
+    """A nested model's or torch container's costs: the sum of its children's."""
+    children = tuple(_row_cost(c, dtype, basis) for c in row.children)
+    # A torch child's calls already include each of its module's calls; a Keras
+    # nested model's layers record one call, whatever the outer model's count.
+    times = 1 if row.framework is Framework.TORCH else row.calls
+    return RowCost(
+        name=row.name,
+        kind=row.kind,
+        macs=_known_sum([c.macs for c in children]) * times,
+        macs_formula=None,
+        param_bytes=_sum_or_none([c.param_bytes for c in children]),
+        trainable_bytes=_sum_or_none([c.trainable_bytes for c in children]),
+        activation_bytes=_sum_or_none([c.activation_bytes for c in children]),
+        dtype_policy=dtype,
+        calls=row.calls,
+        children=children,
+    )
+
+
+def _param_bytes(
+    row: LayerRow, variable: str | None, var_bytes: int | None
+) -> tuple[int | None, int | None]:
+    """Bytes of the row's parameters, and of its trainable ones (None: dtype unknown)."""
+    if var_bytes is None:
+        return None, None
+    param_bytes = sum(
+        w.size * _DTYPE_BYTES[_WEIGHT_DTYPES.get((row.kind, w.name), variable or "")]
+        for w in row.weights
+    )
+    if not row.weights and row.params:
+        param_bytes = row.params * var_bytes
+    return param_bytes, row.trainable * var_bytes
+
+
 def _row_cost(row: LayerRow, dtype: str | None, basis: _Basis) -> RowCost:
     if row.children:
-        children = tuple(_row_cost(c, dtype, basis) for c in row.children)
-        # A torch child's calls already include each of its module's calls; a Keras
-        # nested model's layers record one call, whatever the outer model's count.
-        times = 1 if row.framework == "torch" else row.calls
-        return RowCost(
-            name=row.name,
-            kind=row.kind,
-            macs=_known_sum([c.macs for c in children]) * times,
-            macs_formula=None,
-            param_bytes=_sum_or_none([c.param_bytes for c in children]),
-            trainable_bytes=_sum_or_none([c.trainable_bytes for c in children]),
-            activation_bytes=_sum_or_none([c.activation_bytes for c in children]),
-            dtype_policy=dtype,
-            calls=row.calls,
-            children=children,
-        )
+        return _container_cost(row, dtype, basis)
     notes = []
     formula, note = _macs(row)
     if note:
@@ -457,16 +477,10 @@ def _row_cost(row: LayerRow, dtype: str | None, basis: _Basis) -> RowCost:
     compute_bytes = _DTYPE_BYTES.get(compute or "")
     if var_bytes is None or compute_bytes is None:
         notes.append(f"bytes unknown: dtype policy {policy!r} is not one cnnexplain knows")
-    param_bytes = trainable_bytes = None
-    if var_bytes is not None:
-        param_bytes = sum(
-            w.size * _DTYPE_BYTES[_WEIGHT_DTYPES.get((row.kind, w.name), variable or "")]
-            for w in row.weights
-        )
-        if not row.weights and row.params:
-            param_bytes = row.params * var_bytes
-        trainable_bytes = row.trainable * var_bytes
+    param_bytes, trainable_bytes = _param_bytes(row, variable, var_bytes)
     elements = _activation_elements(_shapes(row.output_shape))
+    if row.framework is Framework.TORCH and row.kind != "Parameter" and not row.output_shape:
+        elements = None  # not run (no input given, or not called on it): shapes unknown
     activation = None
     if elements is not None and compute_bytes is not None:
         activation = elements * compute_bytes * row.calls

@@ -37,7 +37,8 @@ def explain(
 
     Args:
         model: a built Keras model (Sequential, Functional or a subclass), a
-            ``torch.nn.Module`` (run once on the meta device to record shapes), a framework-free
+            ``torch.nn.Module`` (run once on the meta device to record shapes when
+            given an input), a framework-free
             model from `cnnexplain.spec`, or the path (``str`` or `pathlib.Path`) of
             a saved model: a ``.keras`` file, a legacy ``.h5`` file
             (``model.save("m.h5")``, Keras 2 or 3), a tf.keras SavedModel
@@ -53,7 +54,10 @@ def explain(
         expand: render nested models' layers under their row.
         input_size: for a ``torch.nn.Module``: the input's shape, batch included
             (``(1, 1, 28, 28)``), or a list of shapes for several inputs, as
-            torchinfo takes it.
+            torchinfo takes it. Optional: without an input, every count comes
+            from the modules' arguments and parameters, and output shapes and
+            MACs are unknown (a lazy module, whose parameters need a first
+            forward pass, needs one).
         input_data: for a ``torch.nn.Module``, instead of ``input_size``: a tensor,
             a tuple or list of positional arguments, or a dict of keyword
             arguments for ``forward`` (non-tensor objects allowed).

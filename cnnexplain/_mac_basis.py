@@ -21,7 +21,7 @@ Examples:
     >>> from cnnexplain._rules.protocol import Weight
     >>> row = LayerRow("fc", "Linear", 10, 10, 0, (8, 2), Term(10),
     ...                weights=(Weight("weight", (2, 4)), Weight("bias", (2,))),
-    ...                input_shape=(8, 4), framework="torch")
+    ...                input_shape=(8, 4), framework=Framework.TORCH)
     >>> row_items(row), bias_additions(row, 8)
     (8, 2)
 """
@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from cnnexplain._framework import Framework
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -73,12 +74,14 @@ def row_items(row: LayerRow) -> int:
         >>> from cnnexplain._breakdown import LayerRow
         >>> from cnnexplain._formula import Term
         >>> lstm = LayerRow("lstm", "LSTM", 0, 0, 0, (100, 7, 6), Term(0),
-        ...                 input_shape=(100, 7, 4), framework="torch",
+        ...                 input_shape=(100, 7, 4), framework=Framework.TORCH,
         ...                 config={"batch_first": False})
         >>> row_items(lstm)
         7
     """
-    if row.framework != "torch" or _packed_sizes(row):  # packed: counted for the whole batch
+    if row.framework is not Framework.TORCH or _packed_sizes(
+        row
+    ):  # packed: counted for the whole batch
         return 1
     shape = _first(row.input_shape)
     if not shape or any(d is None for d in shape) or _unbatched(row, shape):
@@ -117,7 +120,7 @@ def bias_additions(row: LayerRow, macs: int | None) -> int | None:
     biases = [w for w in row.weights if _is_bias(w.name)]
     if not biases or "Norm" in row.kind:
         return 0
-    if row.kind == "MultiheadAttention" and row.framework == "torch":
+    if row.kind == "MultiheadAttention" and row.framework is Framework.TORCH:
         return _attention_biases(row)
     if "Attention" in row.kind:
         return None
@@ -134,7 +137,11 @@ def _output_elements(row: LayerRow) -> int | None:
     out = _first(row.output_shape)
     if not out or any(d is None for d in out[1:]):
         return None
-    dims = out if row.framework == "torch" and _unbatched(row, _first(row.input_shape)) else out[1:]
+    dims = (
+        out
+        if row.framework is Framework.TORCH and _unbatched(row, _first(row.input_shape))
+        else out[1:]
+    )
     return math.prod(d or 0 for d in dims)
 
 

@@ -56,6 +56,12 @@ class ModuleNode:
         calls: each call's shapes, in order.
         children: its child modules in registration order.
         same_as: the path of the first occurrence when this module object appears twice.
+        ruled_as: the torch.nn class whose rule counts it (its own, or the nearest
+            ruled ancestor's when its parameters are that ancestor's), None without one.
+        own_forward: a subclass counted by an ancestor's rule that overrides ``forward``:
+            its shapes are its own, recorded, not the rule's.
+        sizes: the int sizes it stores (its attributes, then a config object's), which
+            name the dimensions of weights no rule explains.
     """
 
     name: str
@@ -68,6 +74,9 @@ class ModuleNode:
     calls: list[Call] = field(default_factory=list)
     children: list[ModuleNode] = field(default_factory=list)
     same_as: str | None = None
+    ruled_as: str | None = None
+    own_forward: bool = False
+    sizes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,24 +160,77 @@ def _packed(result: Explained, sizes: dict[str, int]) -> Explained:
 
 
 class _Evaluate:
-    def node(self, node: ModuleNode) -> LayerRow:  # noqa: PLR0911
+    def __init__(self, *, ran: bool = True) -> None:
+        self.ran = ran
+        """Whether the module was run on an input (else every count is from arguments)."""
+        self.scopes: list[dict[str, int]] = []
+        """The sizes of the modules being evaluated, outermost first."""
+
+    def _sizes(self, node: ModuleNode) -> dict[str, int]:
+        """The sizes in scope at ``node``, nearest first: its own, then its ancestors'."""
+        found: dict[str, int] = {}
+        for sizes in (node.sizes, *reversed(self.scopes)):
+            for key, value in sizes.items():
+                found.setdefault(key, value)
+        return found
+
+    def _recognised(
+        self, node: ModuleNode, kept: tuple[Weight, ...], *, beside: bool = False
+    ) -> Any:
+        """``kept`` recognised from their weights; ``beside`` children, not the module's input."""
+        from cnnexplain._graph.torch_blocks import recognise  # noqa: PLC0415 - it reads Named
+
+        inputs = node.calls[0].inputs if node.calls else ()
+        sizes = self._sizes(node)
+        if not beside and inputs and inputs[0] and isinstance(inputs[0][-1], int):
+            sizes.setdefault("d", inputs[0][-1])  # the input's feature axis
+        return recognise(kept, sizes, node.config, inputs, beside=beside)
+
+    def _uncalled(self) -> str:
+        return "not called on this input: counted from its arguments, shapes unknown" * self.ran
+
+    def _static(self, node: ModuleNode) -> Explained | None:
+        from cnnexplain._graph.torch_static import from_arguments  # noqa: PLC0415 - it reads Call
+
+        rule = find_torch_rule(node.ruled_as) if node.ruled_as else None
+        if rule is None or node.ruled_as is None:
+            return None
+        path = node.path or node.class_name
+        return from_arguments(rule, path, node.ruled_as, node.config, node.parameters)
+
+    def node(self, node: ModuleNode) -> LayerRow:  # noqa: C901, PLR0911 - one case per kind
         if node.same_as is not None:
             return self._shared(node)
-        rule = find_torch_rule(node.class_name)
-        if rule is not None and node.calls:
+        rule = find_torch_rule(node.ruled_as) if node.ruled_as else None
+        if rule is not None and node.calls and node.own_forward:
+            static = self._static(node)
+            if static is not None:
+                why = "its own forward(): counted from its arguments, output shape recorded"
+                return self._ruled(node, static, why)
+        if rule is not None and node.ruled_as is not None and node.calls:
             try:
                 result = rule(
-                    LayerArgs(node.path or node.class_name, node.class_name, node.config),
+                    LayerArgs(node.path or node.class_name, node.ruled_as, node.config),
                     list(node.calls[0].inputs),
                 )
             except (SpecError, NoRule) as err:
+                static = self._static(node)
+                if static is not None:
+                    why = f"its rule could not read this call ({err}): counted from its arguments"
+                    return self._ruled(node, static, why)
                 return self._measured(node, f"its rule could not read this call: {err}")
             packed = node.calls[0].kwargs.get("packed")
             return self._ruled(node, _packed(result, packed) if packed else result)
         if node.children:
             return self._container(node)
         if rule is not None:
-            return self._measured(node, "never called in the forward pass")
+            static = self._static(node)
+            if static is not None:
+                return self._ruled(node, static, self._uncalled())
+            if not node.parameters:
+                return self._row(node, formula=Term(0), trainable=0, notes=[self._uncalled()])
+            why = "never called in the forward pass" if self.ran else "no input given"
+            return self._measured(node, f"{why}, and its arguments don't give its parameters")
         if node.parameters:
             return self._parts(node, f"no rule for {node.class_name}")
         return self._measured(node, f"no rule for {node.class_name}")
@@ -202,9 +264,13 @@ class _Evaluate:
         defaults["note"] = "; ".join(notes)
         return LayerRow(**defaults)
 
-    def _ruled(self, node: ModuleNode, result: Explained) -> LayerRow:
+    def _ruled(self, node: ModuleNode, result: Explained, why: str = "") -> LayerRow:
         held = {w.name for w in node.parameters}
-        if held != {w.name for w in result.weights}:  # weight_norm's weight_g and weight_v...
+        if held != {w.name for w in result.weights}:
+            from cnnexplain._graph.torch_blocks import with_weight_norm  # noqa: PLC0415
+
+            result = with_weight_norm(result, node.parameters, node.config) or result
+        if held != {w.name for w in result.weights}:  # parameters the rule doesn't know
             listed = ", ".join(sorted(held))
             return self._parts(
                 node,
@@ -214,7 +280,11 @@ class _Evaluate:
         frozen = {w.name for w in node.parameters if not w.trainable}
         weights = tuple(replace(w, trainable=w.name not in frozen) for w in result.weights)
         formula = result.formula
-        notes = [result.note]
+        notes = [why, result.note]
+        if node.ruled_as != node.class_name:
+            notes.insert(
+                0, f"a subclass of torch.nn.{node.ruled_as}: counted by {node.ruled_as}'s rule"
+            )
         kept = tuple(w for w in weights if w.name not in node.shared)
         if len(kept) != len(weights):
             formula = _own_formula(kept)
@@ -227,7 +297,7 @@ class _Evaluate:
             node,
             formula=formula,
             trainable=sum(w.size for w in kept if w.trainable),
-            output_shape=_shape_of(result.outputs),
+            **({"output_shape": _shape_of(result.outputs)} if result.outputs else {}),
             shape_steps=result.shape_steps,
             weights=kept,
             buffers=result.buffers or node.buffers,
@@ -246,9 +316,26 @@ class _Evaluate:
 
     def _parts(self, node: ModuleNode, why: str) -> LayerRow:
         kept, notes = self._own(node)
+        found = self._recognised(node, kept)
+        if found is not None:
+            return self._row(
+                node,
+                formula=found.formula,
+                from_shapes=found.from_shapes,
+                trainable=sum(w.size for w in kept if w.trainable),
+                weights=kept,
+                macs=found.macs,
+                notes=[
+                    found.note,
+                    self._uncalled() if not node.calls else "",
+                    *notes,
+                    _buffers_note(node.buffers),
+                ],
+            )
         return self._row(
             node,
             formula=_own_formula(kept),
+            from_shapes=sum(w.size for w in kept),
             trainable=sum(w.size for w in kept if w.trainable),
             weights=kept,
             notes=[
@@ -269,6 +356,7 @@ class _Evaluate:
         return self._row(
             node,
             formula=_own_formula(kept),
+            from_shapes=sum(w.size for w in kept),
             trainable=sum(w.size for w in kept if w.trainable),
             weights=kept,
             explained=not kept,
@@ -276,7 +364,11 @@ class _Evaluate:
         )
 
     def _container(self, node: ModuleNode) -> LayerRow:
-        children = [self.node(c) for c in node.children]
+        self.scopes.append(node.sizes)
+        try:
+            children = [self.node(c) for c in node.children]
+        finally:
+            self.scopes.pop()
         own, notes = self._own(node)
         if own:
             children.append(self.own_row(node, own, notes))
@@ -294,6 +386,25 @@ class _Evaluate:
 
     def own_row(self, node: ModuleNode, own: tuple[Weight, ...], notes: list[str]) -> LayerRow:
         """The row of a module's own ``nn.Parameter`` s, held beside its children."""
+        found = self._recognised(node, own, beside=True)
+        if found is not None:
+            return LayerRow(
+                name=OWN_PARAMETERS,
+                kind="Parameter",
+                params=int(found.formula),
+                trainable=sum(w.size for w in own if w.trainable),
+                non_trainable=sum(w.size for w in own if not w.trainable),
+                output_shape=(),
+                formula=found.formula,
+                weights=own,
+                from_shapes=found.from_shapes,
+                note="; ".join(
+                    [f"parameters held by {node.class_name} itself", found.note, *notes]
+                ),
+                framework=Framework.TORCH,
+                macs=Term(0),
+                config={"dtype": node.config.get("dtype")},
+            )
         return LayerRow(
             name=OWN_PARAMETERS,
             kind="Parameter",
@@ -303,6 +414,7 @@ class _Evaluate:
             output_shape=(),
             formula=_own_formula(own),
             weights=own,
+            from_shapes=sum(w.size for w in own),
             note="; ".join(
                 [
                     f"parameters held by {node.class_name} itself, each the product of its shape",
@@ -324,11 +436,16 @@ class _Evaluate:
         )
 
 
-def evaluate_tree(root: ModuleNode) -> list[LayerRow]:
-    """The rows of a module tree: one per top-level child (or the root alone if it has none)."""
-    run = _Evaluate()
+def evaluate_tree(root: ModuleNode, *, ran: bool = True) -> list[LayerRow]:
+    """The rows of a module tree: one per top-level child (or the root alone if it has none).
+
+    ``ran`` is False when the module was not run (no input given): no module is
+    then said to be left uncalled.
+    """
+    run = _Evaluate(ran=ran)
     if not root.children:
         return [replace(run.node(root), name=root.class_name)]
+    run.scopes.append(root.sizes)
     rows = [run.node(child) for child in root.children]
     own, notes = run._own(root)  # noqa: SLF001
     if own:

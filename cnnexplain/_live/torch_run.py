@@ -29,6 +29,8 @@ __all__ = [
     "inputs_for",
     "lazy_modules",
     "materialized",
+    "no_forward",
+    "on_cpu",
     "plain",
     "run",
     "unwrapped",
@@ -99,6 +101,8 @@ class Recorder:
     def __init__(self, root: Any, *, one_step: bool) -> None:
         self.calls: dict[int, list[Call]] = {}
         self.dtypes: dict[int, str] = {}
+        self.order: dict[int, int] = {}
+        """Each module's place in the order of first calls."""
         self.handles: list[Any] = []
         self.pending: dict[int, list[tuple[tuple[Shape, ...], dict[str, Any]]]] = {}
         self.paths = {id(m): path for path, m in root.named_modules(remove_duplicate=False)}
@@ -113,6 +117,7 @@ class Recorder:
             self.handles.append(module.register_forward_hook(self._after, with_kwargs=True))
 
     def _before(self, module: Any, args: Any, kwargs: Any) -> None:
+        self.order.setdefault(id(module), len(self.order))
         scalars = {k: plain(v) for k, v in kwargs.items()}
         scalars = {k: v for k, v in scalars.items() if v is not ...}
         scalars["args"] = tuple(None if v is ... else v for v in map(plain, args))
@@ -141,6 +146,7 @@ class Recorder:
         """Key the records by the original modules' ids (the run was on a copy)."""
         self.calls = {originals[k]: v for k, v in self.calls.items() if k in originals}
         self.dtypes = {originals[k]: v for k, v in self.dtypes.items() if k in originals}
+        self.order = {originals[k]: v for k, v in self.order.items() if k in originals}
 
 
 _STEPS = "_cnnexplain_steps"
@@ -191,7 +197,7 @@ def unwrapped(module: Any) -> Any:
     return module
 
 
-def _no_forward(cls: type) -> str:
+def no_forward(cls: type) -> str:
     """The sentence for a module class without ``forward``: a base class, or a holder."""
     where = f"torch.nn.{cls.__name__}" if cls.__module__.startswith("torch.nn") else cls.__name__
     below: list[type] = cls.__subclasses__()
@@ -220,7 +226,7 @@ def inputs_for(
     """
     torch = sys.modules["torch"]
     if type(module).forward is torch.nn.Module.forward:
-        raise SpecError(_no_forward(type(module)))
+        raise SpecError(no_forward(type(module)))
     if input_data is not None and (input_size is not None or dtypes is not None):
         given = "input_size" if input_size is not None else "dtypes"
         value = received(input_size if given == "input_size" else dtypes)
@@ -243,7 +249,10 @@ def inputs_for(
     sizes = _sizes(input_size)
     default = _default_dtype(module)
     kinds = _dtypes(dtypes, len(sizes)) if dtypes is not None else [default] * len(sizes)
-    return tuple(torch.zeros(tuple(s), dtype=d) for s, d in zip(sizes, kinds, strict=True)), {}
+    # On meta: no memory, whatever the size; `on_cpu` makes zeros only if a CPU run is needed.
+    return tuple(
+        torch.empty(tuple(s), dtype=d, device="meta") for s, d in zip(sizes, kinds, strict=True)
+    ), {}
 
 
 def _sizes(input_size: Any) -> list[tuple[int, ...]]:
@@ -410,10 +419,7 @@ def _cache_forwards(root: Any) -> None:
 
     for module in root.modules():
         if next(module.children(), None) is None:
-            forward = module.forward
-            if _keeps_shape(module):
-                forward = _same_shape(module, forward)
-            object.__setattr__(module, "forward", cached(forward))
+            object.__setattr__(module, "forward", cached(_fast(module)))
 
 
 # torch.nn classes whose output is a tensor of their input's shape and dtype, and whose
@@ -461,20 +467,110 @@ def _same_shape(module: Any, forward: Any) -> Any:
     return call
 
 
+def _fast(module: Any) -> Any:
+    """A leaf's forward on meta, answered without its kernel where its arguments give the shape."""
+    if _keeps_shape(module):
+        return _same_shape(module, module.forward)
+    if _is_plain_linear(module):
+        return _linear_shape(module, module.forward)
+    return module.forward
+
+
+def _is_plain_linear(module: Any) -> bool:
+    """Whether ``module`` is torch's own ``nn.Linear``, its forward untouched."""
+    torch = sys.modules["torch"]
+    return type(module) is torch.nn.Linear and "forward" not in vars(module)
+
+
+def _linear_shape(module: Any, forward: Any) -> Any:
+    """``forward`` on meta for a Linear: an empty ``(*, out_features)`` tensor, no kernel.
+
+    The meta ``addmm`` is a Python decomposition, most of a deep MLP's run. An
+    input whose last axis is ``in_features`` and whose dtype is the weight's
+    gives torch's output shape and dtype; any other call runs the real
+    ``forward``, so a wrong input still raises torch's own error.
+    """
+    torch = sys.modules["torch"]
+    n_in, n_out = module.in_features, module.out_features
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 1 or not isinstance(args[0], torch.Tensor):
+            return forward(*args, **kwargs)
+        (x,) = args
+        weight = module.weight
+        if x.dim() == 0 or x.shape[-1] != n_in or x.dtype != weight.dtype or not x.is_meta:
+            return forward(x)
+        return torch.empty((*x.shape[:-1], n_out), dtype=x.dtype, device="meta")
+
+    return call
+
+
 @contextlib.contextmanager
 def _nothing() -> Iterator[None]:
     yield
 
 
-def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Recorder, str]:
+CPU_LIMIT = 2**26
+"""Bytes of input the CPU fallback may materialise (64 MiB): beyond it, counts only."""
+
+
+def _elements(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, int]:
+    """The number of elements and of bytes of the meta tensors among the inputs."""
+    tensors = [t for t in _tensors((args, kwargs)) if t.is_meta]
+    return sum(t.numel() for t in tensors), sum(t.numel() * t.element_size() for t in tensors)
+
+
+def on_cpu(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The inputs with each meta tensor made a CPU tensor of zeros; None beyond `CPU_LIMIT`."""
+    torch = sys.modules["torch"]
+    if _elements(args, kwargs)[1] > CPU_LIMIT:
+        return None
+
+    def cpu(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return torch.zeros_like(value, device="cpu") if value.is_meta else value
+        if isinstance(value, tuple) and not hasattr(value, "_fields"):
+            return tuple(cpu(v) for v in value)
+        if isinstance(value, list):
+            return [cpu(v) for v in value]
+        if isinstance(value, dict):
+            return {k: cpu(v) for k, v in value.items()}
+        return value
+
+    return cpu(args), cpu(kwargs)
+
+
+def _where(recorder: Recorder) -> str:
+    """The innermost submodule running when a forward failed: `` in its submodule 'x' (Cls)``."""
+    if not recorder.open:
+        return ""
+    inner, _ = recorder.open[-1]
+    path = recorder.paths.get(id(inner), "")
+    return f" in its submodule '{path}' ({type(inner).__name__})" if path else ""
+
+
+def run(
+    module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Recorder | None, str, str]:
     """Run the module once with hooks: a meta copy of it, else itself on the CPU without gradients.
 
-    The module itself is never moved, changed or switched between train and eval.
+    Returns the recorder (None when nothing could run), where it ran (``"meta"``,
+    ``"cpu"`` or ``""``) and a note saying why it did not run on meta. The module
+    itself is never moved, changed or switched between train and eval. When the
+    meta run fails and the failing submodule's arguments name the mismatch (a
+    Linear given the wrong width), that is the user's input: one sentence. Else
+    the meta device is to blame (an op without a meta kernel, ``.item()``): the
+    module runs on the CPU when its inputs fit in `CPU_LIMIT` bytes (meta inputs
+    made zeros there), and otherwise nothing runs and the note says why.
+
+    Raises:
+        SpecError: naming the submodule, when the input is wrong for it.
     """
     torch = sys.modules["torch"]
     # First as it is; then with tensors the forward makes (torch.zeros(n, 51)) made on meta
     # too, which a CPU tensor meeting a meta one calls for (the mode slows every op).
     for device_mode in (False, True):
+        recorder = None
         try:
             duplicate, originals = _meta_copy(module)
             recorder = Recorder(duplicate, one_step=True)
@@ -484,21 +580,54 @@ def run(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Rec
             finally:
                 recorder.remove()
             recorder.rekey(originals)
-        except Exception as err:  # noqa: BLE001, PERF203 - a failure on meta: next way, or the CPU
-            on_meta = err
+        except Exception as err:  # noqa: BLE001 - a failure on meta: next way, or the CPU
+            on_meta, meta_recorder = err, recorder
         else:
-            return recorder, "meta"
+            return recorder, "meta", ""
+    mistake = False  # the user's input, as the failing module's arguments say
+    if meta_recorder is not None and meta_recorder.open:
+        mistake = bool(_expected_input(*meta_recorder.open[-1]))
+    where = _where(meta_recorder) if meta_recorder is not None else ""
+    why = (
+        f"the forward could not run on the meta device{where} "
+        f"({type(on_meta).__name__}: {_first_line(on_meta)})"
+    )
     if any(t.is_meta for t in (*module.parameters(), *module.buffers())):
-        raise _failed(module, on_meta) from on_meta  # a meta module can't run on the CPU
+        if mistake and meta_recorder is not None:
+            raise _failed(module, on_meta, meta_recorder) from on_meta
+        note = (
+            f"{why}, and its parameters are meta tensors, which cannot run on the CPU: "
+            "counts from arguments, output shapes and MACs unknown"
+        )
+        return None, "", note
+    cpu = on_cpu(args, kwargs)  # small: torch's own message on the CPU names the mistake
+    if cpu is None and mistake and meta_recorder is not None:
+        raise _failed(module, on_meta, meta_recorder) from on_meta
+    if cpu is None:
+        count, size = _elements(args, kwargs)
+        note = (
+            f"{why}, and its input ({count:,} elements, {size:,} bytes) is too large to "
+            f"materialise on the CPU (limit {CPU_LIMIT:,} bytes): counts from arguments, "
+            "output shapes and MACs unknown"
+        )
+        return None, "", note
+    cpu_args, cpu_kwargs = cpu
     recorder = Recorder(module, one_step=False)
     try:
         with torch.no_grad():
-            module(*args, **kwargs)
+            module(*cpu_args, **cpu_kwargs)
     except Exception as err:
         raise _failed(module, err, recorder) from err
     finally:
         recorder.remove()
-    return recorder, "cpu"
+    made = _elements(args, kwargs)[0]
+    made_note = f"; its input made as {made:,} zeros on the CPU" if made else ""
+    return recorder, "cpu", f"{why}, so it ran on the CPU{made_note}"
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def _failed(module: Any, err: Exception, recorder: Recorder | None = None) -> SpecError:
@@ -612,10 +741,18 @@ def materialized(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         with torch.no_grad(), torch.device("meta"):
             duplicate(*_to_meta(args), **_to_meta(kwargs))
     except Exception:  # noqa: BLE001 - any failure on meta falls back to a real run
+        cpu = on_cpu(args, kwargs)
+        if cpu is None:
+            raise SpecError(
+                f"The {type(module).__name__} module holds lazy modules "
+                f"({', '.join(lazy_modules(module).values())}) whose shapes come from a first "
+                f"forward pass, which fails on the meta device, and its input is too large "
+                f"to run on the CPU (over {CPU_LIMIT:,} bytes): give a smaller input_size."
+            ) from None
         duplicate = copy.deepcopy(module, _lazy_memo(module, "cpu"))
         try:
             with torch.no_grad():
-                duplicate(*args, **kwargs)
+                duplicate(*cpu[0], **cpu[1])
         except Exception as err:
             raise SpecError(
                 f"The {type(module).__name__} module holds lazy modules "

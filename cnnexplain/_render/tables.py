@@ -77,10 +77,10 @@ def _notes(b: Breakdown) -> list[str]:
         '4 BatchNormalization layers (bn0, bn1, …, bn3)'
     """
     groups: dict[str, list[tuple[str, LayerRow]]] = {}
+    out = [b.note] if b.note else []
     for path, row in b.walk():
         if row.note:
             groups.setdefault(row.note, []).append((short_path(path), row))
-    out = []
     for note, items in groups.items():
         if len(items) == 1:
             out.append(f"{items[0][0]}: {note}")
@@ -129,11 +129,14 @@ def _totals(b: Breakdown, *, room: int | None = None) -> list[tuple[str, str]]:
     if room is not None and len(formula) > room:
         formula = short_sum([t.text() for t in b.formula.terms], room)
     total = f"{b.total:,}" if formula in ("", "0") else f"{b.total:,} = {formula}"
-    return [
+    found = [
         (_TOTAL, total),
         ("Trainable params", f"{b.trainable:,}"),
         ("Non-trainable params", f"{b.non_trainable:,}"),
     ]
+    if b.from_shapes:  # weights no argument explains: counted as the product of their shape
+        found.append(("Counted from weight shapes only", f"{b.from_shapes:,}"))
+    return found
 
 
 def _wrap(line: str, width: int) -> list[str]:
@@ -348,5 +351,7 @@ def to_dict(b: Breakdown) -> dict[str, Any]:
         "input_shapes": [list(s) for s in b.input_shapes],
         "output_shapes": [list(s) for s in b.output_shapes],
         "unexplained": [path for path, row in b.walk() if not row.explained],
+        "from_shapes": b.from_shapes,
+        "note": b.note,
         "rows": [_row_dict(r) for r in b.rows],
     }

@@ -75,12 +75,11 @@ def test_refused_classes_say_why_in_one_sentence(name: str) -> None:
         "RNNBase": lambda: nn.RNNBase("LSTM", 4, 6),
         "RNNCellBase": lambda: nn.RNNCellBase(4, 6, bias=True, num_chunks=4),
     }.get(name, cls)()
-    with pytest.raises(SpecError) as err:
-        explain(module, input_size=(2, 4))
-    message = str(err.value)
-    assert message.startswith(f"torch.nn.{name} defines no forward()"), message
-    assert REFUSED[name] in message
-    assert message.count(". ") == 0, message
+    b = explain(module, input_size=(2, 4))  # counted from its arguments, nothing run
+    assert b.total == sum(p.numel() for p in module.parameters())
+    assert b.note.startswith(f"torch.nn.{name} defines no forward(), so the input was not run")
+    assert REFUSED[name] in b.note
+    assert b.note.count(". ") == 0, b.note
 
 
 def _f(*shape: int) -> torch.Tensor:
@@ -276,7 +275,9 @@ def test_old_weight_norm_counts_weight_g_and_weight_v() -> None:
     row = b.rows[0]
     assert row.params == sum(p.numel() for p in linear.parameters()) == 5 + 5 * 4 + 5
     assert "weight_g" in row.note
-    assert str(row.formula) == "bias: 5+weight_g: 5·1+weight_v: 5·4"
+    assert str(row.formula) == "(4+1)·5+weight_g: 5·1"  # v is the weight the rule counts
+    assert row.formula.symbols() == "(in_features+1)·out_features+weight_g: out_features·1"
+    assert b.from_shapes == 0
 
 
 def test_parametrized_weight_norm() -> None:
@@ -284,6 +285,8 @@ def test_parametrized_weight_norm() -> None:
     b = explain(nn.Sequential(linear), input_size=(2, 4))
     assert b.total == sum(p.numel() for p in linear.parameters()) == 30
     assert b.unexplained == []
+    assert b.rows[0].formula.text() == "(4+1)·5+parametrizations.weight.original0: 5·1"
+    assert b.from_shapes == 0
 
 
 class OptimizedModule(nn.Module):

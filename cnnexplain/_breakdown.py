@@ -178,30 +178,30 @@ class Breakdown:
             flag(full_formula, "full_formula", where),
         )
 
-    # Renderers live in _render.py; these delegate so the data class stays small.
+    # Renderers live in _render/ (formats.RENDERERS: one per format); these delegate.
+    def _render(
+        self, fmt: str, where: str, *, expand: bool | None, full_formula: bool = False
+    ) -> str:
+        from cnnexplain._render.formats import RENDERERS, Format, Layout  # noqa: PLC0415
+
+        expand, full_formula = self._layout(expand, where, full_formula=full_formula)
+        return RENDERERS[Format(fmt)].breakdown(self, Layout(expand, full_formula))
+
     def to_text(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
         """A table like ``model.summary()`` with formula and shape columns and the totals.
 
         A model formula wider than the table is shortened to its first and last
         terms, unless ``full_formula`` (then it wraps); identical notes are folded.
         """
-        from cnnexplain._render.tables import text  # noqa: PLC0415
-
-        expand, full_formula = self._layout(expand, "to_text()", full_formula=full_formula)
-        return text(self, expand=expand, full_formula=full_formula)
+        return self._render("text", "to_text()", expand=expand, full_formula=full_formula)
 
     def to_markdown(self, *, expand: bool | None = None, full_formula: bool = False) -> str:
         """The table in Markdown (a long model formula shortened unless ``full_formula``)."""
-        from cnnexplain._render.tables import markdown  # noqa: PLC0415
-
-        expand, full_formula = self._layout(expand, "to_markdown()", full_formula=full_formula)
-        return markdown(self, expand=expand, full_formula=full_formula)
+        return self._render("markdown", "to_markdown()", expand=expand, full_formula=full_formula)
 
     def to_latex(self, *, expand: bool | None = None) -> str:
         """A LaTeX ``tabular`` of the table plus the model formula."""
-        from cnnexplain._render.tables import latex  # noqa: PLC0415
-
-        return latex(self, expand=self._layout(expand, "to_latex()")[0])
+        return self._render("latex", "to_latex()", expand=expand)
 
     def to_svg(self, *, id_prefix: str | None = None) -> str:
         """The model drawn as an SVG volume diagram, with its alt text in ``<title>``/``<desc>``.
@@ -298,9 +298,7 @@ class Breakdown:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        from cnnexplain._render.tables import html  # noqa: PLC0415
-
-        return html(self, expand=self.expand)
+        return self._render("html", "_repr_html_()", expand=None)
 
 
 _publish(globals())

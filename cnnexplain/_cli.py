@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "get_parser", "main"]
 
 FORMATS = ("text", "markdown", "json", "latex", "svg")
+"""``--format`` choices: `cnnexplain._render.formats.Format` less HTML, named here so that
+``--help`` imports no renderer (tests/test_cli.py checks the two agree)."""
+_EXTRAS = ("text", "markdown", "json")
+"""The formats in which ``--costs`` and ``--diagnose`` have a form (the renderers' table says)."""
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 PROG = "cnnexplain"
@@ -173,30 +177,12 @@ def _unexplained_message(paths: list[tuple[str, str]]) -> str:
 
 def _render(breakdown: Breakdown, args: argparse.Namespace, extras: dict[str, Any]) -> str:
     """The output in the chosen format, with no raw control character (a terminal shows it)."""
-    from cnnexplain._escape import json_text, visible  # noqa: PLC0415
+    from cnnexplain._escape import visible  # noqa: PLC0415
+    from cnnexplain._render.formats import Format, Layout, render  # noqa: PLC0415
 
-    fmt = args.format
-    if fmt == "json":
-        import json  # noqa: PLC0415
-
-        data = breakdown.to_dict()
-        if "costs" in extras:
-            data["costs"] = extras["costs"].to_dict()
-        if "diagnosis" in extras:
-            data["diagnosis"] = extras["diagnosis"].to_dict()
-        return json_text(json.dumps(data, indent=2, ensure_ascii=False))
-    if fmt == "markdown":
-        parts = [breakdown.to_markdown(expand=args.expand, full_formula=args.formula)]
-        parts += [value.to_markdown() for value in extras.values()]
-        text = "\n".join(part.rstrip("\n") + "\n" for part in parts).rstrip("\n")
-    elif fmt == "latex":
-        text = breakdown.to_latex(expand=args.expand).rstrip("\n")
-    elif fmt == "svg":
-        text = breakdown.to_svg().rstrip("\n")
-    else:
-        text = breakdown.to_text(expand=args.expand, full_formula=args.formula)
-        text = "\n\n".join([text, *(str(v) for v in extras.values())])
-    return visible(text, keep_newlines=True)
+    fmt = Format(args.format)
+    text = render(breakdown, fmt, Layout(args.expand, args.formula), extras)
+    return text if fmt is Format.JSON else visible(text, keep_newlines=True)
 
 
 def _extras(breakdown: Breakdown, args: argparse.Namespace) -> dict[str, Any]:
@@ -218,10 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = get_parser().parse_args(argv)
-    if args.format in ("latex", "svg") and (args.costs or args.diagnose is not None):
-        form = "LaTeX" if args.format == "latex" else "SVG"
+    if (args.costs or args.diagnose is not None) and args.format not in _EXTRAS:
+        form = {"latex": "LaTeX", "svg": "SVG"}.get(args.format, args.format)
         return _fail(
-            f"--costs and --diagnose have no {form} form; use --format text, markdown or json."
+            f"--costs and --diagnose have no {form} form; use --format {', '.join(_EXTRAS[:-1])} "
+            f"or {_EXTRAS[-1]}."
         )
 
     from cnnexplain._errors import CnnexplainError, ModelFileError  # noqa: PLC0415

@@ -612,3 +612,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert (exit_.value.code, capsys.readouterr().out) == (0, f"cnnexplain {__version__}\n")
+
+
+def test_format_choices_follow_the_renderers_table() -> None:
+    from cnnexplain import _cli
+    from cnnexplain._render.formats import RENDERERS, Format
+
+    assert set(_cli.FORMATS) == {f.value for f in Format} - {"html"}
+    assert set(_cli._EXTRAS) == {f.value for f, r in RENDERERS.items() if r.extras}

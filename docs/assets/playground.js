@@ -291,7 +291,15 @@ function startPython() {
   if (worker) return;
   timings.started = performance.now();
   setStatusNow("Starting Python in your browser…", "loading");
-  worker = new Worker(new URL("./playground-worker.js", import.meta.url), { type: "module" });
+  // Started from a blob: URL that imports the worker's module, so that the worker runs
+  // under this page's Content-Security-Policy (a worker loaded from its own URL gets
+  // the policy of its response's headers, and static hosting sends none): no eval, no
+  // connection and no script from any other host, whatever Python asks of it.
+  const source = new URL("./playground-worker.js", import.meta.url).href;
+  const boot = new Blob([`import ${JSON.stringify(source)};`], { type: "text/javascript" });
+  const bootURL = URL.createObjectURL(boot);
+  worker = new Worker(bootURL, { type: "module" });
+  URL.revokeObjectURL(bootURL);
   // Anything on the worker's own channel is ignored: only the port speaks for it.
   worker.onerror = (event) => setStatus(`The playground could not start Python: ${event.message}`, "failed");
   const channel = new MessageChannel();

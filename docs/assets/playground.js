@@ -376,7 +376,8 @@ function onMessage(event) {
     timings.ready = performance.now();
     timings.worker = message.stages;
     const seconds = ((timings.ready - timings.started) / 1000).toFixed(1);
-    setStatus(`Ready: Python runs in your browser (started in ${seconds} s).`, "ready");
+    if (pending) setStatus(`Explaining… (Python started in ${seconds} s)`, "running");
+    else setStatus(`Ready: Python runs in your browser (started in ${seconds} s).`, "ready");
   } else if (message.type === "failed" && isText(message.text)) {
     setStatus(`The playground could not start Python: ${message.text}`, "failed");
   } else if (message.type === "result" && pending && message.id === pending.id) {

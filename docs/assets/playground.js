@@ -287,10 +287,10 @@ function show(answer) {
 }
 
 // -- The worker ------------------------------------------------------------------
-function startPython() {
+function startPython(quiet = false) {
   if (worker) return;
   timings.started = performance.now();
-  setStatusNow("Starting Python in your browser…", "loading");
+  if (quiet !== true) setStatusNow("Starting Python in your browser…", "loading");
   // Started from a blob: URL that imports the worker's module, so that the worker runs
   // under this page's Content-Security-Policy (a worker loaded from its own URL gets
   // the policy of its response's headers, and static hosting sends none): no eval, no
@@ -325,6 +325,17 @@ function stopPython(reason) {
   startPython(); // a fresh interpreter, ready for the next run
 }
 
+function renewPython() {
+  // Code from a link has run in this interpreter: the next run gets a fresh one, so
+  // that nothing that code changed in Python (a patched module) outlives its own run.
+  worker.terminate();
+  port.close();
+  worker = null;
+  port = null;
+  ready = false;
+  startPython(true);
+}
+
 function watch() {
   clearTimeout(watchdog);
   if (!pending || !ready) return;
@@ -337,11 +348,11 @@ function watch() {
   );
 }
 
-function explain() {
+function explain(fromLink = false) {
   startPython();
   writeFragment();
   lastId += 1;
-  pending = { id: lastId, t0: performance.now() };
+  pending = { id: lastId, t0: performance.now(), fromLink: fromLink === true };
   stop.disabled = false;
   output.dataset.state = "running";
   if (ready) setStatus("Explaining…", "running");
@@ -377,7 +388,9 @@ function onMessage(event) {
     timings.worker = message.stages;
     const seconds = ((timings.ready - timings.started) / 1000).toFixed(1);
     if (pending) setStatus(`Explaining… (Python started in ${seconds} s)`, "running");
-    else setStatus(`Ready: Python runs in your browser (started in ${seconds} s).`, "ready");
+    else if (status.dataset.state !== "ready") {
+      setStatus(`Ready: Python runs in your browser (started in ${seconds} s).`, "ready");
+    }
   } else if (message.type === "failed" && isText(message.text)) {
     setStatus(`The playground could not start Python: ${message.text}`, "failed");
   } else if (message.type === "result" && pending && message.id === pending.id) {
@@ -385,11 +398,13 @@ function onMessage(event) {
     show(message.answer);
     const ms = performance.now() - pending.t0;
     timings.runs.push({ ms, python: message.ms });
+    const fromLink = pending.fromLink;
     pending = null;
     stop.disabled = true;
     output.dataset.state = "done";
     output.dataset.run = String(message.id);
     setStatusNow(`Ready: explained in ${Math.round(ms)} ms.`, "ready");
+    if (fromLink) renewPython();
   }
 }
 
@@ -405,9 +420,9 @@ function start() {
     }
   });
   window.addEventListener("hashchange", () => {
-    if (readFragment()) explain();
+    if (readFragment()) explain(true);
   });
-  if (readFragment()) explain();
+  if (readFragment()) explain(true);
 }
 
 start();

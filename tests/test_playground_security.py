@@ -164,13 +164,17 @@ def _forged_view(text: str, tag: str = "mn") -> str:
 def _swap_renderer(view: str) -> str:
     """Code that replaces the renderer (the HTML one and the data one) with the attacker's."""
     return f"""\
-import cnnexplain._render_code as renderer
-renderer.code_html = lambda result: {EVIL!r}  # the HTML the page once put in
-try:
-    import cnnexplain._playground as entry
-    entry.code_view = lambda result: {view}
-except ImportError:
-    pass
+import importlib
+def swap(modules, name, replacement):
+    for module in modules:
+        try:
+            setattr(importlib.import_module(module), name, replacement)
+        except ImportError:
+            pass
+# the HTML the page once put in, and the view it builds from now (either package layout)
+swap(["cnnexplain._render_code", "cnnexplain._render.code"], "code_html", lambda r: {EVIL!r})
+swap(["cnnexplain._playground", "cnnexplain._explain_code.playground"], "code_view",
+     lambda r: {view})
 {MODEL}"""
 
 

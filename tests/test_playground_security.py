@@ -13,6 +13,7 @@ button are checked here too. Same server, browser and Chromium as test_site.py.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -129,11 +130,17 @@ class Opened:
 def open_link(browser: Browser, base_url: str) -> Iterator[Any]:  # noqa: F811 - fixtures
     contexts = []
 
-    def opener(code: str, **counts: Any) -> Opened:
+    def opener(code: str, worker: str | None = None, **counts: Any) -> Opened:
+        """The page on a link with ``code``; with ``worker``, that script serves as the worker."""
         ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
         contexts.append(ctx)
         page = ctx.new_page()
         opened = Opened(page, Visit(page, base_url))
+        if worker is not None:  # registered last, so it answers before Visit's route
+            page.route(
+                "**/assets/playground-worker.js",
+                lambda route: route.fulfill(body=worker, content_type="text/javascript"),
+            )
         page.goto(f"{base_url}playground/#{playground.fragment(code, **counts)}")
         return opened
 
@@ -310,6 +317,48 @@ def test_a_flood_leaves_the_page_responsive(open_link: Any) -> None:
     assert max(seconds) < CLICK_LIMIT_S, seconds
     opened.wait_run(1)
     opened.harmless()
+
+
+# Stand-ins for a worker gone wrong, to test the page's own defences (the real worker
+# gives code from a link no way to send these): each answers the page's first run.
+BAD_WORKER = """
+self.onmessage = (event) => {
+  const port = event.ports[0];
+  port.postMessage({ type: "ready", stages: {} });
+  port.onmessage = (request) => { %s };
+};
+"""
+FLOODING_WORKER = BAD_WORKER % (
+    'for (let i = 0; i < 200000; i++) port.postMessage({ type: "progress", text: "flood" });'
+    'port.postMessage({ type: "result", id: request.data.id, ms: 0, answer: { ok: false,'
+    ' error: "the flood got through", line: null } });'
+)
+HTML_WORKER = BAD_WORKER % (
+    'port.postMessage({ type: "result", id: request.data.id, ms: 0,'
+    f" answer: {{ ok: true, html: {json.dumps(EVIL)} }} }});"
+)
+
+
+def test_a_worker_that_floods_the_page_is_stopped(open_link: Any) -> None:
+    opened = open_link(MODEL, worker=FLOODING_WORKER)
+    answer = opened.wait_run(1)
+    assert (
+        answer["error"] == "Python sent the page more messages than a run sends, so it was stopped."
+    )
+    t0 = time.monotonic()
+    opened.page.click("#playground-counts", timeout=20_000)
+    assert time.monotonic() - t0 < CLICK_LIMIT_S
+    opened.harmless()
+
+
+def test_an_answer_of_another_shape_is_refused(open_link: Any) -> None:
+    opened = open_link(MODEL, worker=HTML_WORKER)
+    answer = opened.wait_run(1)
+    time.sleep(0.5)
+    opened.harmless()
+    error = opened.page.inner_text("#playground-output .playground-error")
+    assert error == "The playground could not read Python's answer (a record is not an object)."
+    assert answer["ok"] is False
 
 
 def test_stop_ends_a_run_and_python_starts_again(open_link: Any) -> None:

@@ -46,8 +46,9 @@ async function fetchSnapshot() {
 }
 
 // What code run in this worker could use to reach the network, start another
-// context that can, or talk to the page behind the port's back. Each is deleted
-// from the global object and its prototypes, then pinned to undefined.
+// context that can, talk to the page behind the port's back, or leave data in the
+// site's storage for a later page. Each is deleted from the global object and its
+// prototypes, then pinned to undefined.
 const CUT = [
   "fetch",
   "XMLHttpRequest",
@@ -61,6 +62,8 @@ const CUT = [
   "SharedWorker",
   "BroadcastChannel",
   "RTCPeerConnection",
+  "indexedDB",
+  "caches",
 ];
 
 function cutOff() {

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "docs"))
@@ -44,6 +44,12 @@ from examples.playground import corrected_source  # noqa: E402
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 READY_GOAL_S, RUN_GOAL_MS = 4.0, 200.0
+
+
+def _wait_ready(page: Page) -> None:
+    """Until Python has started (the pages' CSP forbids the eval wait_for_function needs)."""
+    status = page.locator("#playground-status")
+    expect(status).to_have_attribute("data-state", "ready", timeout=120_000)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -96,7 +102,7 @@ def cold_start(browser: Browser, url: str) -> dict[str, Any]:
         page.goto(url)
         cpu = _descendants_cpu()
         page.focus("#playground-code")  # Python starts at the first use of the form
-        page.wait_for_function("window.playgroundTimings.ready", timeout=120_000)
+        _wait_ready(page)
         timings = page.evaluate("window.playgroundTimings")
         timings["cpu"] = _descendants_cpu() - cpu
         return timings
@@ -111,15 +117,12 @@ def runs(browser: Browser, url: str, n: int) -> list[dict[str, float]]:
         page = ctx.new_page()
         page.goto(url)
         page.focus("#playground-code")
-        page.wait_for_function("window.playgroundTimings.ready", timeout=120_000)
+        _wait_ready(page)
         page.fill("#playground-code", corrected_source())
         page.fill("#playground-counts", "288, 540988, 541988")
         for i in range(1, n + 1):
             page.click("#playground-run")
-            page.wait_for_function(
-                "(n) => document.getElementById('playground-output').dataset.run === String(n)",
-                arg=i,
-            )
+            expect(page.locator("#playground-output")).to_have_attribute("data-run", str(i))
         return page.evaluate("window.playgroundTimings.runs")
     finally:
         ctx.close()

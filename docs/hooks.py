@@ -14,6 +14,10 @@
   long sum breaks at "+" on a narrow screen (Chromium ignores MathML's
   ``linebreak``). Every table cell gets its column's header as ``data-label``,
   which ``extra.css`` shows when a phone stacks the rows as cards.
+- ``on_post_page`` / ``on_post_template`` complete each page's Content-Security-Policy
+  (``overrides/main.html``): the hash of every ``<style>`` element the page holds
+  joins ``style-src``, and an inline script (which the policy would block) is
+  reported, which fails a ``--strict`` build.
 - the playground page's assets (``docs/playground_build.py``): ``on_config``
   stops the build with one sentence if ``npm ci`` has not installed Pyodide;
   ``on_post_build`` copies Pyodide into the site, writes the cnnexplain wheel and
@@ -22,6 +26,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import logging
 import os
@@ -140,14 +146,19 @@ def latex_to_mathml(latex: str, *, block: bool = False) -> str:
 _OPEN = {"{": "}", "(": ")", "[": "]"}
 
 
-def split_terms(latex: str) -> list[str]:
-    r"""A formula cut before each ``=`` and ``+`` outside any bracket.
+def split_terms(latex: str, *, products: bool = False) -> list[str]:
+    r"""A formula cut before each ``=`` and ``+`` outside any bracket (and ``\cdot``).
+
+    With ``products``, also before each ``\cdot`` outside any bracket: a long
+    product (``D \cdot gates \cdot (...)``) may then wrap between its factors.
 
     Examples:
         >>> split_terms(r"(3 \cdot 3 + 1) \cdot 32 + (5408 + 1) \cdot 100 = 542{,}230")
         ['(3 \\cdot 3 + 1) \\cdot 32', '+ (5408 + 1) \\cdot 100', '= 542{,}230']
         >>> split_terms(r"n = \left\lfloor \frac{n - k}{s} \right\rfloor + 1")
         ['n', '= \\left\\lfloor \\frac{n - k}{s} \\right\\rfloor', '+ 1']
+        >>> split_terms(r"D \cdot g \cdot (h \cdot (i + h) + 2)", products=True)
+        ['D', '\\cdot g', '\\cdot (h \\cdot (i + h) + 2)']
     """
     pieces, start, depth, i = [], 0, 0, 0
     while i < len(latex):
@@ -157,6 +168,9 @@ def split_terms(latex: str) -> list[str]:
             i += 1 if i < len(latex) and latex[i] in "([{|." else 0  # the delimiter itself
             continue
         char = latex[i]
+        if products and depth == 0 and latex.startswith(r"\cdot", i) and latex[start:i].strip():
+            pieces.append(latex[start:i].strip())
+            start = i
         if char == "\\":
             i += 2  # an escaped character (\{, \,) is never a bracket or an operator
             continue
@@ -172,9 +186,23 @@ def split_terms(latex: str) -> list[str]:
     return [p for p in pieces if p]
 
 
+_LONG_PIECE = 60
+"""LaTeX characters beyond which a display formula's term may also wrap between factors."""
+
+
 def _display_math(latex: str) -> str:
-    """A display formula as pieces that wrap between terms (each piece stays whole)."""
-    pieces = split_terms(latex)
+    """A display formula as pieces that wrap between terms (each piece stays whole).
+
+    A term longer than `_LONG_PIECE` is cut between its factors too, so that a
+    long product of argument names (PyTorch's) fits a column.
+    """
+    pieces = [
+        part
+        for piece in split_terms(latex)
+        for part in (
+            split_terms(piece, products=True) if len(piece) > _LONG_PIECE else [piece]
+        )
+    ]
     if len(pieces) == 1:
         return f'<div class="math">{latex_to_mathml(latex, block=True)}</div>'
     rendered = [latex_to_mathml(p, block=True) for p in pieces]
@@ -259,3 +287,49 @@ def on_post_build(config: Any) -> None:
         assets.write_snapshot(site, wheel)
     except assets.MissingPyodideError as err:
         raise PluginError(str(err)) from None
+
+
+_CSP_STYLE = "style-src 'self'"
+_STYLE_ELEMENT = re.compile(r"<style(?:\s[^>]*)?>(?P<css>.*?)</style>", re.DOTALL | re.IGNORECASE)
+_SCRIPT = re.compile(r"<script(?P<attrs>(?:\s[^>]*)?)>", re.IGNORECASE)
+_DATA_SCRIPT = re.compile(r"""\stype=["']?application/(?:ld\+)?json""", re.IGNORECASE)
+
+
+def complete_csp(output: str, where: str) -> str:
+    """Add the hash of each ``<style>`` element to the page's policy; report inline scripts.
+
+    Examples:
+        >>> page = '''<meta content="style-src 'self'; img-src 'self'"><style>a{}</style>'''
+        >>> print(complete_csp(page, "x.html").split(";")[0])  # doctest: +ELLIPSIS
+        <meta content="style-src 'self' 'sha256-...='
+    """
+    for match in _SCRIPT.finditer(output):
+        attrs = match["attrs"]
+        if " src=" not in attrs and not _DATA_SCRIPT.search(attrs):
+            log.warning(
+                "%s has an inline <script>, which its Content-Security-Policy blocks.", where
+            )
+    hashes = sorted(
+        {
+            "'sha256-"
+            + base64.b64encode(hashlib.sha256(m["css"].encode("utf-8")).digest()).decode()
+            + "'"
+            for m in _STYLE_ELEMENT.finditer(output)
+        }
+    )
+    if not hashes:
+        return output
+    if _CSP_STYLE not in output:
+        log.warning("%s has <style> elements but no Content-Security-Policy to allow them.", where)
+        return output
+    return output.replace(_CSP_STYLE, " ".join([_CSP_STYLE, *hashes]), 1)
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:  # noqa: ARG001
+    """Complete the page's Content-Security-Policy (`complete_csp`)."""
+    return complete_csp(output, page.file.src_uri)
+
+
+def on_post_template(output_content: str, template_name: str, config: Any) -> str:  # noqa: ARG001
+    """Complete the Content-Security-Policy of a page made from a template alone (404.html)."""
+    return complete_csp(output_content, template_name)

@@ -64,7 +64,7 @@ class CodeResult:
         return "\n\n".join(parts)
 
     def to_html(self) -> str:
-        """The page's view: each table, its formula as MathML, the notes, the diagnosis."""
+        """HTML of each table, its formula as MathML, the notes, the diagnosis (notebooks)."""
         from cnnexplain._render.code import code_html  # noqa: PLC0415
 
         return code_html(self)

@@ -11,6 +11,7 @@ from typing import Any
 
 from cnnexplain._errors import CnnexplainError, CodeError, DiagnosisError
 from cnnexplain._explain_code.code import explain_code
+from cnnexplain._explain_code.playground_view import code_view
 
 __all__ = ["parse_counts", "run", "warm_up"]
 
@@ -45,9 +46,10 @@ e.g. 288, 540988, 541988. Received: '540 988'.
 
 
 def run(code: str, counts: str = "", mode: str = "running") -> dict[str, Any]:
-    r"""Explain ``code`` (and diagnose ``counts``, read as ``mode``): HTML and every figure.
+    r"""Explain ``code`` (and diagnose ``counts``, read as ``mode``): what to show, every figure.
 
-    Returns ``{"ok": True, "html": ..., "result": CodeResult.to_dict()}``, or
+    Returns ``{"ok": True, "view": ..., "result": CodeResult.to_dict()}``, where the
+    view is plain data the page puts in as text (`code_view`: no HTML), or
     ``{"ok": False, "error": one sentence, "line": the user's line or None}``.
 
     Examples:
@@ -67,7 +69,7 @@ def run(code: str, counts: str = "", mode: str = "running") -> dict[str, Any]:
     except CnnexplainError as err:
         line = err.line if isinstance(err, CodeError) else None
         return {"ok": False, "error": str(err), "line": line}
-    return {"ok": True, "html": result.to_html(), "result": result.to_dict()}
+    return {"ok": True, "view": code_view(result), "result": result.to_dict()}
 
 
 _WARM_UP = """\

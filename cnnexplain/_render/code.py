@@ -1,8 +1,8 @@
-"""HTML of a `CodeResult` for the playground page: tables, MathML formulas, notes, diagnosis.
+"""HTML of a `CodeResult` (`CodeResult.to_html`): tables, MathML formulas, notes, diagnosis.
 
-Pure Python (it runs in the browser): the tables are `_render.html`'s, the model
-formula is MathML written from the `Formula` itself, everything from the user's
-code is escaped.
+The tables are `_render.html`'s, the model formula is MathML written from the
+`Formula` itself, everything from the user's code is escaped. The playground page
+does not use it: it builds its output from plain data (`_playground_view`).
 """
 
 from __future__ import annotations

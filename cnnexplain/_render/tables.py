@@ -19,7 +19,17 @@ from cnnexplain._escape import (
 from cnnexplain._rules.protocol import fmt_shape
 from cnnexplain._shapes import Shape
 
-__all__ = ["html", "latex", "markdown", "short_sum", "table_width", "text", "text_table", "to_dict"]
+__all__ = [
+    "html",
+    "latex",
+    "markdown",
+    "short_sum",
+    "table",
+    "table_width",
+    "text",
+    "text_table",
+    "to_dict",
+]
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Formula", "Shape arithmetic")
 
@@ -306,6 +316,31 @@ def html(b: Breakdown, *, expand: bool = False) -> str:
         f"<tbody>{''.join(body)}</tbody></table><ul>{totals}</ul>"
         + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
     )
+
+
+def table(b: Breakdown, *, expand: bool = False) -> dict[str, Any]:
+    """The table `html` draws, as JSON-ready data: plain strings, for a page to put in as text.
+
+    Examples:
+        >>> from cnnexplain import explain, spec
+        >>> t = table(explain(spec.Sequential([spec.Input((4,)), spec.Dense(3, name="d")])))
+        >>> t["headers"][0], t["rows"][0]["depth"], t["rows"][0]["cells"][:4]
+        ('Layer (type)', 0, ['d (Dense)', '(None, 3)', '15', '(4+1)·3'])
+        >>> t["totals"][0]
+        ['Total params', '15 = (4+1)·3']
+    """
+    rows = []
+    for depth, row in _lines(b, expand=expand):
+        cells = list(_cells(depth, row))
+        cells[0] = cells[0].strip()
+        rows.append({"depth": depth, "cells": cells})
+    return {
+        "name": b.name,
+        "headers": list(HEADERS),
+        "rows": rows,
+        "totals": [[label, value] for label, value in _totals(b)],
+        "notes": _notes(b),
+    }
 
 
 def _shape_json(shape: Shape | list[Shape]) -> list[Any]:

@@ -24,6 +24,7 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CodeError
 from cnnexplain._explain_code import keras_calls as calls
 from cnnexplain._explain_code.keras_calls import FILENAME, KerasNote, Session, active, user_line
+from cnnexplain.spec._catalogue import ALIASES
 
 __all__ = [
     "FILENAME",
@@ -343,29 +344,6 @@ def InputLayer(  # noqa: N802 - Keras's name
 # The module tree
 
 
-# Keras 3's other names for the same layers (tests/explain_code/test_code.py checks Keras has each).
-_ALIASES = {
-    "AvgPool1D": "AveragePooling1D",
-    "AvgPool2D": "AveragePooling2D",
-    "AvgPool3D": "AveragePooling3D",
-    "MaxPool1D": "MaxPooling1D",
-    "MaxPool2D": "MaxPooling2D",
-    "MaxPool3D": "MaxPooling3D",
-    "GlobalAvgPool1D": "GlobalAveragePooling1D",
-    "GlobalAvgPool2D": "GlobalAveragePooling2D",
-    "GlobalAvgPool3D": "GlobalAveragePooling3D",
-    "GlobalMaxPool1D": "GlobalMaxPooling1D",
-    "GlobalMaxPool2D": "GlobalMaxPooling2D",
-    "GlobalMaxPool3D": "GlobalMaxPooling3D",
-    "Convolution1D": "Conv1D",
-    "Convolution2D": "Conv2D",
-    "Convolution3D": "Conv3D",
-    "Convolution1DTranspose": "Conv1DTranspose",
-    "Convolution2DTranspose": "Conv2DTranspose",
-    "Convolution3DTranspose": "Conv3DTranspose",
-    "SeparableConvolution1D": "SeparableConv1D",
-    "SeparableConvolution2D": "SeparableConv2D",
-}
 
 
 def layer_names() -> dict[str, Any]:
@@ -377,7 +355,7 @@ def layer_names() -> dict[str, Any]:
         and issubclass(getattr(spec, name), spec.Layer)
         and name not in ("Layer", "Model", "Sequential")
     }
-    names.update({alias: names[target] for alias, target in _ALIASES.items()})
+    names.update({alias: names[target] for alias, target in ALIASES.items()})
     names["Input"] = Input
     names["InputLayer"] = InputLayer
     return names

@@ -344,8 +344,6 @@ def InputLayer(  # noqa: N802 - Keras's name
 # The module tree
 
 
-
-
 def layer_names() -> dict[str, Any]:
     """``keras.layers`` as cnnexplain models it: spec's layers, their aliases, Input."""
     names: dict[str, Any] = {

@@ -21,6 +21,7 @@ from cnnexplain._arguments import received
 from cnnexplain._errors import SpecError
 from cnnexplain._graph.torch_tree import Call
 from cnnexplain._rules.protocol import fmt_shape
+from cnnexplain._rules.torch import core, norm
 from cnnexplain._shapes import Shape
 
 __all__ = [
@@ -422,19 +423,9 @@ def _cache_forwards(root: Any) -> None:
             object.__setattr__(module, "forward", cached(_fast(module)))
 
 
-# torch.nn classes whose output is a tensor of their input's shape and dtype, and whose
-# only condition on that input is one _expected_input or _check_input_dim checks.
-_SAME_SHAPE = frozenset(
-    {
-        *(f"BatchNorm{d}d" for d in (1, 2, 3)),
-        *(f"InstanceNorm{d}d" for d in (1, 2, 3)),
-        *("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"),
-        *("FeatureAlphaDropout", "Identity", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU"),
-        *("CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Hardtanh", "Hardswish"),
-        *("Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Softshrink", "Hardshrink"),
-        *("LogSigmoid",),
-    }
-)
+_SAME_SHAPE = frozenset({*core.KEEPS_SHAPE, *norm.KEEPS_SHAPE})
+"""torch.nn classes whose output is a tensor of their input's shape and dtype, and whose only
+condition on that input is one _expected_input or _check_input_dim checks (their rules say)."""
 
 
 def _keeps_shape(module: Any) -> bool:

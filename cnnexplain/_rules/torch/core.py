@@ -64,6 +64,18 @@ ACTIVATIONS = (
     "Threshold",
 )
 DROPOUT = ("AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout")
+KEEPS_SHAPE = (
+    "Identity",
+    *DROPOUT,
+    *(
+        a
+        for a in ACTIVATIONS
+        if a not in ("LogSoftmax", "RReLU", "Softmax", "Softmax2d", "Softmin")
+    ),
+)
+"""Classes whose output is a tensor like their input with no condition on it: on the meta
+device the adapter answers them without running a kernel (Softmax2d checks its input's
+rank in its forward, the softmaxes and RReLU take arguments that need their forward)."""
 
 
 @torch_rule("Identity", *ACTIVATIONS, *DROPOUT)

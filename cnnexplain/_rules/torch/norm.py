@@ -37,15 +37,12 @@ def _affine(
     return affine_vectors(names, c, shape or (c.value,))
 
 
-@torch_rule(
-    "BatchNorm1d",
-    "BatchNorm2d",
-    "BatchNorm3d",
-    "SyncBatchNorm",
-    "InstanceNorm1d",
-    "InstanceNorm2d",
-    "InstanceNorm3d",
-)
+KEEPS_SHAPE = tuple(f"{kind}{d}d" for kind in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3))
+"""Normalizations whose output is like their input, and whose only condition on it torch checks
+in ``_check_input_dim`` and ``num_features`` (SyncBatchNorm needs a process group)."""
+
+
+@torch_rule(*KEEPS_SHAPE[:3], "SyncBatchNorm", *KEEPS_SHAPE[3:])
 def batch_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``2·num_features`` (γ and β with ``affine=True``); running statistics are buffers.
 

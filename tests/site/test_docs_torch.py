@@ -131,9 +131,9 @@ TEACHING_PAGES = (
     "layers.md",
     "custom-layers.md",
 )
-TORCH_ONLY_PAGES = ("layers-torch.md",)  # all PyTorch: no tabs to switch
+TORCH_ONLY_PAGES = ("layers-torch.md", "torchinfo.md")  # all PyTorch: no tabs to switch
 REFERENCE_PAGES = ("cli.md", "reference/api.md")  # a section on PyTorch modules
-OTHER_PAGES = ("playground.md", "contributing.md")  # Keras code only; how to write docs
+OTHER_PAGES = ("playground.md", "contributing.md", "security.md")  # Keras only; how-tos
 DOCS = Path(__file__).parents[2] / "docs"
 _TAB = re.compile(r'^(?P<indent> *)=== "(?P<label>[^"]+)"\n', re.MULTILINE)
 

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import NamedTuple
+
+from cnnexplain import _limits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import zipfile
     from typing import IO
 
-__all__ = ["Archive", "DamagedZipError", "MemberReadError"]
+__all__ = ["Archive", "DamagedZipError", "MemberReadError", "RawMember"]
 
 _END = b"PK\x05\x06"
 _END64 = b"PK\x06\x06"
@@ -52,6 +55,15 @@ class DamagedZipError(ValueError):
 
 class MemberReadError(ValueError):
     """A member cannot be extracted: encrypted, or compressed in a way Python lacks."""
+
+
+class RawMember(NamedTuple):
+    """Where a member's bytes lie in the file, and how they are compressed."""
+
+    start: int
+    method: int
+    compressed: int
+    size: int
 
 
 class _Unusual(Exception):  # noqa: N818 - reads as "the archive is unusual"
@@ -140,6 +152,8 @@ def _central_directory(stream: IO[bytes]) -> tuple[int, int, int]:
 def _directory(stream: IO[bytes]) -> dict[str, _Member]:
     """The members of a plain archive, by name, from its central directory."""
     entries, cd_size, cd_offset = _central_directory(stream)
+    if entries > _limits.ZIP_MEMBERS:
+        raise DamagedZipError(f"it has {entries:,} members, more than {_limits.ZIP_MEMBERS:,}")
     stream.seek(cd_offset)
     data = stream.read(cd_size)
     members: dict[str, _Member] = {}
@@ -199,6 +213,11 @@ class Archive:
             except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
                 raise DamagedZipError(str(err)) from err  # NotImplementedError: a bad version
             self._members = {}
+            if len(self._zipfile.filelist) > _limits.ZIP_MEMBERS:
+                count = len(self._zipfile.filelist)
+                raise DamagedZipError(
+                    f"it has {count:,} members, more than {_limits.ZIP_MEMBERS:,}"
+                )
         return self._zipfile
 
     @property
@@ -247,6 +266,32 @@ class Archive:
         except _Unusual:
             self._use_zipfile()
             return self.stored_start(name)
+
+    def raw(self, name: str) -> RawMember:
+        """Where member ``name``'s bytes (compressed or not) lie in the file.
+
+        Raises:
+            DamagedZipError: if its local header disagrees with the directory.
+            MemberReadError: if it is encrypted.
+        """
+        if self._zipfile is None:
+            member = self._members[name]
+            try:
+                start = self._start(member)
+            except _Unusual:
+                self._use_zipfile()
+            else:
+                return RawMember(start, member.method, member.compressed, member.size)
+        info = self._use_zipfile().getinfo(name)
+        if info.flag_bits & _REFUSED_FLAGS:
+            raise MemberReadError(f"{name} is encrypted")
+        self._stream.seek(info.header_offset)
+        header = self._stream.read(30)
+        if len(header) != 30 or header[:4] != _LOCAL:  # noqa: PLR2004 - local header size
+            raise DamagedZipError(f"bad magic number for file header of {name}")
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        start = int(info.header_offset) + 30 + int(name_length) + int(extra_length)
+        return RawMember(start, info.compress_type, info.compress_size, info.file_size)
 
     def read(self, name: str, limit: int) -> bytes:
         """Member ``name``'s bytes, at most ``limit + 1`` of them (more means: too large)."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import struct
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -253,6 +254,31 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
             Sequential or Functional model.
     """
     name = os.fspath(path)
+    try:
+        return _read_model_file(name)
+    except ModelFileError:
+        raise
+    except (
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        RecursionError,
+        EOFError,
+        OSError,
+        struct.error,
+        zlib.error,
+    ) as err:
+        # Defence in depth: every reader checks what it reads, and fuzzing finds nothing
+        # past those checks; were a crafted file to reach one, it is still refused.
+        raise _error(
+            name,
+            f"it is damaged in a way cnnexplain does not recognise ({type(err).__name__}: "
+            f"{str(err)[:_SHOWN]}).",
+        ) from err
+
+
+def _read_model_file(name: str) -> SavedModel:
     if os.path.isdir(name):  # noqa: PTH112 - name may be any str
         from cnnexplain._savedmodel import read_saved_model  # noqa: PLC0415 - imports this
 

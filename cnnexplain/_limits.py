@@ -13,7 +13,7 @@ writes for the largest ``keras.applications`` models.
 |---|---|---|
 | `CONFIG_BYTES` | 64 MiB | ``config.json``, a JSON config, an ``.h5``'s ``model_config``, ``keras_metadata.pb``, ``variables.index`` |
 | `ZIP_MEMBERS` | 100,000 | members of a ``.keras`` archive |
-| `INFLATED_BYTES` | 4 GiB | bytes inflated from a deflated ``model.weights.h5`` (re-reads included) |
+| `INFLATED_BYTES` | 2 GiB | bytes inflated from a deflated ``model.weights.h5`` (re-reads included) |
 | `INFLATED_CACHE` | 256 MiB | inflated bytes of ``model.weights.h5`` kept in memory at once |
 | `HDF5_METADATA_BYTES` | 256 MiB | HDF5 metadata read (object headers, B-trees, heaps); weight values are never read |
 | `HDF5_OBJECTS` | 1,000,000 | HDF5 objects (groups and datasets) |
@@ -56,7 +56,7 @@ __all__ = [
 
 CONFIG_BYTES = 64 * 2**20
 ZIP_MEMBERS = 100_000
-INFLATED_BYTES = 4 * 2**30
+INFLATED_BYTES = 2 * 2**30
 INFLATED_CACHE = 256 * 2**20
 HDF5_METADATA_BYTES = 256 * 2**20
 HDF5_OBJECTS = 1_000_000

@@ -133,7 +133,7 @@ TEACHING_PAGES = (
 )
 TORCH_ONLY_PAGES = ("layers-torch.md",)  # all PyTorch: no tabs to switch
 REFERENCE_PAGES = ("cli.md", "reference/api.md")  # a section on PyTorch modules
-OTHER_PAGES = ("playground.md", "contributing.md")  # Keras code only; how to write docs
+OTHER_PAGES = ("playground.md", "contributing.md", "security.md")  # Keras only; docs; security
 DOCS = Path(__file__).parent.parent / "docs"
 _TAB = re.compile(r'^(?P<indent> *)=== "(?P<label>[^"]+)"\n', re.MULTILINE)
 

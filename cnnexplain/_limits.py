@@ -4,10 +4,12 @@ A model file is untrusted input: it may come from anywhere, and be damaged or
 crafted. Its bytes are parsed only by cnnexplain's own readers, written in
 Python (`cnnexplain._zip`, `cnnexplain._inflate`, `cnnexplain._hdf5`,
 `cnnexplain._bundle`, `cnnexplain._savedmodel`); no native parser (h5py, HDF5,
-protobuf, TensorFlow) ever sees them. Each reader stops at the limits below and
-says which one in one sentence (a `ModelFileError`), so the work and memory one
-file can cost are bounded whatever it holds. Every limit is far above what Keras
-writes for the largest ``keras.applications`` models.
+protobuf, TensorFlow) ever sees them, only the standard library's decompressors
+(zlib; bz2 and lzma for a JSON member compressed so, which Keras never writes).
+Each reader stops at the limits below and says which one in one sentence (a
+`ModelFileError`), so the work and memory one file can cost are bounded whatever
+it holds. Every limit is far above what Keras writes for the largest
+``keras.applications`` models.
 
 | Limit | Value | What it bounds |
 |---|---|---|
@@ -21,7 +23,8 @@ writes for the largest ``keras.applications`` models.
 | `ATTRIBUTE_ELEMENTS` | 1,000,000 | strings in one HDF5 attribute |
 | `NESTING` | 200 | depth of HDF5 groups and B-trees |
 | `MODEL_NESTING` | 50 | models nested in models, in a config |
-| `PROTOBUF_FIELDS` | 500,000 | protobuf fields decoded in ``keras_metadata.pb`` or a checkpoint's object graph |
+| `PROTOBUF_FIELDS` | 500,000 | protobuf fields decoded in ``keras_metadata.pb`` (about 6 a layer) |
+| `CHECKPOINT_FIELDS` | 3,000,000 | protobuf fields decoded in a checkpoint's index and object graph (about 130 a layer) |
 | `PROTOBUF_NODES` | 1,000,000 | nodes of ``keras_metadata.pb`` or of a checkpoint's object graph |
 | `NAME_CHARACTERS` | 1,024 | characters of a layer's or model's name, or a class name |
 
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 __all__ = [
     "ATTRIBUTE_ELEMENTS",
+    "CHECKPOINT_FIELDS",
     "CONFIG_BYTES",
     "HDF5_CONTINUATIONS",
     "HDF5_METADATA_BYTES",
@@ -65,6 +69,7 @@ ATTRIBUTE_ELEMENTS = 1_000_000
 NESTING = 200
 MODEL_NESTING = 50
 PROTOBUF_FIELDS = 500_000
+CHECKPOINT_FIELDS = 3_000_000
 PROTOBUF_NODES = 1_000_000
 NAME_CHARACTERS = 1024
 

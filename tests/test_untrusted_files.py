@@ -242,10 +242,23 @@ def _deflated(path: Path, dest: Path) -> Path:
     return dest
 
 
-def test_deflated_weights_read_as_stored_ones(saved: Saved, tmp_path: Path) -> None:
+def test_deflated_weights_read_as_stored_ones_inflating_once(
+    saved: Saved, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: zipfile re-inflated the member from its start at each backward seek (33 s)."""
     _, path = saved("ResNet50")
     deflated = _deflated(path, tmp_path / "deflated.keras")
+    made: list[Inflated] = []
+
+    class Recorded(Inflated):
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)  # type: ignore[arg-type]
+            made.append(self)
+
+    monkeypatch.setattr("cnnexplain._archive.Inflated", Recorded)
     assert read_model_file(deflated).weights == read_model_file(path).weights
+    (member,) = made
+    assert member.inflated <= len(member_bytes(path, "model.weights.h5"))  # once, at most
 
 
 def test_inflated_reads_agree_with_the_data_and_stop_at_the_limit() -> None:

@@ -19,6 +19,7 @@ the machine's zlib, not on cnnexplain.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -60,9 +61,9 @@ def main() -> None:
         ):
             for name in source.namelist():
                 out.writestr(name, source.read(name))
-        times = {}
+        times: dict[str, float] = {}
         for label, path in (("stored", stored), ("deflated", deflated)):
-            times[label] = best_of(lambda path=path: _command(path), args.repeat)
+            times[label] = best_of(functools.partial(_command, path), args.repeat)
             size = path.stat().st_size / 2**20
             print(f"{label:<9} {size:6.1f} MiB  {times[label]:.2f} s")
         print(f"ratio deflated/stored: {times['deflated'] / times['stored']:.1f}")

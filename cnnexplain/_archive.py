@@ -43,7 +43,7 @@ from cnnexplain._graph import MODEL_CLASSES, is_model_config
 from cnnexplain._hdf5 import Corrupt, Node, Unsupported, read_tree
 from cnnexplain._inflate import Inflated, InflateLimitError
 from cnnexplain._keras_config import normalise, tf_function
-from cnnexplain._zip import Archive, DamagedZipError, MemberReadError
+from cnnexplain._zip import Archive, DamagedZipError, MemberReadError, TooManyMembersError
 
 __all__ = [
     "CONFIG_LIMIT",
@@ -324,6 +324,8 @@ def _read_model_file(name: str) -> SavedModel:
 def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
     try:
         archive = Archive(stream)
+    except TooManyMembersError as err:
+        raise _error(name, f"{err}.") from err
     except DamagedZipError as err:
         raise _error(name, f"the archive is truncated or corrupted ({err}).") from err
     try:

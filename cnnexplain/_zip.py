@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import zipfile
     from typing import IO
 
-__all__ = ["Archive", "DamagedZipError", "MemberReadError", "RawMember"]
+__all__ = ["Archive", "DamagedZipError", "MemberReadError", "RawMember", "TooManyMembersError"]
 
 _END = b"PK\x05\x06"
 _END64 = b"PK\x06\x06"
@@ -55,6 +55,10 @@ class DamagedZipError(ValueError):
 
 class MemberReadError(ValueError):
     """A member cannot be extracted: encrypted, or compressed in a way Python lacks."""
+
+
+class TooManyMembersError(DamagedZipError):
+    """The archive has more members than `cnnexplain._limits.ZIP_MEMBERS`."""
 
 
 class RawMember(NamedTuple):
@@ -149,11 +153,18 @@ def _central_directory(stream: IO[bytes]) -> tuple[int, int, int]:
     return entries, cd_size, cd_offset
 
 
+def _check_count(members: int) -> None:
+    if members > _limits.ZIP_MEMBERS:
+        raise TooManyMembersError(
+            f"the archive has {members:,} members, more than the {_limits.ZIP_MEMBERS:,} "
+            "cnnexplain reads (a .keras file has three)"
+        )
+
+
 def _directory(stream: IO[bytes]) -> dict[str, _Member]:
     """The members of a plain archive, by name, from its central directory."""
     entries, cd_size, cd_offset = _central_directory(stream)
-    if entries > _limits.ZIP_MEMBERS:
-        raise DamagedZipError(f"it has {entries:,} members, more than {_limits.ZIP_MEMBERS:,}")
+    _check_count(entries)
     stream.seek(cd_offset)
     data = stream.read(cd_size)
     members: dict[str, _Member] = {}
@@ -186,6 +197,7 @@ class Archive:
 
     Raises:
         DamagedZipError: (from the constructor and `read`) what zipfile finds wrong.
+        TooManyMembersError: (from the constructor) more members than the limit.
         MemberReadError: (from `read`) a member zipfile cannot extract.
     """
 
@@ -213,11 +225,7 @@ class Archive:
             except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
                 raise DamagedZipError(str(err)) from err  # NotImplementedError: a bad version
             self._members = {}
-            if len(self._zipfile.filelist) > _limits.ZIP_MEMBERS:
-                count = len(self._zipfile.filelist)
-                raise DamagedZipError(
-                    f"it has {count:,} members, more than {_limits.ZIP_MEMBERS:,}"
-                )
+            _check_count(len(self._zipfile.filelist))
         return self._zipfile
 
     @property

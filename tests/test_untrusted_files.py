@@ -221,6 +221,22 @@ def test_a_layer_name_of_a_million_characters_is_refused(tmp_path: Path) -> None
     )
 
 
+def test_an_archive_of_more_members_than_the_limit_is_refused(
+    saved: Saved, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is read where it is enforced: lowered here, not reached with 100,000 members."""
+    _, path = saved("seed")
+    with zipfile.ZipFile(path) as source:
+        count = len(source.namelist())
+    monkeypatch.setattr(_limits, "ZIP_MEMBERS", count - 1)
+    with pytest.raises(ModelFileError) as caught:
+        read_model_file(path)
+    assert str(caught.value) == (
+        f"Cannot read '{path}': the archive has {count} members, more than the {count - 1} "
+        "cnnexplain reads (a .keras file has three)."
+    )
+
+
 def test_the_limits_table_states_the_values_in_force() -> None:
     """The docstring's table, read by the docs, gives each limit's value as the code has it."""
     documented = dict(

@@ -341,10 +341,6 @@ class Archive:
             raise _Unusual  # zipfile says what is wrong
         return data
 
-    def open(self, name: str) -> IO[bytes]:
-        """A stream of member ``name``, by zipfile (for a compressed member read in parts)."""
-        return self._use_zipfile().open(name)
-
     def close(self) -> None:
         """Close zipfile's view, if it was needed (the stream is the caller's)."""
         if self._zipfile is not None:

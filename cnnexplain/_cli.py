@@ -1,10 +1,11 @@
 """The ``cnnexplain`` command: explain a saved model file in a terminal or in CI.
 
 It reads the file (``.keras``, ``.h5``, a SavedModel directory or JSON) with the
-standard library (the weight shapes with a small HDF5 reader, or h5py for
-layouts it doesn't know), never imports TensorFlow or Keras, and never runs
-code from the file. Bad input gets one line on stderr and exit status 2; so
-does a file with layers cnnexplain cannot explain when ``--strict`` is given.
+standard library and cnnexplain's own bounded readers (the weight shapes with a
+small HDF5 reader; no native parser such as h5py ever sees the file), never
+imports TensorFlow or Keras, and never runs code from the file. Bad input gets
+one line on stderr and exit status 2; so does a file with layers cnnexplain
+cannot explain when ``--strict`` is given.
 
 Examples:
     >>> from cnnexplain._cli import get_parser

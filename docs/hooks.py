@@ -199,9 +199,7 @@ def _display_math(latex: str) -> str:
     pieces = [
         part
         for piece in split_terms(latex)
-        for part in (
-            split_terms(piece, products=True) if len(piece) > _LONG_PIECE else [piece]
-        )
+        for part in (split_terms(piece, products=True) if len(piece) > _LONG_PIECE else [piece])
     ]
     if len(pieces) == 1:
         return f'<div class="math">{latex_to_mathml(latex, block=True)}</div>'

@@ -10,8 +10,11 @@ that much takes a few milliseconds, where importing h5py (and NumPy) takes a
 fifth of a second, which matters to a command that should answer in well under one.
 
 Only metadata is read, never the weights themselves, and every address is
-checked against the file's size, so a corrupted file fails cleanly. A file in a
-newer layout raises `Unsupported`, and the caller reads it with h5py instead.
+checked against the file's size, every B-tree node and object visited once, and
+every count bounded (`cnnexplain._files.limits`), so a corrupted or crafted file fails
+cleanly with `Corrupt`. A file in a newer layout (``libver="latest"``, which
+Keras never asks for) raises `Unsupported`; no other HDF5 parser is tried, so
+untrusted bytes never reach a native one.
 
 Examples:
     >>> data = b"not an HDF5 file"
@@ -27,14 +30,17 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cnnexplain._files import limits as _limits
+
 __all__ = ["Attribute", "Corrupt", "Node", "Unsupported", "read_tree"]
 
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _UNDEFINED = 2**64 - 1
-_MAX_OBJECTS = 1_000_000
-_MAX_DEPTH = 200
-_MAX_CONTINUATIONS = 10_000
-_MAX_READ = 256 * 2**20
+_MAX_OBJECTS = _limits.HDF5_OBJECTS
+_MAX_DEPTH = _limits.NESTING
+_MAX_CONTINUATIONS = _limits.HDF5_CONTINUATIONS
+_MAX_READ = _limits.HDF5_METADATA_BYTES
+_MAX_NAME_BYTES = 4 * _limits.NAME_CHARACTERS  # UTF-8 takes up to 4 bytes a character
 _VALID_SIZES = {2, 4, 8, 16, 32}
 
 _DATASPACE = 0x0001
@@ -52,7 +58,7 @@ _STRING_CLASS = 3
 _SPACE_PADDED = 2
 _VLEN_SIZE = 16  # length (4 bytes), global heap collection (8) and object index (4)
 _NULL_SPACE = 2
-_MAX_ELEMENTS = 1_000_000
+_MAX_ELEMENTS = _limits.ATTRIBUTE_ELEMENTS
 
 Attribute = str | tuple[str, ...]
 """A string attribute: a string, or a tuple of them for an array (``()`` for any empty one)."""
@@ -63,7 +69,7 @@ class Corrupt(ValueError):  # noqa: N818 - reads as "the file is corrupt"
 
 
 class Unsupported(ValueError):  # noqa: N818 - reads as "the layout is unsupported"
-    """The file uses an HDF5 layout this reader doesn't know (h5py reads it)."""
+    """The file uses an HDF5 layout this reader doesn't know (one Keras does not write)."""
 
 
 @dataclass
@@ -86,6 +92,7 @@ class _File:
         self.size = size
         self.objects = 0
         self.seen: set[int] = set()
+        self.nodes: set[int] = set()  # B-tree and symbol table nodes visited
         self.heaps: dict[int, dict[int, bytes]] = {}
         self.total = 0
 
@@ -217,21 +224,40 @@ def _group(
     if depth > _MAX_DEPTH:
         raise Corrupt(f"groups nest deeper than {_MAX_DEPTH} levels")
     node, btree, heap_address = _group_header(f, messages)
-    heap = _local_heap(f, heap_address)
-    for name_offset, child in _symbols(f, btree, 0):
-        end = heap.find(b"\0", name_offset)
-        if name_offset >= len(heap) or end < 0:
-            raise Corrupt("a link name lies outside its heap")
-        name = heap[name_offset:end].decode("utf-8", "replace")
-        if name in skip:
-            continue
-        found = _messages(f, child)
+    links = _links(f, btree, _local_heap(f, heap_address), skip)
+    # Visited in the order they lie in the file, so that a deflated file is read front to
+    # back (`cnnexplain._files.inflate`), then kept in the B-tree's (name) order.
+    read: dict[int, Node | tuple[int, ...] | None] = {}
+    for i in sorted(range(len(links)), key=lambda i: links[i][1]):
+        found = _messages(f, links[i][1])
         kinds = {kind for kind, _, _ in found}
         if _SYMBOL_TABLE in kinds or kinds & {_LINK, _LINK_INFO}:
-            node.groups[name] = _group(f, found, depth + 1)
+            read[i] = _group(f, found, depth + 1)
         elif _LAYOUT in kinds:
-            node.datasets[name] = _dataset_shape(found)
+            read[i] = _dataset_shape(found)
+    for i, (name, _) in enumerate(links):
+        item = read.get(i)
+        if isinstance(item, Node):
+            node.groups[name] = item
+        elif item is not None:
+            node.datasets[name] = item
     return node
+
+
+def _links(f: _File, btree: int, heap: bytes, skip: frozenset[str]) -> list[tuple[str, int]]:
+    """``(name, object header address)`` of a group's links, in its B-tree's order."""
+    links: list[tuple[str, int]] = []
+    for name_offset, child in _symbols(f, btree, 0):
+        end = heap.find(b"\0", name_offset, name_offset + _MAX_NAME_BYTES + 1)
+        if name_offset >= len(heap) or end < 0:
+            raise Corrupt(
+                "a link name lies outside its heap or is longer than "
+                f"{_limits.NAME_CHARACTERS} characters"
+            )
+        name = heap[name_offset:end].decode("utf-8", "replace")
+        if name not in skip:
+            links.append((name, child))
+    return links
 
 
 def _local_heap(f: _File, address: int) -> bytes:
@@ -246,6 +272,7 @@ def _symbols(f: _File, address: int, depth: int) -> list[tuple[int, int]]:
     """(name offset, object header address) of each link in a group's B-tree."""
     if depth > _MAX_DEPTH:
         raise Corrupt("a B-tree is too deep")
+    _visit(f, address, "B-tree node")
     head = f.read(address, 24)
     if head[:4] != b"TREE" or head[4] != 0:
         raise Corrupt(f"no group B-tree node at {address}")
@@ -257,6 +284,7 @@ def _symbols(f: _File, address: int, depth: int) -> list[tuple[int, int]]:
         if level > 0:
             links += _symbols(f, child, depth + 1)
             continue
+        _visit(f, child, "symbol table node")
         node = f.read(child, 8)
         if node[:4] != b"SNOD":
             raise Corrupt(f"no symbol table node at {child}")
@@ -265,7 +293,16 @@ def _symbols(f: _File, address: int, depth: int) -> list[tuple[int, int]]:
     return links
 
 
+def _visit(f: _File, address: int, what: str) -> None:
+    """Note a B-tree or symbol table node as read; reading one twice means a cycle."""
+    if address in f.nodes:
+        raise Corrupt(f"{what} {address} is reached twice (a cycle)")
+    f.nodes.add(address)
+
+
 def _dataspace(body: bytes) -> tuple[int, ...]:
+    if len(body) < 2:  # noqa: PLR2004 - version and rank
+        raise Corrupt(f"a dataspace message has {len(body)} bytes, fewer than its header")
     version, rank = body[0], body[1]
     start = {1: 8, 2: 4}.get(version)
     if start is None:
@@ -304,7 +341,7 @@ def _count(space: bytes) -> int:
 
 def _attribute(f: _File, body: bytes) -> tuple[str, Attribute | None]:
     """An attribute's name and, when it holds strings (or nothing), its value."""
-    version = body[0]
+    version = _u(body, 0, 1)
     name_size, type_size, space_size = _u(body, 2, 2), _u(body, 4, 2), _u(body, 6, 2)
     if version not in _ATTRIBUTE_VERSIONS:
         raise Unsupported(f"attribute message version {version}")

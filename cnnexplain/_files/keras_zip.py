@@ -6,12 +6,14 @@ saved it), ``config.json`` (the architecture, in the format of
 ``layers/<snake_case class>/vars/<i>``). `read_model_file` reads it (or a JSON
 config) into a `SavedModel`: the model's class and config, checked for the
 types the graph reader relies on, and the weights' shapes as `WeightGroup`
-trees, read by `cnnexplain._files.hdf5` from the layout Keras writes, by h5py (when
-installed) from any other. `cnnexplain._files.explain` turns it into a breakdown.
+trees, read by `cnnexplain._files.hdf5` from the layout Keras writes (only its
+metadata: never a weight's values). `cnnexplain._files.explain` turns it into a breakdown.
 
 Nothing in the file is ever run: no unpickling, no ``keras.models.load_model``,
-no import of a module the config names. Every read is bounded, so a zip bomb or
-an absurd size is reported, not allocated.
+no import of a module the config names. Its bytes are parsed by cnnexplain's own
+readers only: h5py (or any other native parser) is never used on a file, so no
+crafted file can crash the process. Every read is bounded (`cnnexplain._files.limits`),
+so a zip bomb or an absurd size is reported, not allocated.
 
 Examples:
     >>> import json, tempfile, pathlib
@@ -26,19 +28,26 @@ Examples:
 
 from __future__ import annotations
 
-import io
 import json
 import mmap
 import os
+import struct
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from cnnexplain._errors import ModelFileError
-from cnnexplain._files.hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
+from cnnexplain._files import limits as _limits
+from cnnexplain._files.hdf5 import Corrupt, Node, Unsupported, read_tree
+from cnnexplain._files.inflate import Inflated, InflateLimitError
 from cnnexplain._files.keras2 import normalise, tf_function
-from cnnexplain._files.zip_archive import Archive, DamagedZipError, MemberReadError
+from cnnexplain._files.zip_archive import (
+    Archive,
+    DamagedZipError,
+    MemberReadError,
+    TooManyMembersError,
+)
 from cnnexplain._graph.model import MODEL_CLASSES, is_model_config
 
 __all__ = [
@@ -49,20 +58,21 @@ __all__ = [
     "read_model_file",
 ]
 
-CONFIG_LIMIT = 64 * 2**20
+CONFIG_LIMIT = _limits.CONFIG_BYTES
 """The most bytes read from ``config.json`` (or a JSON config file): 64 MiB."""
 
 KNOWN_KERAS = ("2", "3")
 """Major versions of Keras whose saved configs cnnexplain reads."""
 
-_MAX_DEPTH = 200
-_MAX_NESTING = 50
+_MAX_NESTING = _limits.MODEL_NESTING
 _MAX_INT = 2**63
 _INT_DIGITS = 19
 _SHOWN = 60
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OPTIMIZER = frozenset({"optimizer"})  # model.weights.h5's optimizer state: never read
+_NAMED = ("name", "class_name")
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_STORED, _DEFLATED = 0, 8  # zip compression methods
 _SEQUENTIAL = "Sequential"
 
 
@@ -249,6 +259,31 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
             Sequential or Functional model.
     """
     name = os.fspath(path)
+    try:
+        return _read_model_file(name)
+    except ModelFileError:
+        raise
+    except (
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        RecursionError,
+        EOFError,
+        OSError,
+        struct.error,
+        zlib.error,
+    ) as err:
+        # Defence in depth: every reader checks what it reads, and fuzzing finds nothing
+        # past those checks; were a crafted file to reach one, it is still refused.
+        raise _error(
+            name,
+            f"it is damaged in a way cnnexplain does not recognise ({type(err).__name__}: "
+            f"{str(err)[:_SHOWN]}).",
+        ) from err
+
+
+def _read_model_file(name: str) -> SavedModel:
     if os.path.isdir(name):  # noqa: PTH112 - name may be any str
         from cnnexplain._files.tf_savedmodel import read_saved_model  # noqa: PLC0415 - imports this
 
@@ -294,6 +329,8 @@ def read_model_file(path: str | os.PathLike[str]) -> SavedModel:
 def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
     try:
         archive = Archive(stream)
+    except TooManyMembersError as err:
+        raise _error(name, f"{err}.") from err
     except DamagedZipError as err:
         raise _error(name, f"the archive is truncated or corrupted ({err}).") from err
     try:
@@ -381,6 +418,19 @@ def _fail(path: str, where: str, what: str, received: object) -> ModelFileError:
     return _error(path, f"in {where}: {what}. Received: {text}.")
 
 
+def _check_name(config: Mapping[str, Any], path: str, where: str) -> None:
+    """Refuse a name or class name longer than any Keras model's (a crafted file)."""
+    for key in _NAMED:
+        value = config.get(key)
+        if isinstance(value, str) and len(value) > _limits.NAME_CHARACTERS:
+            raise _error(
+                path,
+                f"in {where}: '{key}' has {len(value):,} characters, more than the "
+                f"{_limits.NAME_CHARACTERS:,} cnnexplain reads in a name. "
+                f"Received: {value[:24]!r}...",
+            )
+
+
 def _check_ref(value: Any, path: str, where: str) -> None:
     ok = (
         isinstance(value, list)
@@ -417,6 +467,7 @@ def _check_model(config: Mapping[str, Any], path: str, where: str, depth: int) -
     if depth > _MAX_NESTING:
         member = where.partition(",")[0]
         raise _error(path, f"{member} nests models more than {_MAX_NESTING} deep.")
+    _check_name(config, path, where)
     layers = config.get("layers")
     if not isinstance(layers, list):
         raise _fail(path, where, "'layers' must be a list", layers)
@@ -465,7 +516,9 @@ def _check_entry(entry: Any, path: str, where: str, depth: int) -> None:
     class_name = entry.get("class_name")
     if not isinstance(class_name, str):
         raise _fail(path, where, "'class_name' must be a string", class_name)
+    _check_name(entry, path, where)
     where = f"{where} ({class_name})"
+    _check_name(config or {}, path, where)
     build = entry.get("build_config")
     if not isinstance(build, (dict, type(None))):
         raise _fail(path, where, "'build_config' must be an object", build)
@@ -478,132 +531,59 @@ def _check_entry(entry: Any, path: str, where: str, depth: int) -> None:
 # --- weights ---------------------------------------------------------------------------------
 
 
-class _Window(io.RawIOBase):
-    """A read-only view of ``size`` bytes of ``raw`` from ``start``: a stored zip member."""
-
-    def __init__(self, raw: IO[bytes], start: int, size: int) -> None:
-        super().__init__()
-        self._raw = raw
-        self._start = start
-        self._size = size
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        count = max(0, min(len(view), self._size - self._pos))
-        self._raw.seek(self._start + self._pos)
-        data = self._raw.read(count)
-        view[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
-def _member_stream(archive: Archive, stream: IO[bytes], member: str) -> IO[bytes]:
-    """A seekable stream of a member: a window on the file when stored, else zipfile's."""
-    start = archive.stored_start(member)
-    if start is None:
-        return archive.open(member)
-    return io.BufferedReader(_Window(stream, start, archive.size(member)))
-
-
 def _read_tree(archive: Archive, stream: IO[bytes], member: str) -> Node:
-    """The HDF5 tree of a member, read in pure Python (through a memory map when stored)."""
-    size = archive.size(member)
-    start = archive.stored_start(member)
-    if start is not None and start + size <= os.fstat(stream.fileno()).st_size:
+    """The HDF5 tree of a member, read in pure Python: only the metadata's bytes.
+
+    A stored member is read through a memory map of the file; a deflated one is
+    inflated only as far as the reads reach (`cnnexplain._files.inflate`).
+
+    Raises:
+        Corrupt: if the member is damaged, or compressed in another way.
+        Unsupported: if it uses an HDF5 layout Keras does not write.
+        DamagedZipError: if the archive is damaged around it.
+        MemberReadError: if it is encrypted.
+        InflateLimitError: if reading it would inflate too much.
+        zlib.error: if its deflated data is corrupted.
+    """
+    start, method, compressed, size = archive.raw(member)
+    if method == _STORED:
+        if compressed != size or start + size > os.fstat(stream.fileno()).st_size:
+            raise Corrupt(f"it is stored in {compressed} bytes but holds {size}")
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
             return read_tree(
                 lambda at, length: view[start + at : start + at + length], size, _OPTIMIZER
             )
-    import zipfile  # noqa: PLC0415 - a compressed member, which zipfile reads
-
-    try:
-        with archive.open(member) as data:
-
-            def read(offset: int, length: int) -> bytes:
-                data.seek(offset)
-                return data.read(length)
-
-            return read_tree(read, size, _OPTIMIZER)
-    except zipfile.BadZipFile as err:
-        raise DamagedZipError(str(err)) from err
+    if method != _DEFLATED:
+        raise MemberReadError(
+            f"it is compressed with zip method {method}; Keras stores or deflates members"
+        )
+    inflated = Inflated(stream, start, compressed)
+    return read_tree(inflated.read, size, _OPTIMIZER)
 
 
 def _weights(
     archive: Archive, stream: IO[bytes], path: str, members: set[str]
 ) -> tuple[WeightGroup | None, str]:
-    """The weight groups: read in pure Python, or with h5py for layouts it alone reads."""
+    """The weight groups, read by `cnnexplain._files.hdf5` alone: no native parser sees the bytes.
+
+    A layout Keras does not write (`Unsupported`) leaves the model explained but not
+    checked; a damaged member is an error.
+    """
     member = "model.weights.h5"
     if member not in members:
         return None, "the archive has no model.weights.h5"
     try:
         return _weight_group(_read_tree(archive, stream, member)), ""
-    except (Unsupported, Corrupt) as err:
-        first = err
+    except Unsupported as err:
+        return None, f"{member} uses an HDF5 layout ({err}) that cnnexplain does not read"
+    except Corrupt as err:
+        raise _error(path, f"{member} is corrupted ({err}).") from err
     except (DamagedZipError, zlib.error, EOFError) as err:
         raise _error(path, f"the archive is truncated or corrupted ({member}: {err}).") from err
-    try:
-        import h5py  # noqa: PLC0415 - optional extra, slow to import, rarely needed
-    except ImportError:
-        if isinstance(first, Corrupt):
-            raise _error(path, f"{member} is corrupted ({first}).") from first
-        return None, f"{member} uses an HDF5 layout ({first}) that only h5py reads"
-    import zipfile  # noqa: PLC0415 - h5py is slower to import by far
-
-    try:
-        with _member_stream(archive, stream, member) as weights, h5py.File(weights, "r") as h5:
-            return _weight_group(_h5py_node(h5py, h5, 0, _OPTIMIZER)), ""
-    except (OSError, KeyError, RuntimeError, ValueError, zipfile.BadZipFile, zlib.error) as err:
-        reason = first if isinstance(first, Corrupt) else err  # the more specific of the two
-        raise _error(path, f"{member} is corrupted ({reason}).") from err
-
-
-def _h5py_node(h5py: Any, group: Any, depth: int, skip: frozenset[str] = frozenset()) -> Node:
-    """A group as `hdf5.read_tree` reads it, its subgroups in ``skip`` left out."""
-    if depth > _MAX_DEPTH:
-        raise ValueError(f"groups nest deeper than {_MAX_DEPTH} levels")
-    node = Node()
-    for key in group.attrs:
-        value = _h5py_attribute(group.attrs[key])
-        if value is not None:
-            node.attrs[key] = value
-    recorded = node.attrs.get("name")
-    node.name = recorded if isinstance(recorded, str) else None
-    for key, item in group.items():
-        if key in skip:
-            continue
-        if isinstance(item, h5py.Dataset):
-            node.datasets[key] = tuple(int(d) for d in item.shape)
-        elif isinstance(item, h5py.Group):
-            node.groups[key] = _h5py_node(h5py, item, depth + 1)
-    return node
-
-
-def _h5py_attribute(value: Any) -> Attribute | None:
-    """An attribute as h5py gives it, as `cnnexplain._files.hdf5` reads it: strings, else None."""
-    if isinstance(value, (bytes, str)):
-        return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    shape = getattr(value, "shape", None)
-    if shape is None or getattr(value, "size", None) == 0:
-        return None if shape is None else ()
-    items = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value.flat]
-    if not all(isinstance(v, str) for v in items):
-        return None
-    return items[0] if shape == () else tuple(items)
+    except MemberReadError as err:
+        raise _error(path, f"{member} cannot be extracted ({err}).") from err
+    except InflateLimitError as err:
+        raise _error(path, f"{member} is too large to read ({err}).") from err
 
 
 def _weight_group(node: Node) -> WeightGroup:

@@ -6,8 +6,8 @@ the version that wrote it, and the group ``model_weights`` lists the model's
 layers in its attribute ``layer_names``, each layer's group listing the paths of
 its weights, relative to the group, in ``weight_names`` (both split into
 ``layer_names0``, ``layer_names1``... when longer than an object header holds).
-Only object headers are read (`cnnexplain._files.hdf5`, or h5py for layouts it alone
-reads), never the weights themselves.
+Only object headers are read, by `cnnexplain._files.hdf5` alone (no native HDF5 parser
+ever sees the file), never the weights themselves.
 
 A nested model's group holds all of its layers' weights; each weight goes to the
 inner layer its path names (``inner_dense/kernel:0`` from Keras 2,
@@ -33,13 +33,13 @@ import mmap
 from collections.abc import Mapping
 from typing import IO, Any
 
+from cnnexplain._files import limits as _limits
 from cnnexplain._files.hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
 from cnnexplain._files.keras_zip import (
     CONFIG_LIMIT,
     SavedModel,
     WeightGroup,
     _error,
-    _h5py_node,
     _model_config,
     _parse_json,
     _version_warning,
@@ -50,7 +50,7 @@ __all__ = ["read_h5_model"]
 
 _WEIGHTS = "model_weights"
 _OPTIMIZER = frozenset({"optimizer_weights"})  # the optimizer's state: never read
-_MAX_DEPTH = 200
+_MAX_DEPTH = _limits.NESTING
 _SAVE_KERAS = 'save the whole model with model.save("model.keras") and explain that file'
 
 
@@ -84,27 +84,20 @@ def read_h5_model(name: str, stream: IO[bytes]) -> SavedModel:
 
 
 def _tree(name: str, stream: IO[bytes]) -> Node:
-    """The file's groups, attributes and dataset shapes: in pure Python, else with h5py."""
+    """The file's groups, attributes and dataset shapes, read in pure Python."""
     try:
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
             return read_tree(lambda at, length: view[at : at + length], len(view), _OPTIMIZER)
     except Corrupt as err:
         raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
     except Unsupported as err:
-        first = err
-    except (ValueError, OSError) as err:  # an empty file cannot be mapped
-        raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
-    try:
-        import h5py  # noqa: PLC0415 - optional extra, slow to import, rarely needed
-    except ImportError:
         raise _error(
-            name, f"it uses an HDF5 layout ({first}) that only h5py reads; pip install h5py."
-        ) from first
-    try:
-        stream.seek(0)
-        with h5py.File(stream, "r") as h5:
-            return _h5py_node(h5py, h5, 0, _OPTIMIZER)
-    except (OSError, KeyError, RuntimeError, ValueError) as err:
+            name,
+            f"it uses an HDF5 layout ({err}) that cnnexplain does not read (Keras never "
+            'writes it); load the model in Keras, save it with model.save("model.keras") and '
+            "explain that file.",
+        ) from err
+    except (ValueError, OSError) as err:  # an empty file cannot be mapped
         raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
 
 

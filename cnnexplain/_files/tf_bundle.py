@@ -28,14 +28,17 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from cnnexplain._files import limits as _limits
+
 __all__ = ["Bundle", "BundleError", "read_bundle"]
 
 _MAGIC = bytes.fromhex("57fb808b247547db")
 _FOOTER = 48
 _TRAILER = 5
-_LIMIT = 64 * 2**20
+_LIMIT = _limits.CONFIG_BYTES
 _MAX_VARINT = 10
-_MAX_NODES = 1_000_000
+_MAX_NODES = _limits.PROTOBUF_NODES
+_MAX_FIELDS = _limits.CHECKPOINT_FIELDS
 _GRAPH_KEY = b"_CHECKPOINTABLE_OBJECT_GRAPH"
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 
@@ -53,6 +56,8 @@ class Bundle:
     """Per node: its children's node ids by local name."""
     variables: list[str | None] = field(default_factory=list)
     """Per node: its ``VARIABLE_VALUE`` checkpoint key, if it is a variable."""
+    visits: int = 0
+    """Nodes visited by `owned` so far, bounded by `cnnexplain._files.limits.PROTOBUF_NODES`."""
 
     def node(self, path: list[str]) -> int | None:
         """The node reached from the root along ``path`` (local names), or None."""
@@ -64,12 +69,20 @@ class Bundle:
         return at
 
     def owned(self, node: int) -> list[tuple[str, tuple[int, ...]]]:
-        """``(path from node, shape)`` of every variable reachable from ``node``, once each."""
+        """``(path from node, shape)`` of every variable reachable from ``node``, once each.
+
+        Raises:
+            BundleError: if the calls, together, visit too many nodes (a crafted graph).
+        """
         found: list[tuple[str, tuple[int, ...]]] = []
         seen = {node}
         stack = [(node, "")]
         while stack:
             at, prefix = stack.pop()
+            self.visits += 1
+            if self.visits > _MAX_NODES:
+                message = f"finding the layers' variables visits over {_MAX_NODES:,} nodes"
+                raise BundleError(message)
             key = self.variables[at] if at < len(self.variables) else None
             if key is not None and key in self.shapes:
                 found.append((prefix.rstrip("/"), self.shapes[key]))
@@ -83,6 +96,8 @@ class Bundle:
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    if pos < len(data) and data[pos] < 0x80:  # noqa: PLR2004 - one byte: most of them
+        return data[pos], pos + 1
     value = 0
     for i in range(_MAX_VARINT):
         if pos + i >= len(data):
@@ -94,9 +109,23 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
     raise BundleError(f"a varint at byte {pos} is longer than 10 bytes")
 
 
-def _fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
+class _Budget:
+    """How many more protobuf fields one checkpoint may make the reader decode."""
+
+    def __init__(self) -> None:
+        self.left = _MAX_FIELDS
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise BundleError(f"its protobufs hold more than {_MAX_FIELDS:,} fields")
+
+
+def _fields(data: bytes, budget: _Budget | None = None) -> Iterator[tuple[int, int | bytes]]:
     pos = 0
     while pos < len(data):
+        if budget is not None:
+            budget.spend()
         key, pos = _varint(data, pos)
         wire = key & 7
         value: int | bytes
@@ -145,15 +174,15 @@ def _entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
         pos += length
 
 
-def _shape(entry: bytes) -> tuple[tuple[int, ...], int, int, int]:
+def _shape(entry: bytes, budget: _Budget) -> tuple[tuple[int, ...], int, int, int]:
     """A BundleEntryProto's shape, shard, offset and size."""
     dims: list[int] = []
     shard = offset = size = 0
-    for number, value in _fields(entry):
+    for number, value in _fields(entry, budget):
         if number == 2 and isinstance(value, bytes):  # noqa: PLR2004 - shape
-            for dim_number, dim in _fields(value):
+            for dim_number, dim in _fields(value, budget):
                 if dim_number == 2 and isinstance(dim, bytes):  # noqa: PLR2004 - dim
-                    sizes = [v for n, v in _fields(dim) if n == 1 and isinstance(v, int)]
+                    sizes = [v for n, v in _fields(dim, budget) if n == 1 and isinstance(v, int)]
                     dims.append(sizes[0] if sizes else 0)
         elif isinstance(value, int) and number in (3, 4, 5):
             shard, offset, size = (
@@ -190,25 +219,31 @@ def read_bundle(prefix: str) -> Bundle:
     _, pos = _varint(footer, 0)
     _, pos = _varint(footer, pos)  # the metaindex handle, unused
     bundle = Bundle()
+    budget = _Budget()
     graph: tuple[int, int, int] | None = None
     shards = 1
     for _, handle in _entries(_block(data, footer[pos:])):
         for key, value in _entries(_block(data, handle)):
             if not key:  # the header: number of shards
-                shards = next((v for n, v in _fields(value) if n == 1 and isinstance(v, int)), 1)
+                found = (v for n, v in _fields(value, budget) if n == 1 and isinstance(v, int))
+                shards = next(found, 1)
                 continue
-            shape, shard, offset, size = _shape(value)
+            if len(bundle.shapes) >= _MAX_NODES:
+                raise BundleError(f"variables.index has more than {_MAX_NODES:,} entries")
+            shape, shard, offset, size = _shape(value, budget)
             if key == _GRAPH_KEY:
                 graph = (shard, offset, size)
             else:
                 bundle.shapes[key.decode("utf-8", "replace")] = shape
     if graph is None:
         raise BundleError("variables.index has no object graph")
-    _object_graph(bundle, prefix, shards, graph)
+    _object_graph(bundle, prefix, shards, graph, budget)
     return bundle
 
 
-def _object_graph(bundle: Bundle, prefix: str, shards: int, where: tuple[int, int, int]) -> None:
+def _object_graph(
+    bundle: Bundle, prefix: str, shards: int, where: tuple[int, int, int], budget: _Budget
+) -> None:
     shard, offset, size = where
     if size > _LIMIT:
         raise BundleError("the checkpoint's object graph is too large")
@@ -223,26 +258,32 @@ def _object_graph(bundle: Bundle, prefix: str, shards: int, where: tuple[int, in
     proto = tensor[pos + 4 : pos + 4 + length]
     if len(proto) != length:
         raise BundleError("the checkpoint's object graph is truncated")
-    for number, node in _fields(proto):
+    for number, node in _fields(proto, budget):
         if number != 1 or not isinstance(node, bytes):
             continue
         if len(bundle.children) >= _MAX_NODES:
-            raise BundleError(f"the object graph has more than {_MAX_NODES} nodes")
-        children, variable = _trackable(node)
+            raise BundleError(f"the object graph has more than {_MAX_NODES:,} nodes")
+        children, variable = _trackable(node, budget)
         bundle.children.append(children)
         bundle.variables.append(variable)
 
 
-def _trackable(node: bytes) -> tuple[dict[str, int], str | None]:
+def _trackable(node: bytes, budget: _Budget) -> tuple[dict[str, int], str | None]:
     """A TrackableObject's children by local name, and its variable's checkpoint key."""
     children: dict[str, int] = {}
     variable: str | None = None
-    for kind, value in _fields(node):
+    for kind, value in _fields(node, budget):
         if not isinstance(value, bytes):
             continue
-        found = dict(_fields(value))
+        found = dict(_fields(value, budget))
         if kind == 1 and isinstance(found.get(2), bytes):
-            children[bytes(found[2]).decode("utf-8", "replace")] = int(found.get(1, 0))
+            node_id = found.get(1, 0)
+            if not isinstance(node_id, int):
+                raise BundleError(
+                    "a child in the checkpoint's object graph has a node id stored as "
+                    f"{len(node_id)} bytes, not an integer"
+                )
+            children[bytes(found[2]).decode("utf-8", "replace")] = node_id
         elif kind == 2 and found.get(1) == b"VARIABLE_VALUE":  # noqa: PLR2004 - attributes
             key = found.get(3)
             variable = bytes(key).decode("utf-8", "replace") if isinstance(key, bytes) else None

@@ -31,6 +31,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from cnnexplain._files import limits as _limits
 from cnnexplain._files.keras_zip import (
     CONFIG_LIMIT,
     SavedModel,
@@ -47,6 +48,8 @@ __all__ = ["read_saved_model"]
 _METADATA = "keras_metadata.pb"
 _GRAPH = "saved_model.pb"
 _MAX_VARINT = 10
+_MAX_FIELDS = _limits.PROTOBUF_FIELDS
+_MAX_NODES = _limits.PROTOBUF_NODES
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 _NODES, _NODE_PATH, _IDENTIFIER, _METADATA_FIELD = 1, 3, 4, 5
 _VARIABLES = "variables/variables.index"
@@ -97,24 +100,34 @@ def read_saved_model(name: str) -> SavedModel:
     except BundleError as err:
         missing = f"its variables could not be read ({err})"
         return SavedModel(name, class_name, config, version, None, missing, warned, _VARIABLES)
-    weights = WeightGroup(groups={"layers": WeightGroup(groups=_layers(nodes, bundle, "root"))})
+    by_parent: dict[str, list[tuple[str, str, bytes]]] = {}
+    for node in nodes:  # each node's children, found once (not by a scan per model)
+        by_parent.setdefault(node[0].rpartition(".")[0], []).append(node)
+    try:
+        layers = _layers(by_parent, bundle, "root", 0)
+    except BundleError as err:
+        missing = f"its variables could not be read ({err})"
+        return SavedModel(name, class_name, config, version, None, missing, warned, _VARIABLES)
+    weights = WeightGroup(groups={"layers": WeightGroup(groups=layers)})
     return SavedModel(name, class_name, config, version, weights, "", warned, _VARIABLES)
 
 
 def _layers(
-    nodes: list[tuple[str, str, bytes]], bundle: Bundle, parent: str
+    by_parent: dict[str, list[tuple[str, str, bytes]]], bundle: Bundle, parent: str, depth: int
 ) -> dict[str, WeightGroup]:
     """The weight group of each layer directly under ``parent`` (a node path), by name."""
     groups: dict[str, WeightGroup] = {}
-    for path, identifier, metadata in nodes:
-        if path.rpartition(".")[0] != parent or identifier not in _LAYER_IDS:
+    if depth > _limits.MODEL_NESTING:
+        raise BundleError(f"its models nest more than {_limits.MODEL_NESTING} deep")
+    for path, identifier, metadata in by_parent.get(parent, []):
+        if identifier not in _LAYER_IDS:
             continue
         layer = _layer_name(metadata)
         node = bundle.node(path.split(".")[1:])
         if layer is None or node is None:
             continue
         if identifier in _MODEL_IDS:
-            inner = WeightGroup(groups=_layers(nodes, bundle, path))
+            inner = WeightGroup(groups=_layers(by_parent, bundle, path, depth + 1))
             groups[layer] = WeightGroup(layer, (), {"layers": inner})
         else:
             groups[layer] = WeightGroup(layer, tuple(bundle.owned(node)))
@@ -145,6 +158,8 @@ def _no_metadata(name: str) -> str:
 
 
 def _varint(data: bytes, pos: int, name: str) -> tuple[int, int]:
+    if pos < len(data) and data[pos] < 0x80:  # noqa: PLR2004 - one byte: most of them
+        return data[pos], pos + 1
     value = 0
     for i in range(_MAX_VARINT):
         if pos + i >= len(data):
@@ -156,10 +171,31 @@ def _varint(data: bytes, pos: int, name: str) -> tuple[int, int]:
     raise _error(name, f"{_METADATA} is corrupted (a varint longer than 10 bytes at {pos}).")
 
 
-def _fields(data: bytes, name: str, where: str) -> Iterator[tuple[int, Any]]:
+class _Budget:
+    """How many more protobuf fields ``keras_metadata.pb`` may make the reader decode."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.left = _MAX_FIELDS
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _error(
+                self.name,
+                f"{_METADATA} holds more than {_MAX_FIELDS:,} protobuf fields, far more than "
+                "Keras writes for any model (crafted or corrupted).",
+            )
+
+
+def _fields(
+    data: bytes, name: str, where: str, budget: _Budget | None = None
+) -> Iterator[tuple[int, Any]]:
     """Each ``(field number, value)`` of a protobuf message: an int or the bytes."""
     pos = 0
     while pos < len(data):
+        if budget is not None:
+            budget.spend()
         key, pos = _varint(data, pos, name)
         number, wire = key >> 3, key & 7
         value: Any
@@ -182,11 +218,14 @@ def _fields(data: bytes, name: str, where: str) -> Iterator[tuple[int, Any]]:
 
 def _nodes(data: bytes, name: str) -> list[tuple[str, str, bytes]]:
     """``(node_path, identifier, metadata)`` of each node of the SavedMetadata."""
-    nodes = []
-    for number, node in _fields(data, name, "SavedMetadata"):
+    nodes: list[tuple[str, str, bytes]] = []
+    budget = _Budget(name)
+    for number, node in _fields(data, name, "SavedMetadata", budget):
         if number != _NODES or not isinstance(node, bytes):
             continue
-        found = dict(_fields(node, name, "a SavedObject"))
+        if len(nodes) >= _MAX_NODES:
+            raise _error(name, f"{_METADATA} has more than {_MAX_NODES:,} nodes.")
+        found = dict(_fields(node, name, "a SavedObject", budget))
         path, identifier, metadata = (
             found.get(k) for k in (_NODE_PATH, _IDENTIFIER, _METADATA_FIELD)
         )

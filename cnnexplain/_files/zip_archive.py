@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import NamedTuple
+
+from cnnexplain._files import limits as _limits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import zipfile
     from typing import IO
 
-__all__ = ["Archive", "DamagedZipError", "MemberReadError"]
+__all__ = ["Archive", "DamagedZipError", "MemberReadError", "RawMember", "TooManyMembersError"]
 
 _END = b"PK\x05\x06"
 _END64 = b"PK\x06\x06"
@@ -52,6 +55,19 @@ class DamagedZipError(ValueError):
 
 class MemberReadError(ValueError):
     """A member cannot be extracted: encrypted, or compressed in a way Python lacks."""
+
+
+class TooManyMembersError(DamagedZipError):
+    """The archive has more members than `cnnexplain._files.limits.ZIP_MEMBERS`."""
+
+
+class RawMember(NamedTuple):
+    """Where a member's bytes lie in the file, and how they are compressed."""
+
+    start: int
+    method: int
+    compressed: int
+    size: int
 
 
 class _Unusual(Exception):  # noqa: N818 - reads as "the archive is unusual"
@@ -137,9 +153,18 @@ def _central_directory(stream: IO[bytes]) -> tuple[int, int, int]:
     return entries, cd_size, cd_offset
 
 
+def _check_count(members: int) -> None:
+    if members > _limits.ZIP_MEMBERS:
+        raise TooManyMembersError(
+            f"the archive has {members:,} members, more than the {_limits.ZIP_MEMBERS:,} "
+            "cnnexplain reads (a .keras file has three)"
+        )
+
+
 def _directory(stream: IO[bytes]) -> dict[str, _Member]:
     """The members of a plain archive, by name, from its central directory."""
     entries, cd_size, cd_offset = _central_directory(stream)
+    _check_count(entries)
     stream.seek(cd_offset)
     data = stream.read(cd_size)
     members: dict[str, _Member] = {}
@@ -172,6 +197,7 @@ class Archive:
 
     Raises:
         DamagedZipError: (from the constructor and `read`) what zipfile finds wrong.
+        TooManyMembersError: (from the constructor) more members than the limit.
         MemberReadError: (from `read`) a member zipfile cannot extract.
     """
 
@@ -199,6 +225,7 @@ class Archive:
             except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
                 raise DamagedZipError(str(err)) from err  # NotImplementedError: a bad version
             self._members = {}
+            _check_count(len(self._zipfile.filelist))
         return self._zipfile
 
     @property
@@ -248,6 +275,32 @@ class Archive:
             self._use_zipfile()
             return self.stored_start(name)
 
+    def raw(self, name: str) -> RawMember:
+        """Where member ``name``'s bytes (compressed or not) lie in the file.
+
+        Raises:
+            DamagedZipError: if its local header disagrees with the directory.
+            MemberReadError: if it is encrypted.
+        """
+        if self._zipfile is None:
+            member = self._members[name]
+            try:
+                start = self._start(member)
+            except _Unusual:
+                self._use_zipfile()
+            else:
+                return RawMember(start, member.method, member.compressed, member.size)
+        info = self._use_zipfile().getinfo(name)
+        if info.flag_bits & _REFUSED_FLAGS:
+            raise MemberReadError(f"{name} is encrypted")
+        self._stream.seek(info.header_offset)
+        header = self._stream.read(30)
+        if len(header) != 30 or header[:4] != _LOCAL:  # noqa: PLR2004 - local header size
+            raise DamagedZipError(f"bad magic number for file header of {name}")
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        start = int(info.header_offset) + 30 + int(name_length) + int(extra_length)
+        return RawMember(start, info.compress_type, info.compress_size, info.file_size)
+
     def read(self, name: str, limit: int) -> bytes:
         """Member ``name``'s bytes, at most ``limit + 1`` of them (more means: too large)."""
         if self._zipfile is None:
@@ -287,10 +340,6 @@ class Archive:
         if len(data) != member.size or zlib.crc32(data) != member.crc:
             raise _Unusual  # zipfile says what is wrong
         return data
-
-    def open(self, name: str) -> IO[bytes]:
-        """A stream of member ``name``, by zipfile (for a compressed member read in parts)."""
-        return self._use_zipfile().open(name)
 
     def close(self) -> None:
         """Close zipfile's view, if it was needed (the stream is the caller's)."""

@@ -45,7 +45,8 @@ def test_the_view_is_plain_data_with_every_figure_of_the_result() -> None:
 def test_markup_in_names_and_output_stays_a_string() -> None:
     code = (
         "import keras\n"
-        "m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name='<img src=x onerror=alert(1)>')],"
+        "m = keras.Sequential([keras.Input((4,)),"
+        " keras.layers.Dense(2, name='<img src=x onerror=alert(1)>')],"
         " name='<img src=x onerror=alert(1)>')\n"
         "print('<script>alert(1)</script>')\n"
     )

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hdf5_oracle import h5py_node
 from saved_models import Legacy, Saved, build_nested, legacy, saved
 
 from cnnexplain import ModelFileError, explain
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._cli import main
 from cnnexplain._files.hdf5 import read_tree
-from cnnexplain._files.keras_zip import _h5py_node
 
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 
@@ -80,7 +80,7 @@ def test_pure_python_hdf5_reader_agrees_with_h5py(legacy: Legacy, name: str) -> 
     data = (folder / f"{name}.h5").read_bytes()
     mine = read_tree(lambda at, length: data[at : at + length], len(data))
     with h5py.File(folder / f"{name}.h5", "r") as h5:
-        assert mine == _h5py_node(h5py, h5, 0)
+        assert mine == h5py_node(h5py, h5, 0)
     assert isinstance(mine.attrs.get("keras_version"), str)
 
 

@@ -44,6 +44,8 @@ class LayerRow:
         macs: the MACs of one call when the rule gives them (its family computes them), else None
             and the costs module computes them from the kind and config.
         framework: ``"keras"`` or ``"torch"``: whose argument names ``config`` holds.
+        reuses: the path of the layer whose weights this one uses (tied or shared
+            weights, counted once, in their owner's row); empty when it owns its weights.
     """
 
     name: str
@@ -64,6 +66,7 @@ class LayerRow:
     buffers: tuple[Weight, ...] = ()
     macs: Formula | None = field(default=None, repr=False, compare=False)
     framework: str = field(default="keras", repr=False, compare=False)
+    reuses: str = ""
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""

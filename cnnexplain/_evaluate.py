@@ -15,12 +15,20 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Term, total_of
 from cnnexplain._graph import LayerNode, Measured, ModelGraph, TensorRef
-from cnnexplain._parts import explain_parts, guess_base, matches, weights_formula
+from cnnexplain._parts import explain_parts, guess_base, matches, reuse_note, weights_formula
 from cnnexplain._rules import LayerArgs, find_rule
 from cnnexplain._rules._base import Explained, NoRule
 from cnnexplain._shapes import Shape
 
-__all__ = ["CALL_FLAGS", "NEEDED_BY", "Unknown", "UnknownShapeError", "evaluate", "explain_graph"]
+__all__ = [
+    "CALL_FLAGS",
+    "NEEDED_BY",
+    "Unknown",
+    "UnknownShapeError",
+    "evaluate",
+    "explain_graph",
+    "reused_outputs",
+]
 
 NEEDED_BY = "{needed_by}"
 """Where `Measured.unknown` names the layer that needs the unknown shape."""
@@ -119,7 +127,7 @@ class _Run:
                         sentence = value.sentence.replace(NEEDED_BY, needed_by)
                         raise UnknownShapeError(sentence, layer=value.layer)
                 known = [s for s in ins if not isinstance(s, Unknown)]
-                done = self.call(graph, node, k, known)
+                done = self.dispatch(graph, node, k, known)
                 for j, out in enumerate(done.outputs):
                     shapes[(node.name, k, j)] = out
                 first.setdefault(node.name, (done, known))
@@ -142,6 +150,12 @@ class _Run:
                 raise SpecError(f"Model '{graph.name}': output '{ref[0]}' is never computed.")
             outputs.append(shapes[ref])
         return rows, outputs
+
+    def dispatch(self, graph: ModelGraph, node: LayerNode, k: int, ins: list[Shape]) -> _Call:
+        """Call ``k`` of a layer: reusing another layer's weights, or its own."""
+        if node.measured is not None and node.measured.reuses:
+            return self.reuse(graph, node, k, ins, node.measured)
+        return self.call(graph, node, k, ins)
 
     def call(self, graph: ModelGraph, node: LayerNode, k: int, ins: list[Shape]) -> _Call:
         if node.model is not None:
@@ -183,6 +197,15 @@ class _Run:
             found = _flagged(node, what, measured, macs)
         return _Call(found, children, self.outputs(graph, node, k, measured))
 
+    def reuse(
+        self, graph: ModelGraph, node: LayerNode, k: int, ins: list[Shape], measured: Measured
+    ) -> _Call:
+        """A layer whose weights another layer owns: 0 new parameters, the owner named."""
+        outputs = reused_outputs(node, k, ins, measured)
+        note = reuse_note(measured.reuses, measured.weights or ())
+        found = Explained(Term(0), (), (), (), note)
+        return _Call(found, [], outputs or self.outputs(graph, node, k, measured))
+
     def part_model(
         self, graph: ModelGraph, inputs: tuple[Shape, ...] | None
     ) -> tuple[list[LayerRow], list[Shape | list[Shape]]]:
@@ -212,6 +235,32 @@ class _Run:
         ]
         used += [ref[2] for ref in graph.outputs if ref[:2] == (node.name, k)]
         return tuple(Unknown(where, sentence) for _ in range(max([*used, 0]) + 1))
+
+
+def reused_outputs(
+    node: LayerNode, k: int, ins: list[Shape], measured: Measured
+) -> tuple[Shape, ...] | None:
+    """The output shapes of a call of a layer reusing another's weights, where known.
+
+    As measured, else structurally: an embedding called in reverse (``reverse=True``,
+    the tied output projection) maps its last axis to ``input_dim``; any other
+    call gives the shapes its rule gives.
+    """
+    if k in measured.outputs and all(measured.outputs[k]):
+        return measured.outputs[k]
+    kwargs = node.call_args[k][1] if k < len(node.call_args) else {}
+    dim = node.config.get("input_dim")
+    if isinstance(kwargs, Mapping) and kwargs.get("reverse") is True and len(ins) == 1:
+        if isinstance(dim, int) and not isinstance(dim, bool) and ins[0]:
+            return ((*ins[0][:-1], dim),)
+        return None
+    rule = find_rule(node.class_name) or find_rule(measured.base or "")
+    if rule is None:
+        return None
+    try:
+        return rule(LayerArgs(node.name, node.class_name, node.config), ins).outputs
+    except (SpecError, NoRule):
+        return None
 
 
 def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) -> Explained | None:
@@ -292,6 +341,7 @@ def _row(node: LayerNode, done: _Call, ins: list[Shape]) -> LayerRow:
         input_shape=_row_shape(list(ins)) if ins else (),
         config=node.config,
         macs=result.macs,
+        reuses=node.measured.reuses if node.measured is not None else "",
     )
 
 

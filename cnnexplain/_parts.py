@@ -28,6 +28,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from cnnexplain._breakdown import LayerRow
@@ -47,6 +48,7 @@ __all__ = [
     "explain_parts",
     "guess_base",
     "matches",
+    "reuse_note",
     "weight_formula",
     "weights_formula",
 ]
@@ -152,6 +154,17 @@ def guess_base(config: Any, inputs: Sequence[Shape]) -> str | None:
     return None
 
 
+def reuse_note(owner: str, weights: tuple[Weight, ...]) -> str:
+    """The note of a layer using weights another layer owns (and counts).
+
+    Examples:
+        >>> reuse_note("backbone/token_embedding", (Weight("embeddings", (50, 8)),))
+        "reuses backbone/token_embedding's embeddings (50, 8): 0 new parameters, counted once there"
+    """
+    what = ", ".join(f"{w.name} {fmt_shape(w.shape)}" for w in weights) or "weights"
+    return f"reuses {owner}'s {what}: 0 new parameters, counted once there"
+
+
 def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
     """The sublayer's rule over its config and build shape (or ones derived from its weights).
 
@@ -224,6 +237,13 @@ def _row(
     )
 
 
+def _reuse_row(part: Part) -> LayerRow:
+    """A sublayer whose weights another layer owns (a head tied to an embedding)."""
+    measured: list[Shape | list[Shape]] = list(part.outputs or ((),))
+    row = _row(part, Term(0), (), measured, reuse_note(part.reuses, part.weights))
+    return replace(row, reuses=part.reuses)
+
+
 def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow:
     measured: list[Shape | list[Shape]] = list(part.outputs or ((),))
     if part.class_name is None:
@@ -286,7 +306,9 @@ def explain_parts(
         part_model: evaluates a sublayer that is a Functional or Sequential model.
     """
     del owner
-    rows = [_part_row(part, source, part_model) for part in parts]
+    rows = [
+        _reuse_row(part) if part.reuses else _part_row(part, source, part_model) for part in parts
+    ]
     terms = [Named(r.name, r.formula) if r.kind != VARIABLE else r.formula for r in rows]
     terms = [t for t in terms if int(t)] or [Term(0)]
     formula: Formula = terms[0] if len(terms) == 1 else Sum(tuple(terms))

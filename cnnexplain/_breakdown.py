@@ -46,6 +46,8 @@ class LayerRow:
         framework: ``"keras"`` or ``"torch"``: whose argument names ``config`` holds.
         reuses: the path of the layer whose weights this one uses (tied or shared
             weights, counted once, in their owner's row); empty when it owns its weights.
+        from_shapes: parameters of this row (not its children) counted only from a
+            weight's shape, with no argument of the layer behind a dimension.
     """
 
     name: str
@@ -67,6 +69,7 @@ class LayerRow:
     macs: Formula | None = field(default=None, repr=False, compare=False)
     framework: str = field(default="keras", repr=False, compare=False)
     reuses: str = ""
+    from_shapes: int = 0
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""
@@ -106,6 +109,16 @@ class Breakdown:
     def non_trainable(self) -> int:
         """Parameters not updated by gradients."""
         return sum(r.non_trainable for r in self.rows)
+
+    @property
+    def from_shapes(self) -> int:
+        """Parameters counted only from a weight's shape, with no argument behind them.
+
+        Every rule derives its count from the layer's arguments; a weight a custom
+        layer creates itself is named by the arguments its dimensions equal, and
+        only what no argument accounts for is counted here (0 when all is derived).
+        """
+        return sum(row.from_shapes for _, row in self.walk())
 
     @property
     def formula(self) -> Sum:

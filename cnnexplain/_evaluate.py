@@ -191,8 +191,9 @@ class _Run:
         children: list[LayerRow] = []
         if found is None and measured.parts is not None:
             found, children = explain_parts(
-                node.name, what, measured.parts, measured.source, self.part_model
-            )
+                node.name, what, measured.parts, measured.source, self.part_model,
+                config=node.config, inputs=ins,
+            )  # fmt: skip
         if found is None:
             found = _flagged(node, what, measured, macs)
         return _Call(found, children, self.outputs(graph, node, k, measured))
@@ -342,6 +343,7 @@ def _row(node: LayerNode, done: _Call, ins: list[Shape]) -> LayerRow:
         config=node.config,
         macs=result.macs,
         reuses=node.measured.reuses if node.measured is not None else "",
+        from_shapes=0 if result.explained or children else params,
     )
 
 

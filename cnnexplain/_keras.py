@@ -141,11 +141,26 @@ def _serialize(op: Any) -> tuple[dict[str, Any], bool]:
     try:
         entry = dict(serialization_lib.serialize_keras_object(op))
     except Exception:  # noqa: BLE001 - a user's get_config may raise anything
-        config = {"name": op.name, "trainable": bool(getattr(op, "trainable", True))}
+        # the integer arguments the layer keeps as attributes name its weights' sizes
+        config = {k: v for k, v in _int_attributes(op).items() if k not in _BASE_ATTRIBUTES}
+        config.update(name=op.name, trainable=bool(getattr(op, "trainable", True)))
         module = type(op).__module__
         return {"module": module, "class_name": type(op).__name__, "config": config}, False
     entry["class_name"] = type(op).__name__  # GroupedQueryAttention, not its alias
     return entry, True
+
+
+_BASE_ATTRIBUTES = frozenset({"name", "trainable", "built"})
+
+
+def _int_attributes(op: Any) -> dict[str, int]:
+    """The public integer attributes of a layer whose ``get_config`` fails (its sizes)."""
+    found = getattr(op, "__dict__", {})
+    return {
+        str(k): v
+        for k, v in found.items()
+        if not str(k).startswith("_") and isinstance(v, int) and not isinstance(v, bool)
+    }
 
 
 def _base(layer: Any) -> str | None:

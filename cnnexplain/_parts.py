@@ -45,10 +45,12 @@ __all__ = [
     "VARIABLE",
     "PartModel",
     "derive",
+    "dimension_names",
     "explain_parts",
     "guess_base",
     "matches",
     "reuse_note",
+    "unnamed",
     "weight_formula",
     "weights_formula",
 ]
@@ -70,11 +72,47 @@ def matches(computed: Sequence[Weight], built: Sequence[Weight]) -> bool:
     return sorted(w.shape for w in computed) == sorted(w.shape for w in built)
 
 
-def weight_formula(weight: Weight) -> Formula:
-    """The size of one weight, the product of its shape, named after it."""
-    dims = [Term(d) for d in weight.shape] or [Term(1)]
+def weight_formula(weight: Weight, names: Mapping[int, str] | None = None) -> Named:
+    """The size of one weight, the product of its shape, named after it.
+
+    ``names`` gives each dimension the argument it equals (`dimension_names`).
+    """
+    names = names or {}
+    dims = [Term(d, names.get(d, "")) for d in weight.shape] or [Term(1)]
     inner: Formula = dims[0] if len(dims) == 1 else Product(tuple(dims))
     return Named(weight.name, inner)
+
+
+_NOT_SIZES = frozenset({"name", "trainable", "dtype", "seed"})
+
+
+def dimension_names(config: Any, inputs: Sequence[Shape] | None) -> dict[int, str]:
+    """The layer's arguments by the size they give, for naming a weight's dimensions.
+
+    An integer argument names the sizes it equals (the first such argument in
+    the config's order); the input's last axis, if no argument has its size,
+    is ``n_in`` (as in Dense's formula).
+
+    Examples:
+        >>> dimension_names({"sequence_length": 1024, "dropout": 0.1}, [(None, None, 768)])
+        {1024: 'sequence_length', 768: 'n_in'}
+        >>> dimension_names({"hidden_dim": 8, "intermediate_dim": 32, "use_bias": True}, None)
+        {8: 'hidden_dim', 32: 'intermediate_dim'}
+    """
+    names: dict[int, str] = {}
+    if isinstance(config, Mapping):
+        for key, value in config.items():
+            if key in _NOT_SIZES or isinstance(value, bool) or not isinstance(value, int):
+                continue
+            names.setdefault(value, str(key))
+    if inputs and len(inputs) >= 1 and inputs[0] and isinstance(inputs[0][-1], int):
+        names.setdefault(inputs[0][-1], "n_in")
+    return names
+
+
+def unnamed(weight: Weight, names: Mapping[int, str]) -> bool:
+    """True when a dimension of ``weight`` equals no argument: counted from its shape only."""
+    return any(d != 1 and d not in names for d in weight.shape)  # an axis of 1 needs none
 
 
 def weights_formula(weights: Sequence[Weight]) -> Formula:
@@ -244,13 +282,22 @@ def _reuse_row(part: Part) -> LayerRow:
     return replace(row, reuses=part.reuses)
 
 
-def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow:
+def _part_row(  # noqa: PLR0911 - one return per way a part is explained
+    part: Part, source: str, part_model: PartModel | None, names: Mapping[int, str]
+) -> LayerRow:
     measured: list[Shape | list[Shape]] = list(part.outputs or ((),))
     if part.class_name is None:
         (weight,) = part.weights
         kind = "trainable" if weight.trainable else "non-trainable"
         note = f"a {kind} weight the layer creates itself, of shape {fmt_shape(weight.shape)}"
-        return _row(part, weight_formula(weight), part.weights, [()], note)
+        formula = weight_formula(weight, names)
+        if unnamed(weight, names):
+            note += ", counted from its shape (a size no argument of the layer gives)"
+            row = _row(part, formula, part.weights, [()], note)
+            return replace(row, from_shapes=row.params)
+        if formula.inner.symbols() != str(formula.inner):  # its sizes, named by arguments
+            note += f" = {formula.inner.symbols()}"
+        return _row(part, formula, part.weights, [()], note)
     if part.model is not None and part_model is not None:
         rows, outs = part_model(part.model, part.input_shapes)
         return _row(part, total_of([r.formula for r in rows]), (), outs, "", children=rows)
@@ -268,7 +315,10 @@ def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow
             macs=found.macs if built or found.macs is NO_MACS else None,
         )
     if part.parts is not None:
-        found, rows = explain_parts(part.name, part.class_name, part.parts, source, part_model)
+        found, rows = explain_parts(
+            part.name, part.class_name, part.parts, source, part_model,
+            config=part.config, inputs=part.input_shapes,
+        )  # fmt: skip
         return _row(
             part, found.formula, found.weights, measured, found.note, children=rows,
             explained=found.explained,
@@ -280,13 +330,18 @@ def _part_row(part: Part, source: str, part_model: PartModel | None) -> LayerRow
             f"holds for it ({', '.join(fmt_shape(w.shape) for w in part.weights)}): "
             "their sizes, unexplained"
         )
-        formula = weights_formula(part.weights)
-        return _row(part, formula, part.weights, measured, note, explained=False)
-    note = f"the weights {source} holds for it, each the product of its shape"
+        sizes = weights_formula(part.weights)
+        row = _row(part, sizes, part.weights, measured, note, explained=False)
+        return replace(row, from_shapes=row.params)
     # a pass-through layer (Dropout...) does no work whatever its unrecorded input shape
     identity = part.class_name in IDENTITY and not part.weights
     macs = NO_MACS if identity else None
-    return _row(part, weights_formula(part.weights), part.weights, measured, note, macs=macs)
+    if not part.weights:
+        note = "no weights" if identity or part.class_name is None else "it holds no weights"
+        return _row(part, Term(0), (), measured, note, macs=macs)
+    note = f"the weights {source} holds for it, each the product of its shape"
+    row = _row(part, weights_formula(part.weights), part.weights, measured, note, macs=macs)
+    return replace(row, from_shapes=row.params)
 
 
 def explain_parts(
@@ -295,6 +350,9 @@ def explain_parts(
     parts: Sequence[Part],
     source: str,
     part_model: PartModel | None,
+    *,
+    config: Any = None,
+    inputs: Sequence[Shape] | None = None,
 ) -> tuple[Explained, list[LayerRow]]:
     """The formula of a layer no rule covers, as the sum of its parts, and a row per part.
 
@@ -304,10 +362,14 @@ def explain_parts(
         parts: what its source measured (`Part`).
         source: who measured them, for notes (``"Keras"``, ``"the weights file"``).
         part_model: evaluates a sublayer that is a Functional or Sequential model.
+        config: the layer's arguments, naming its own weights' dimensions.
+        inputs: its input shapes (the last axis names a dimension ``n_in``).
     """
     del owner
+    names = dimension_names(config, inputs)
     rows = [
-        _reuse_row(part) if part.reuses else _part_row(part, source, part_model) for part in parts
+        _reuse_row(part) if part.reuses else _part_row(part, source, part_model, names)
+        for part in parts
     ]
     terms = [Named(r.name, r.formula) if r.kind != VARIABLE else r.formula for r in rows]
     terms = [t for t in terms if int(t)] or [Term(0)]

@@ -119,11 +119,14 @@ def _totals(b: Breakdown, *, room: int | None = None) -> list[tuple[str, str]]:
     if room is not None and len(formula) > room:
         formula = short_sum([t.text() for t in b.formula.terms], room)
     total = f"{b.total:,}" if formula in ("", "0") else f"{b.total:,} = {formula}"
-    return [
+    rows = [
         (_TOTAL, total),
         ("Trainable params", f"{b.trainable:,}"),
         ("Non-trainable params", f"{b.non_trainable:,}"),
     ]
+    if b.from_shapes:
+        rows.append(("Counted from weight shapes only", f"{b.from_shapes:,}"))
+    return rows
 
 
 def _wrap(line: str, width: int) -> list[str]:

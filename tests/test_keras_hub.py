@@ -104,6 +104,39 @@ def test_hub_model_totals_equal_keras(hub_models: dict[str, Any], name: str) -> 
     assert (b.total, b.trainable) == (model.count_params(), _trainable(model))
     assert [p for p, row in b.walk() if not row.explained] == []
     assert [p for p, row in b.walk() if "Keras reports" in row.note] == []
+    assert b.from_shapes == 0  # every weight a layer creates is sized by its arguments
+
+
+def test_own_weights_are_named_by_the_arguments_they_equal(hub_models: dict[str, Any]) -> None:
+    b = cnnexplain.explain(hub_models["gpt2_causal_lm"])
+    rows = dict(b.walk())
+    position = rows["gpt2_backbone/position_embedding/embeddings"]
+    layer = hub_models["gpt2_causal_lm"].backbone.get_layer("position_embedding")
+    assert position.formula.symbols() == "embeddings"
+    assert position.formula.inner.symbols() == "sequence_length·n_in"  # type: ignore[attr-defined]
+    assert position.note.endswith("of shape (24, 16) = sequence_length·n_in")
+    assert int(position.formula) == layer.count_params()
+    moe = cnnexplain.explain(hub_models["mixtral_causal_lm"])
+    experts = [(p, r) for p, r in moe.walk() if p.endswith("experts/expert_feedforward_gate_dense")]
+    ((_, gate),) = experts
+    assert gate.formula.inner.symbols() == "num_experts·hidden_dim·intermediate_dim"  # type: ignore[attr-defined]
+
+
+def test_a_weight_no_argument_sizes_is_counted_from_its_shape(keras: Any) -> None:
+    class Scale(keras.layers.Layer):  # type: ignore[misc]
+        def build(self, input_shape: Any) -> None:
+            self.w = self.add_weight(shape=(7, input_shape[-1]), name="w")
+
+        def call(self, x: Any) -> Any:
+            return x * keras.ops.sum(self.w, axis=0)
+
+    x = keras.Input((3,))
+    model = keras.Model(x, Scale(name="scale")(x))
+    b = cnnexplain.explain(model)
+    (w,) = b.rows[0].children
+    assert b.from_shapes == w.from_shapes == w.params == model.count_params()
+    assert w.note.endswith(", counted from its shape (a size no argument of the layer gives)")
+    assert "Counted from weight shapes only: 21" in b.to_text()
 
 
 def test_reverse_embedding_reuses_the_backbones_matrix(hub_models: dict[str, Any]) -> None:

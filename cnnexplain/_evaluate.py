@@ -15,10 +15,17 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Term, total_of
 from cnnexplain._graph import LayerNode, Measured, ModelGraph, TensorRef
-from cnnexplain._parts import explain_parts, guess_base, matches, reuse_note, weights_formula
+from cnnexplain._parts import (
+    derive,
+    explain_parts,
+    guess_base,
+    matches,
+    reuse_note,
+    weights_formula,
+)
 from cnnexplain._rules import LayerArgs, find_rule
 from cnnexplain._rules._base import Explained, NoRule
-from cnnexplain._shapes import Shape
+from cnnexplain._shapes import Shape, Weight
 
 __all__ = [
     "CALL_FLAGS",
@@ -121,13 +128,9 @@ class _Run:
                     waiting.append((node, k))
                     continue
                 ins = [shapes[r] for r in refs]
-                for value in ins:
-                    if isinstance(value, Unknown):
-                        needed_by = f"layer '{node.name}'"
-                        sentence = value.sentence.replace(NEEDED_BY, needed_by)
-                        raise UnknownShapeError(sentence, layer=value.layer)
+                unknown = [v for v in ins if isinstance(v, Unknown)]
                 known = [s for s in ins if not isinstance(s, Unknown)]
-                done = self.dispatch(graph, node, k, known)
+                done = _blind(node, unknown[0]) if unknown else self.dispatch(graph, node, k, known)
                 for j, out in enumerate(done.outputs):
                     shapes[(node.name, k, j)] = out
                 first.setdefault(node.name, (done, known))
@@ -255,13 +258,64 @@ def reused_outputs(
         if isinstance(dim, int) and not isinstance(dim, bool) and ins[0]:
             return ((*ins[0][:-1], dim),)
         return None
-    rule = find_rule(node.class_name) or find_rule(measured.base or "")
+    kind = node.class_name if find_rule(node.class_name) else measured.base or ""
+    rule = find_rule(kind)
     if rule is None:
         return None
-    try:
-        return rule(LayerArgs(node.name, node.class_name, node.config), ins).outputs
+    try:  # a subclass is read as its base class (Conv2D's rank from "Conv2D", not the subclass)
+        return rule(LayerArgs(node.name, kind, node.config), ins).outputs
     except (SpecError, NoRule):
         return None
+
+
+def _blind(node: LayerNode, unknown: Unknown) -> _Call:
+    """A layer whose input shape nobody knows, counted from the weights its source holds.
+
+    A Dense after a custom layer whose output shape a file does not record still
+    gets ``(n_in+1)·units`` from its kernel's shape; its own output shape is unknown
+    too. Without weights to read (a JSON config), the breakdown stops there.
+
+    Raises:
+        UnknownShapeError: naming the layer whose output shape is unknown.
+    """
+    if node.operation:  # ``x * 2`` after it: no weights, its shape unknown as well
+        return _Call(Explained(Term(0), (), (), ()), [], (unknown,))
+    measured = node.measured
+    holds = measured is not None and measured.weights is not None
+    holds = holds and bool(measured.weights or measured.parts is not None)  # type: ignore[union-attr]
+    if node.model is not None or measured is None or measured.weights is None or not holds:
+        sentence = unknown.sentence.replace(NEEDED_BY, f"layer '{node.name}'")
+        raise UnknownShapeError(sentence, layer=unknown.layer)
+    where = f"its input shape is unknown (the output of '{unknown.layer}')"
+    kind = node.class_name if find_rule(node.class_name) else measured.base or node.class_name
+    found = _from_weights(node, kind, measured.weights)
+    if found is not None:
+        note = f"{where}: {kind}'s rule over the shapes of the weights {measured.source} holds"
+        result = Explained(found.formula, found.weights, (), (), note)
+    elif not measured.weights:
+        result = Explained(Term(0), (), (), (), f"{where}; it holds no weights")
+    else:
+        note = (
+            f"{where}: its weights as {measured.source} holds them, each the product of its shape"
+        )
+        formula = weights_formula(measured.weights)
+        result = Explained(formula, measured.weights, (), (), note, explained=False)
+    count = max(1, len(measured.outputs.get(0, ())))
+    return _Call(result, [], tuple(unknown for _ in range(count)))
+
+
+def _from_weights(node: LayerNode, kind: str, weights: tuple[Weight, ...]) -> Explained | None:
+    """``kind``'s rule over a config and input shape read from the weights' shapes, if exact."""
+    derived = derive(kind, weights) if weights else None
+    rule = find_rule(kind)
+    if derived is None or rule is None:
+        return None
+    config = {**node.config, **derived[0]}
+    try:
+        found = rule(LayerArgs(node.name, kind, config), [derived[1]])
+    except (SpecError, NoRule):
+        return None
+    return found if matches(found.weights, weights) else None
 
 
 def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) -> Explained | None:
@@ -273,7 +327,7 @@ def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) 
     if base is None or not measured.weights:
         return None
     try:
-        found = base(LayerArgs(node.name, node.class_name, node.config), ins)
+        found = base(LayerArgs(node.name, str(base_name), node.config), ins)
     except (SpecError, NoRule):
         return None
     if not matches(found.weights, measured.weights):

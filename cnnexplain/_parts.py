@@ -210,7 +210,11 @@ def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
     guessed input shape (``(None, n_in)`` for a Dense) would be guesses, unless
     they are 0 by convention whatever the shape (`NO_MACS`: a lookup, a copy).
     """
-    rule = find_rule(part.class_name or "") or find_rule(part.base or "")
+    kind = part.class_name or ""
+    rule = find_rule(kind)
+    if rule is None:  # a subclass is read as its base class (its rank, its arguments)
+        kind = part.base or ""
+        rule = find_rule(kind)
     if rule is None:
         return None
     candidates: list[tuple[Any, tuple[Shape, ...], bool]] = []
@@ -221,7 +225,7 @@ def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
         candidates.append(({**part.config, **derived[0]}, (derived[1],), False))
     for config, shapes, built in candidates:
         try:
-            found = rule(LayerArgs(part.name, part.class_name or "", config), list(shapes))
+            found = rule(LayerArgs(part.name, kind, config), list(shapes))
         except (SpecError, NoRule):
             continue
         if matches(found.weights, part.weights):

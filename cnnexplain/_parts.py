@@ -89,22 +89,26 @@ _NOT_SIZES = frozenset({"name", "trainable", "dtype", "seed"})
 def dimension_names(config: Any, inputs: Sequence[Shape] | None) -> dict[int, str]:
     """The layer's arguments by the size they give, for naming a weight's dimensions.
 
-    An integer argument names the sizes it equals (the first such argument in
-    the config's order); the input's last axis, if no argument has its size,
-    is ``n_in`` (as in Dense's formula).
+    An integer argument names the size it equals, unless another argument has
+    the same value (then neither names it); the input's last axis, if no
+    argument has its size, is ``n_in`` (as in Dense's formula).
 
     Examples:
         >>> dimension_names({"sequence_length": 1024, "dropout": 0.1}, [(None, None, 768)])
         {1024: 'sequence_length', 768: 'n_in'}
         >>> dimension_names({"hidden_dim": 8, "intermediate_dim": 32, "use_bias": True}, None)
         {8: 'hidden_dim', 32: 'intermediate_dim'}
+        >>> dimension_names({"num_layers": 2, "num_heads": 2, "hidden_dim": 8}, None)
+        {8: 'hidden_dim'}
     """
-    names: dict[int, str] = {}
+    keys: dict[int, list[str]] = {}
     if isinstance(config, Mapping):
         for key, value in config.items():
             if key in _NOT_SIZES or isinstance(value, bool) or not isinstance(value, int):
                 continue
-            names.setdefault(value, str(key))
+            keys.setdefault(value, []).append(str(key))
+    # a size two arguments share (num_layers = num_heads = 12) names neither: it would guess
+    names = {value: found[0] for value, found in keys.items() if len(found) == 1}
     if inputs and len(inputs) >= 1 and inputs[0] and isinstance(inputs[0][-1], int):
         names.setdefault(inputs[0][-1], "n_in")
     return names
@@ -115,13 +119,13 @@ def unnamed(weight: Weight, names: Mapping[int, str]) -> bool:
     return any(d != 1 and d not in names for d in weight.shape)  # an axis of 1 needs none
 
 
-def weights_formula(weights: Sequence[Weight]) -> Formula:
-    """The sum of the named sizes of ``weights``."""
+def weights_formula(weights: Sequence[Weight], names: Mapping[int, str] | None = None) -> Formula:
+    """The sum of the named sizes of ``weights`` (dimensions named by ``names``)."""
     if not weights:
         return Term(0)
     if len(weights) == 1:
-        return weight_formula(weights[0])
-    return Sum(tuple(weight_formula(w) for w in weights))
+        return weight_formula(weights[0], names)
+    return Sum(tuple(weight_formula(w, names) for w in weights))
 
 
 def _shape(weights: Sequence[Weight], *ranks: int) -> list[tuple[int, ...]] | None:
@@ -201,6 +205,29 @@ def reuse_note(owner: str, weights: tuple[Weight, ...]) -> str:
     """
     what = ", ".join(f"{w.name} {fmt_shape(w.shape)}" for w in weights) or "weights"
     return f"reuses {owner}'s {what}: 0 new parameters, counted once there"
+
+
+_STRUCTURES = ("Dense", "LayerNormalization")
+"""Classes a sublayer of unrecorded class is read as when its weights have their structure."""
+
+
+def _by_structure(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
+    """A sublayer whose class its source does not record, read by its weights' structure.
+
+    A kernel ``(a, b)`` and a bias ``(b,)`` are a Dense's; two vectors of one
+    length, LayerNormalization's gamma and beta. The count is their shapes'
+    either way; the rule adds the formula from the arguments they imply.
+    """
+    if part.parts and any(p.class_name is not None for p in part.parts):
+        return None  # it has sublayers of its own: explained from them
+    for kind in _STRUCTURES:
+        found = _rule_row(replace(part, class_name=kind))
+        if found is not None:
+            rule, shapes, built = found
+            note = f"its class is not recorded; its weights are shaped as a {kind}'s"
+            note = f"{note}: {rule.note}" if rule.note else note
+            return replace(rule, note=note), shapes, built
+    return None
 
 
 def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
@@ -306,22 +333,26 @@ def _part_row(  # noqa: PLR0911 - one return per way a part is explained
         rows, outs = part_model(part.model, part.input_shapes)
         return _row(part, total_of([r.formula for r in rows]), (), outs, "", children=rows)
     ruled = _rule_row(part)
+    if ruled is None and part.class_name == UNNAMED:
+        ruled = _by_structure(part)
     if ruled is not None:
         found, shapes, built = ruled
+        # shapes derived from the weights alone give the count, not the activations' shapes
+        derived_only = not built
         return _row(
             part,
             found.formula,
             found.weights,
-            list(found.outputs),
+            measured if derived_only else list(found.outputs),
             found.note,
-            steps=found.shape_steps,
-            inputs=shapes,
+            steps=() if derived_only else found.shape_steps,
+            inputs=() if derived_only else shapes,
             macs=found.macs if built or found.macs is NO_MACS else None,
         )
     if part.parts is not None:
         found, rows = explain_parts(
             part.name, part.class_name, part.parts, source, part_model,
-            config=part.config, inputs=part.input_shapes,
+            config=part.config, inputs=part.input_shapes, names=names,
         )  # fmt: skip
         return _row(
             part, found.formula, found.weights, measured, found.note, children=rows,
@@ -344,8 +375,9 @@ def _part_row(  # noqa: PLR0911 - one return per way a part is explained
         note = "no weights" if identity or part.class_name is None else "it holds no weights"
         return _row(part, Term(0), (), measured, note, macs=macs)
     note = f"the weights {source} holds for it, each the product of its shape"
-    row = _row(part, weights_formula(part.weights), part.weights, measured, note, macs=macs)
-    return replace(row, from_shapes=row.params)
+    sizes = weights_formula(part.weights, names)
+    row = _row(part, sizes, part.weights, measured, note, macs=macs)
+    return replace(row, from_shapes=sum(w.size for w in part.weights if unnamed(w, names)))
 
 
 def explain_parts(
@@ -357,6 +389,7 @@ def explain_parts(
     *,
     config: Any = None,
     inputs: Sequence[Shape] | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> tuple[Explained, list[LayerRow]]:
     """The formula of a layer no rule covers, as the sum of its parts, and a row per part.
 
@@ -368,9 +401,10 @@ def explain_parts(
         part_model: evaluates a sublayer that is a Functional or Sequential model.
         config: the layer's arguments, naming its own weights' dimensions.
         inputs: its input shapes (the last axis names a dimension ``n_in``).
+        names: sizes already named by an enclosing layer's (or the model's) arguments.
     """
     del owner
-    names = dimension_names(config, inputs)
+    names = {**(names or {}), **dimension_names(config, inputs)}
     rows = [
         _reuse_row(part) if part.reuses else _part_row(part, source, part_model, names)
         for part in parts

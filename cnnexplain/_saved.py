@@ -308,6 +308,13 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
         visit(row, (row.name,))
 
 
+def _from_weights(saved: SavedModel, *, expand: bool) -> Breakdown:
+    """A model whose config names no layers (a library's, a subclass): its weights file."""
+    from cnnexplain._weights_tree import explain_weights  # noqa: PLC0415 - imports this
+
+    return explain_weights(saved, expand=expand)
+
+
 def explain_saved(
     saved: SavedModel, *, verify: bool | None = None, expand: bool = False
 ) -> Breakdown:
@@ -323,6 +330,13 @@ def explain_saved(
         ModelFileError: if a layer's config is invalid, a row's weight shapes
             differ from the file's, or ``verify`` is True and there are no weights.
     """
+    if saved.from_weights:
+        return _from_weights(saved, expand=expand)
+    return _from_config(saved, verify=verify, expand=expand)
+
+
+def _from_config(saved: SavedModel, *, verify: bool | None, expand: bool) -> Breakdown:
+    """`explain_saved` of a Sequential or Functional config."""
     try:
         graph = parse_model(saved.class_name, saved.config)
         index = _Index()

@@ -69,8 +69,8 @@ def _mixtral(m: Any) -> Any:
 
 def _vit(m: Any) -> Any:
     return m.ViTBackbone(
-        image_shape=(32, 32, 3), patch_size=8, num_layers=2, num_heads=2, hidden_dim=16,
-        mlp_dim=32,
+        image_shape=(32, 32, 3), patch_size=8, num_layers=2, num_heads=2, hidden_dim=24,
+        mlp_dim=48,
     )  # fmt: skip
 
 

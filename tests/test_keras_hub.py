@@ -6,8 +6,12 @@ size is built once too (a few seconds). Keras is the oracle for every figure.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -235,3 +239,183 @@ def test_unbuilt_weightless_sublayer_is_not_asked_to_count(keras: Any) -> None:
     b = cnnexplain.explain(model)
     assert b.total == model.count_params()
     assert [c.name for c in b.rows[0].children] == ["dense", "unused"]
+
+
+# --- files: explained from what they hold, without TensorFlow ----------------------------------
+
+HEAVY = (
+    "sorted(m for m in sys.modules"
+    " if m.split('.')[0] in ('tensorflow', 'keras', 'keras_hub', 'tf_keras', 'numpy'))"
+)
+
+
+@pytest.fixture(scope="session")
+def hub_files(
+    hub_models: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Each KerasHub model saved once (``model.save``): constructor arguments and weights."""
+    folder = tmp_path_factory.mktemp("keras_hub")
+    paths = {}
+    for name, model in hub_models.items():
+        paths[name] = folder / f"{name}.keras"
+        model.save(paths[name])
+    return paths
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_hub_file_totals_equal_keras(
+    hub_models: dict[str, Any], hub_files: dict[str, Path], name: str
+) -> None:
+    b = cnnexplain.explain(hub_files[name])
+    assert b.total == hub_models[name].count_params()
+    live = cnnexplain.explain(hub_models[name])
+    top = {row.name: row.params for row in live.rows if row.params}
+    assert {row.name: row.params for row in b.rows} == top  # the same layers own the weights
+
+
+def test_hub_file_names_weights_by_the_config(hub_files: dict[str, Path]) -> None:
+    b = cnnexplain.explain(hub_files["gpt2_causal_lm"])
+    rows = dict(b.walk())
+    token = rows["gpt2_backbone/token_embedding/vars/0"]
+    assert token.note.endswith("= vocabulary_size·hidden_dim")
+    dense = rows["gpt2_backbone/transformer_layer_0/feedforward_intermediate_dense"]
+    assert str(dense.formula) == "(16+1)·32"
+    assert dense.note.startswith("its class is not recorded; its weights are shaped as a Dense's")
+    assert dense.output_shape == ()  # derived from weights: the activation's shape is unknown
+
+
+def test_hub_files_by_the_command_line_without_tensorflow(
+    hub_models: dict[str, Any], hub_files: dict[str, Path]
+) -> None:
+    paths = [str(hub_files[name]) for name in BUILDERS]
+    code = (
+        "import sys, cnnexplain\n"
+        "from cnnexplain._cli import main\n"
+        f"totals = [cnnexplain.explain(p).total for p in {paths!r}]\n"
+        f"assert all(main([p, '--format', 'json']) == 0 for p in {paths!r})\n"
+        f"print(totals, {HEAVY})\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    totals = [hub_models[name].count_params() for name in BUILDERS]
+    assert result.stdout.strip().splitlines()[-1] == f"{totals} []"
+
+
+# --- keras.io-style custom code saved to files -------------------------------------------------
+
+
+def _custom_classes(keras: Any) -> dict[str, type]:  # noqa: C901 - one class each
+    layers = keras.layers
+    register = keras.saving.register_keras_serializable(package="test_keras_hub")
+
+    @register
+    class Antirectifier(layers.Layer):  # type: ignore[misc,name-defined]
+        """keras.io's antirectifier: a weight of its own, no sublayer."""
+
+        def __init__(self, units: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape: Any) -> None:
+            self.kernel = self.add_weight(shape=(2 * input_shape[-1], self.units), name="kernel")
+
+        def call(self, x: Any) -> Any:
+            x = x - keras.ops.mean(x, axis=-1, keepdims=True)
+            both = keras.ops.concatenate([keras.ops.relu(x), keras.ops.relu(-x)], axis=-1)
+            return keras.ops.matmul(both, self.kernel)
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "units": self.units}
+
+    @register
+    class StandardizedConvLayer(layers.Conv2D):  # type: ignore[misc,name-defined]
+        """keras.io's subclassing_conv_layers: a Conv2D subclass, string arguments."""
+
+        def __init__(self, *args: Any, mode: str = "e", tag: str = "l", **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.mode, self.tag = mode, tag
+
+        def convolution_op(self, inputs: Any, kernel: Any) -> Any:
+            mean, var = keras.ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+            return keras.ops.conv(inputs, (kernel - mean) / keras.ops.sqrt(var + 1e-10))
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "mode": self.mode, "tag": self.tag}
+
+    @register
+    class Enhancer(keras.Model):  # type: ignore[misc,name-defined]
+        """keras.io's zero_dce: a subclassed model around a functional one, its weights saved."""
+
+        def __init__(self, width: int = 4, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.width = width
+            x = keras.Input((8, 8, 3))
+            h = layers.Conv2D(width, 3, padding="same", name="c1")(x)
+            self.net = keras.Model(x, layers.Conv2D(3, 3, padding="same", name="c2")(h))
+            self.head = layers.Dense(2, name="head")
+
+        def call(self, x: Any) -> Any:
+            return self.head(self.net(x))
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "width": self.width}
+
+    return {
+        "Antirectifier": Antirectifier,
+        "Standardized": StandardizedConvLayer,
+        "Enhancer": Enhancer,
+    }
+
+
+@pytest.fixture(scope="session")
+def custom_files(
+    keras: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Any, Path]]:
+    c = _custom_classes(keras)
+    layers = keras.layers
+    x = keras.Input((5,))
+    anti = keras.Model(x, layers.Dense(3, name="after")(c["Antirectifier"](4, name="anti")(x)))
+    image = keras.Input((8, 8, 1))
+    h = c["Standardized"](4, 3, name="std")(image)
+    conv = keras.Model(image, layers.Dense(2, name="out")(layers.Flatten()(h)))
+    enhancer = c["Enhancer"](name="enhancer")
+    enhancer(keras.ops.zeros((1, 8, 8, 3)))
+    folder = tmp_path_factory.mktemp("custom")
+    found = {}
+    for name, model in {"anti": anti, "conv": conv, "enhancer": enhancer}.items():
+        path = folder / f"{name}.keras"
+        model.save(path)
+        found[name] = (model, path)
+    return found
+
+
+@pytest.mark.parametrize("name", ["anti", "conv", "enhancer"])
+def test_custom_code_files_are_explained(
+    custom_files: dict[str, tuple[Any, Path]], name: str
+) -> None:
+    model, path = custom_files[name]
+    assert cnnexplain.explain(path).total == model.count_params()
+    assert cnnexplain.explain(model).total == model.count_params()  # live: no int('e') either
+
+
+def test_custom_layer_without_recorded_shape_stops_nothing(
+    custom_files: dict[str, tuple[Any, Path]],
+) -> None:
+    model, path = custom_files["anti"]
+    rows = {row.name: row for row in cnnexplain.explain(path).rows}
+    assert rows["after"].params == model.get_layer("after").count_params()
+    assert rows["anti"].params == model.get_layer("anti").count_params()
+
+
+def test_subclassed_model_file_rows_are_its_stored_layers(
+    custom_files: dict[str, tuple[Any, Path]],
+) -> None:
+    model, path = custom_files["enhancer"]
+    b = cnnexplain.explain(path)
+    assert b.name == "enhancer"
+    params = {row.name: row.params for row in b.rows}
+    assert params["head"] == model.head.count_params()
+    assert sum(params.values()) == model.count_params()

@@ -346,7 +346,7 @@ def _custom_classes(keras: Any) -> dict[str, type]:  # noqa: C901 - one class ea
             return {**super().get_config(), "mode": self.mode, "tag": self.tag}
 
     @register
-    class Enhancer(keras.Model):  # type: ignore[misc,name-defined]
+    class Enhancer(keras.Model):  # type: ignore[misc]
         """keras.io's zero_dce: a subclassed model around a functional one, its weights saved."""
 
         def __init__(self, width: int = 4, **kwargs: Any) -> None:

@@ -136,7 +136,9 @@ def _shape(weights: Sequence[Weight], *ranks: int) -> list[tuple[int, ...]] | No
     return shapes
 
 
-def derive(class_name: str, weights: Sequence[Weight]) -> tuple[dict[str, Any], Shape] | None:
+def derive(  # noqa: PLR0911 - one return per class
+    class_name: str, weights: Sequence[Weight]
+) -> tuple[dict[str, Any], Shape] | None:
     """A config and input shape that give these weights, for a sublayer known only by them.
 
     A stored Dense kernel of shape (64, 128) means 64 inputs and 128 units:
@@ -166,6 +168,37 @@ def derive(class_name: str, weights: Sequence[Weight]) -> tuple[dict[str, Any], 
         return {"center": True, "scale": True}, (None, weights[0].shape[0])
     if class_name == "BatchNormalization" and ranks == [1, 1, 1, 1]:
         return {}, (None, weights[0].shape[0])
+    if class_name == "MultiHeadAttention":
+        return _attention(weights)
+    return None
+
+
+def _attention(weights: Sequence[Weight]) -> tuple[dict[str, Any], Shape] | None:
+    """MultiHeadAttention's arguments from its four kernels, self-attention of width ``d``.
+
+    Query, key and value kernels are ``(d, heads, key_dim)`` (value: ``value_dim``),
+    the output kernel ``(heads, value_dim, d)``; with biases, eight weights.
+
+    Examples:
+        >>> ws = [Weight("q", (16, 2, 8)), Weight("k", (16, 2, 8)), Weight("v", (16, 2, 4)),
+        ...       Weight("o", (2, 4, 16))]
+        >>> _attention(ws)
+        ({'num_heads': 2, 'key_dim': 8, 'value_dim': 4, 'use_bias': False}, (None, None, 16))
+    """
+    kernels = [w.shape for w in weights if len(w.shape) == 3]  # noqa: PLR2004
+    if len(kernels) != 4 or len(weights) not in (4, 8):  # noqa: PLR2004
+        return None
+    for out in kernels:
+        heads, value_dim, d = out
+        rest = [k for k in kernels if k is not out]
+        if any(k[0] != d or k[1] != heads for k in rest):
+            continue
+        keys = sorted(k[2] for k in rest)
+        key_dim = keys[0] if keys[0] != value_dim else keys[-1]
+        if sorted([key_dim, key_dim, value_dim]) != keys:
+            continue
+        config = {"num_heads": heads, "key_dim": key_dim, "value_dim": value_dim}
+        return {**config, "use_bias": len(weights) == 8}, (None, None, d)  # noqa: PLR2004
     return None
 
 
@@ -211,6 +244,10 @@ _STRUCTURES = ("Dense", "LayerNormalization")
 """Classes a sublayer of unrecorded class is read as when its weights have their structure."""
 
 
+def _leaf(part: Part) -> bool:
+    return all(p.class_name is None for p in part.parts or ())
+
+
 def _by_structure(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
     """A sublayer whose class its source does not record, read by its weights' structure.
 
@@ -218,9 +255,11 @@ def _by_structure(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | Non
     length, LayerNormalization's gamma and beta. The count is their shapes'
     either way; the rule adds the formula from the arguments they imply.
     """
-    if part.parts and any(p.class_name is not None for p in part.parts):
+    subs = [p for p in part.parts or () if p.class_name is not None]
+    leaves = all(p.class_name == UNNAMED and not p.model and _leaf(p) for p in subs)
+    if subs and not (leaves and len(subs) == 4):  # noqa: PLR2004 - q, k, v, output
         return None  # it has sublayers of its own: explained from them
-    for kind in _STRUCTURES:
+    for kind in ("MultiHeadAttention",) if subs else _STRUCTURES:
         found = _rule_row(replace(part, class_name=kind))
         if found is not None:
             rule, shapes, built = found
@@ -249,7 +288,8 @@ def _rule_row(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | None:
         candidates.append((part.config, part.input_shapes, True))
     derived = derive(part.class_name or "", part.weights) if part.weights else None
     if derived is not None:
-        candidates.append(({**part.config, **derived[0]}, (derived[1],), False))
+        calls = 2 if kind == "MultiHeadAttention" else 1  # query and value: self-attention
+        candidates.append(({**part.config, **derived[0]}, (derived[1],) * calls, False))
     for config, shapes, built in candidates:
         try:
             found = rule(LayerArgs(part.name, kind, config), list(shapes))

@@ -240,7 +240,7 @@ def reuse_note(owner: str, weights: tuple[Weight, ...]) -> str:
     return f"reuses {owner}'s {what}: 0 new parameters, counted once there"
 
 
-_STRUCTURES = ("Dense", "LayerNormalization")
+_STRUCTURES = ("Dense", "LayerNormalization", "Conv2D")
 """Classes a sublayer of unrecorded class is read as when its weights have their structure."""
 
 

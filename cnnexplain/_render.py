@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._formula import Formula, Named, Sum, _Compact
 from cnnexplain._rules._base import fmt_shape
 from cnnexplain._shapes import Shape
 
@@ -85,6 +86,27 @@ def _notes(b: Breakdown) -> list[str]:
     return out
 
 
+def _spread(terms: tuple[Formula, ...]) -> list[Formula]:
+    """A model sum's terms, a lone row's sum opened into its parts', so it can be shortened.
+
+    A library model's backbone is often its one row with weights.
+    """
+    found = list(terms)
+    for _ in range(4):  # a few levels: the backbone, its blocks
+        if len(found) >= 3:  # noqa: PLR2004 - short_sum shortens from three terms
+            break
+        opened: list[Formula] = []
+        for term in found:
+            inner = term
+            while isinstance(inner, (Named, _Compact)):
+                inner = inner.inner
+            opened.extend(inner.terms if isinstance(inner, Sum) else (term,))
+        if len(opened) == len(found):
+            break
+        found = opened
+    return found
+
+
 def short_sum(terms: list[str], room: int) -> str:
     """``a + b + … + z`` within ``room`` characters, naming how many terms are left out.
 
@@ -117,7 +139,7 @@ def _totals(b: Breakdown, *, room: int | None = None) -> list[tuple[str, str]]:
     """The three totals; with ``room``, a formula longer than that is shortened (`short_sum`)."""
     formula = b.formula.text()
     if room is not None and len(formula) > room:
-        formula = short_sum([t.text() for t in b.formula.terms], room)
+        formula = short_sum([t.text(compact=True) for t in _spread(b.formula.terms)], room)
     total = f"{b.total:,}" if formula in ("", "0") else f"{b.total:,} = {formula}"
     rows = [
         (_TOTAL, total),

@@ -282,6 +282,9 @@ def test_hub_file_names_weights_by_the_config(hub_files: dict[str, Path]) -> Non
     assert str(dense.formula) == "(16+1)·32"
     assert dense.note.startswith("its class is not recorded; its weights are shaped as a Dense's")
     assert dense.output_shape == ()  # derived from weights: the activation's shape is unknown
+    attention = rows["gpt2_backbone/transformer_layer_0/self_attention"]
+    assert attention.note.startswith("its class is not recorded; its weights are shaped as a Mu")
+    assert b.from_shapes == 0  # every size is an argument's, or a rule's over the weights
 
 
 def test_hub_files_by_the_command_line_without_tensorflow(

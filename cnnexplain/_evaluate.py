@@ -333,7 +333,10 @@ def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) 
     if not matches(found.weights, measured.weights):
         return None
     if measured.base:
-        note = f"no rule for {what}: a {base_name} subclass, explained by {base_name}'s rule"
+        article = "an" if str(base_name)[:1] in "AEIOU" else "a"
+        note = (
+            f"no rule for {what}: {article} {base_name} subclass, explained by {base_name}'s rule"
+        )
     else:
         note = (
             f"no rule for {what}: its config and stored weights are those of a {base_name}, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -422,3 +423,19 @@ def test_subclassed_model_file_rows_are_its_stored_layers(
     params = {row.name: row.params for row in b.rows}
     assert params["head"] == model.head.count_params()
     assert sum(params.values()) == model.count_params()
+
+
+def test_library_file_without_weights_is_one_sentence(
+    hub_files: dict[str, Path], tmp_path: Path
+) -> None:
+    path = tmp_path / "config_only.keras"
+    with zipfile.ZipFile(hub_files["gpt2_causal_lm"]) as full, zipfile.ZipFile(path, "w") as out:
+        for member in ("config.json", "metadata.json"):
+            out.writestr(member, full.read(member))
+    with pytest.raises(cnnexplain.ModelFileError) as error:
+        cnnexplain.explain(path)
+    assert str(error.value) == (
+        f"Cannot read '{path}': config.json describes a GPT2CausalLM, whose layers only its "
+        "Python code builds, and the archive has no model.weights.h5, so there is nothing to "
+        "read them from."
+    )

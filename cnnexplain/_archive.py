@@ -479,8 +479,11 @@ def _check_inbound(inbound: Any, path: str, where: str) -> None:
     if not isinstance(inbound, (list, type(None))):
         raise _fail(path, where, "'inbound_nodes' must be a list", inbound)
     for node in inbound or []:
-        if isinstance(node, dict):
-            if not _check_call_args(node.get("args", []), path, where):
+        if isinstance(node, dict):  # tensors as arguments or keywords (``layer(inputs=x)``)
+            tensors = _check_call_args(
+                [node.get("args", []), node.get("kwargs") or {}], path, where
+            )
+            if not tensors:
                 raise _fail(path, where, "a call must take at least one tensor", node)
         elif isinstance(node, list) and node:
             for ref in node:

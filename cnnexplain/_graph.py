@@ -203,6 +203,8 @@ def call_refs(args: Any, kwargs: Any) -> list[TensorRef]:
     if isinstance(kwargs, Mapping):
         for key in DATA_KEYWORDS:
             refs.extend(_refs(kwargs.get(key)))
+        if not refs:  # called with keyword tensors only (``block(x=a, context=b)``): all of them
+            refs = _refs(kwargs)
     return refs
 
 

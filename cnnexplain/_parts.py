@@ -260,6 +260,8 @@ def _by_structure(part: Part) -> tuple[Explained, tuple[Shape, ...], bool] | Non
     if subs and not (leaves and len(subs) == 4):  # noqa: PLR2004 - q, k, v, output
         return None  # it has sublayers of its own: explained from them
     for kind in ("MultiHeadAttention",) if subs else _STRUCTURES:
+        if kind == "Dense" and len(part.weights) != 2:  # noqa: PLR2004
+            continue  # a lone matrix: an embedding's table as much as a Dense's kernel
         found = _rule_row(replace(part, class_name=kind))
         if found is not None:
             rule, shapes, built = found

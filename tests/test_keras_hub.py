@@ -439,3 +439,42 @@ def test_library_file_without_weights_is_one_sentence(
         "Python code builds, and the archive has no model.weights.h5, so there is nothing to "
         "read them from."
     )
+
+
+def test_functional_file_with_a_reverse_call_reuses_the_stored_matrix(
+    keras: Any, hub_models: dict[str, Any], tmp_path: Path
+) -> None:
+    """A plain Functional model around GPT-2: the reverse call's layer is stored in the backbone."""
+    task = hub_models["gpt2_causal_lm"]
+    model = keras.Model(task.inputs, task.outputs, name="rewrapped")
+    path = tmp_path / "rewrapped.keras"
+    model.save(path)
+    b = cnnexplain.explain(path)
+    assert b.total == model.count_params()
+    tied = b.rows[-1]
+    backbone = task.backbone.name
+    assert (tied.name, tied.params, tied.reuses) == (
+        "token_embedding",
+        0,
+        f"{backbone}/token_embedding",
+    )
+    vocab = task.backbone.token_embedding.embeddings.shape[0]
+    assert tied.output_shape == (None, None, vocab)  # the reverse call: input_dim logits
+
+
+def test_keyword_only_tensor_calls_in_a_file(keras: Any, tmp_path: Path) -> None:
+    @keras.saving.register_keras_serializable(package="test_keras_hub")
+    class Combine(keras.layers.Layer):  # type: ignore[misc]
+        def call(self, first: Any, second: Any) -> Any:
+            return first + second
+
+    x = keras.Input((4,))
+    h = keras.layers.Dense(4, name="d")(x)
+    combined = Combine(name="combine")(first=x, second=h)  # keyword tensors only
+    model = keras.Model(x, keras.layers.Dense(2, name="out")(combined))
+    path = tmp_path / "keywords.keras"
+    model.save(path)
+    assert cnnexplain.explain(model).total == model.count_params()
+    b = cnnexplain.explain(path)
+    assert b.total == model.count_params()
+    assert {row.name: row.output_shape for row in b.rows}["combine"] == (None, 4)

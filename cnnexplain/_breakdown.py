@@ -117,6 +117,11 @@ class Breakdown:
         Every rule derives its count from the layer's arguments; a weight a custom
         layer creates itself is named by the arguments its dimensions equal, and
         only what no argument accounts for is counted here (0 when all is derived).
+
+        Examples:
+            >>> from cnnexplain import explain, spec
+            >>> explain(spec.Sequential([spec.Input((4,)), spec.Dense(2)])).from_shapes
+            0
         """
         return sum(row.from_shapes for _, row in self.walk())
 

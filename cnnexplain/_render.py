@@ -355,12 +355,16 @@ def _row_dict(row: LayerRow) -> dict[str, Any]:
     }
     if row.buffers:  # torch buffers (BatchNorm running statistics): listed, never counted
         found["buffers"] = [{"name": b.name, "shape": list(b.shape)} for b in row.buffers]
+    if row.reuses:  # tied or shared weights: counted once, in their owner's row
+        found["reuses"] = row.reuses
+    if row.from_shapes:  # counted from a weight's shape only, no argument behind it
+        found["from_shapes"] = row.from_shapes
     return found
 
 
 def to_dict(b: Breakdown) -> dict[str, Any]:
     """Every figure of the breakdown as JSON-ready data."""
-    return {
+    found: dict[str, Any] = {
         "name": b.name,
         "total": b.total,
         "trainable": b.trainable,
@@ -372,3 +376,6 @@ def to_dict(b: Breakdown) -> dict[str, Any]:
         "unexplained": [path for path, row in b.walk() if not row.explained],
         "rows": [_row_dict(r) for r in b.rows],
     }
+    if b.from_shapes:
+        found["from_shapes"] = b.from_shapes
+    return found

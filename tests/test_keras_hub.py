@@ -142,6 +142,7 @@ def test_a_weight_no_argument_sizes_is_counted_from_its_shape(keras: Any) -> Non
     assert b.from_shapes == w.from_shapes == w.params == model.count_params()
     assert w.note.endswith(", counted from its shape (a size no argument of the layer gives)")
     assert "Counted from weight shapes only: 21" in b.to_text()
+    assert b.to_dict()["from_shapes"] == w.params
 
 
 def test_reverse_embedding_reuses_the_backbones_matrix(hub_models: dict[str, Any]) -> None:
@@ -159,6 +160,7 @@ def test_reverse_embedding_reuses_the_backbones_matrix(hub_models: dict[str, Any
         "0 new parameters, counted once there"
     )
     assert reused.output_shape == (None, None, vocab)  # the reverse call's logits
+    assert b.to_dict()["rows"][-1]["reuses"] == "gpt2_backbone/token_embedding"
 
 
 def test_masked_lm_head_tied_to_the_embedding(hub_models: dict[str, Any]) -> None:

@@ -49,8 +49,10 @@ class LayerRow:
         family: the family of math its rule read it onto (dense, convolution, pooling...),
             where a reader needs to know what the layer is; None otherwise.
         window: a convolution's or pooling's sliding window (kernel, strides, padding...).
-        from_shapes: how many of its parameters are counted only from a weight's
-            shape, with no argument behind them (see `Breakdown.from_shapes`).
+        reuses: the path of the layer whose weights this one uses (tied or shared
+            weights, counted once, in their owner's row); empty when it owns its weights.
+        from_shapes: parameters of this row (not its children) counted only from a
+            weight's shape, with no argument of the layer behind a dimension.
     """
 
     name: str
@@ -74,6 +76,7 @@ class LayerRow:
     family: Family | None = field(default=None, repr=False, compare=False)
     window: SlidingWindow | None = field(default=None, repr=False, compare=False)
     from_shapes: int = field(default=0, repr=False, compare=False)
+    reuses: str = field(default="", repr=False, compare=False)
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, LayerRow]]:
         """This row and its descendants, each with its path (``outer/inner``)."""

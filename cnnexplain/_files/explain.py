@@ -244,6 +244,14 @@ def _attach(saved: SavedModel, index: _Index, graph: ModelGraph, prefix: tuple[s
             weights = tuple(Weight(p, s, trainable) for p, s in group.all_shapes())
             parts = _file_parts(group, trainable=trainable, known=known)
         else:
+            owner = _stored_elsewhere(saved.weights, node.name)
+            if owner is not None:  # the same layer stored once, under another (an embedding
+                path_, stored = owner  # called again in reverse as the output projection)
+                weights = tuple(Weight(p, s, trainable) for p, s in stored.all_shapes())
+                node.measured = Measured(
+                    _SOURCE, weights, {}, reuses=path_, base=None, guess_base=False
+                )
+                continue
             details.append(f"{saved.weights_from} holds no group for it")
         described = "; ".join(
             f"{key} {entry[key]}" for key in ("module", "registered_name") if entry.get(key)
@@ -261,6 +269,30 @@ def _attach(saved: SavedModel, index: _Index, graph: ModelGraph, prefix: tuple[s
             guess_base=True,
             unknown=unknown,
         )
+
+
+def _stored_elsewhere(root: WeightGroup, name: str) -> tuple[str, WeightGroup] | None:
+    """The path and group of the layer named ``name`` stored with weights anywhere in the file.
+
+    Keras saves each layer object once: a layer of the outer model that is also
+    a layer of a nested one (KerasHub's token embedding, called again in
+    reverse by the task) has its weights only where they were saved first.
+    """
+    stack: list[tuple[tuple[str, ...], WeightGroup, int]] = [((), root, 0)]
+    while stack:
+        path, group, depth = stack.pop(0)
+        if depth > _MAX_SEARCH:
+            continue
+        for key, sub in group.groups.items():
+            named = sub.name is not None and key not in _LAYER_GROUPS
+            where = (*path, sub.name) if named and sub.name else path
+            if named and sub.name == name and sub.shapes:
+                return "/".join(where), sub
+            stack.append((where, sub, depth + 1))
+    return None
+
+
+_MAX_SEARCH = 60
 
 
 def _outputs(index: _Index, path: tuple[str, ...], call: int) -> tuple[Shape, ...]:
@@ -315,6 +347,13 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
         visit(row, (row.name,))
 
 
+def _from_weights(saved: SavedModel, *, expand: bool) -> Breakdown:
+    """A model whose config names no layers (a library's, a subclass): its weights file."""
+    from cnnexplain._files.weights_tree import explain_weights  # noqa: PLC0415 - imports this
+
+    return explain_weights(saved, expand=expand)
+
+
 def explain_saved(
     saved: SavedModel, *, verify: bool | None = None, expand: bool = False
 ) -> Breakdown:
@@ -330,6 +369,13 @@ def explain_saved(
         ModelFileError: if a layer's config is invalid, a row's weight shapes
             differ from the file's, or ``verify`` is True and there are no weights.
     """
+    if saved.from_weights:
+        return _from_weights(saved, expand=expand)
+    return _from_config(saved, verify=verify, expand=expand)
+
+
+def _from_config(saved: SavedModel, *, verify: bool | None, expand: bool) -> Breakdown:
+    """`explain_saved` of a Sequential or Functional config."""
     try:
         graph = parse_model(saved.class_name, saved.config)
         index = _Index()

@@ -121,6 +121,9 @@ class SavedModel:
     no_weights: str = ""
     warnings: tuple[str, ...] = ()
     weights_from: str = "model.weights.h5"
+    from_weights: bool = False
+    """Its config names no layers (a library or subclassed model saves its constructor
+    arguments): the layers are read from the weights file (`cnnexplain._files.weights_tree`)."""
 
 
 def unknown_output(saved: SavedModel, entry: Mapping[str, Any], layer: str, needed_by: str) -> str:
@@ -351,6 +354,13 @@ def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
                 f"(model.save). Received: members {sorted(members)[:5]!r}.",
             )
         top = _parse_json(_zip_member(archive, name, "config.json"), name, "config.json")
+        library = _library(top)
+        if library is not None:
+            weights, no_weights = _weights(archive, stream, name, members)
+            return SavedModel(
+                name, *library, _keras_version(archive, name, members), weights, no_weights,
+                from_weights=True,
+            )  # fmt: skip
         class_name, config = _model_config(top, name, "config.json")
         version: object = None
         found: tuple[str, ...] = ()
@@ -378,6 +388,29 @@ def _read_archive(name: str, stream: IO[bytes]) -> SavedModel:
         no_weights,
         found or _version_warning(name, version),
     )
+
+
+def _library(top: Any) -> tuple[str, Mapping[str, Any]] | None:
+    """The class and arguments of a model saved by its constructor arguments, not its layers.
+
+    A KerasHub task or backbone, or a subclassed model with ``get_config``:
+    ``config.json`` holds its class and arguments; only its code builds its layers.
+    """
+    if not isinstance(top, dict) or "class_name" not in top:
+        return None
+    class_name, config = top.get("class_name"), top.get("config")
+    if not isinstance(class_name, str) or is_model_config(class_name, config):
+        return None
+    return class_name, config if isinstance(config, dict) else {}
+
+
+def _keras_version(archive: Archive, name: str, members: set[str]) -> str | None:
+    """The Keras version ``metadata.json`` records, if any."""
+    if "metadata.json" not in members:
+        return None
+    metadata = _parse_json(_zip_member(archive, name, "metadata.json"), name, "metadata.json")
+    version = metadata.get("keras_version") if isinstance(metadata, dict) else None
+    return None if version is None else str(version)
 
 
 def _model_config(top: Any, path: str, member: str) -> tuple[str, Mapping[str, Any]]:
@@ -497,8 +530,11 @@ def _check_inbound(inbound: Any, path: str, where: str) -> None:
     if not isinstance(inbound, (list, type(None))):
         raise _fail(path, where, "'inbound_nodes' must be a list", inbound)
     for node in inbound or []:
-        if isinstance(node, dict):
-            if not _check_call_args(node.get("args", []), path, where):
+        if isinstance(node, dict):  # tensors as arguments or keywords (``layer(inputs=x)``)
+            tensors = _check_call_args(
+                [node.get("args", []), node.get("kwargs") or {}], path, where
+            )
+            if not tensors:
                 raise _fail(path, where, "a call must take at least one tensor", node)
         elif isinstance(node, list) and node:
             for ref in node:

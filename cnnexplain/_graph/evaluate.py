@@ -15,13 +15,28 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import SpecError
 from cnnexplain._formula import Formula, Term, total_of
 from cnnexplain._graph.model import LayerNode, Measured, ModelGraph, TensorRef
-from cnnexplain._graph.parts import explain_parts, guess_base, matches, weights_formula
+from cnnexplain._graph.parts import (
+    derive,
+    explain_parts,
+    guess_base,
+    matches,
+    reuse_note,
+    weights_formula,
+)
 from cnnexplain._rules import LayerArgs
 from cnnexplain._rules.protocol import Explained, NoRule
 from cnnexplain._rules.registry import find_rule
-from cnnexplain._shapes import Shape
+from cnnexplain._shapes import Shape, Weight
 
-__all__ = ["CALL_FLAGS", "NEEDED_BY", "Unknown", "UnknownShapeError", "evaluate", "explain_graph"]
+__all__ = [
+    "CALL_FLAGS",
+    "NEEDED_BY",
+    "Unknown",
+    "UnknownShapeError",
+    "evaluate",
+    "explain_graph",
+    "reused_outputs",
+]
 
 NEEDED_BY = "{needed_by}"
 """Where `Measured.unknown` names the layer that needs the unknown shape."""
@@ -114,13 +129,9 @@ class _Run:
                     waiting.append((node, k))
                     continue
                 ins = [shapes[r] for r in refs]
-                for value in ins:
-                    if isinstance(value, Unknown):
-                        needed_by = f"layer '{node.name}'"
-                        sentence = value.sentence.replace(NEEDED_BY, needed_by)
-                        raise UnknownShapeError(sentence, layer=value.layer)
+                unknown = [v for v in ins if isinstance(v, Unknown)]
                 known = [s for s in ins if not isinstance(s, Unknown)]
-                done = self.call(graph, node, k, known)
+                done = _blind(node, unknown[0]) if unknown else self.dispatch(graph, node, k, known)
                 for j, out in enumerate(done.outputs):
                     shapes[(node.name, k, j)] = out
                 first.setdefault(node.name, (done, known))
@@ -143,6 +154,12 @@ class _Run:
                 raise SpecError(f"Model '{graph.name}': output '{ref[0]}' is never computed.")
             outputs.append(shapes[ref])
         return rows, outputs
+
+    def dispatch(self, graph: ModelGraph, node: LayerNode, k: int, ins: list[Shape]) -> _Call:
+        """Call ``k`` of a layer: reusing another layer's weights, or its own."""
+        if node.measured is not None and node.measured.reuses:
+            return self.reuse(graph, node, k, ins, node.measured)
+        return self.call(graph, node, k, ins)
 
     def call(self, graph: ModelGraph, node: LayerNode, k: int, ins: list[Shape]) -> _Call:
         if node.model is not None:
@@ -178,11 +195,21 @@ class _Run:
         children: list[LayerRow] = []
         if found is None and measured.parts is not None:
             found, children = explain_parts(
-                node.name, what, measured.parts, measured.source, self.part_model
-            )
+                node.name, what, measured.parts, measured.source, self.part_model,
+                config=node.config, inputs=ins,
+            )  # fmt: skip
         if found is None:
             found = _flagged(node, what, measured, macs)
         return _Call(found, children, self.outputs(graph, node, k, measured))
+
+    def reuse(
+        self, graph: ModelGraph, node: LayerNode, k: int, ins: list[Shape], measured: Measured
+    ) -> _Call:
+        """A layer whose weights another layer owns: 0 new parameters, the owner named."""
+        outputs = reused_outputs(node, k, ins, measured)
+        note = reuse_note(measured.reuses, measured.weights or ())
+        found = Explained(Term(0), (), (), (), note)
+        return _Call(found, [], outputs or self.outputs(graph, node, k, measured))
 
     def part_model(
         self, graph: ModelGraph, inputs: tuple[Shape, ...] | None
@@ -215,6 +242,83 @@ class _Run:
         return tuple(Unknown(where, sentence) for _ in range(max([*used, 0]) + 1))
 
 
+def reused_outputs(
+    node: LayerNode, k: int, ins: list[Shape], measured: Measured
+) -> tuple[Shape, ...] | None:
+    """The output shapes of a call of a layer reusing another's weights, where known.
+
+    As measured, else structurally: an embedding called in reverse (``reverse=True``,
+    the tied output projection) maps its last axis to ``input_dim``; any other
+    call gives the shapes its rule gives.
+    """
+    if k in measured.outputs and all(measured.outputs[k]):
+        return measured.outputs[k]
+    kwargs = node.call_args[k][1] if k < len(node.call_args) else {}
+    dim = node.config.get("input_dim")
+    if isinstance(kwargs, Mapping) and kwargs.get("reverse") is True and len(ins) == 1:
+        if isinstance(dim, int) and not isinstance(dim, bool) and ins[0]:
+            return ((*ins[0][:-1], dim),)
+        return None
+    kind = node.class_name if find_rule(node.class_name) else measured.base or ""
+    rule = find_rule(kind)
+    if rule is None:
+        return None
+    try:  # a subclass is read as its base class (Conv2D's rank from "Conv2D", not the subclass)
+        return rule(LayerArgs(node.name, kind, node.config), ins).outputs
+    except (SpecError, NoRule):
+        return None
+
+
+def _blind(node: LayerNode, unknown: Unknown) -> _Call:
+    """A layer whose input shape nobody knows, counted from the weights its source holds.
+
+    A Dense after a custom layer whose output shape a file does not record still
+    gets ``(n_in+1)·units`` from its kernel's shape; its own output shape is unknown
+    too. Without weights to read (a JSON config), the breakdown stops there.
+
+    Raises:
+        UnknownShapeError: naming the layer whose output shape is unknown.
+    """
+    if node.operation:  # ``x * 2`` after it: no weights, its shape unknown as well
+        return _Call(Explained(Term(0), (), (), ()), [], (unknown,))
+    measured = node.measured
+    holds = measured is not None and measured.weights is not None
+    holds = holds and bool(measured.weights or measured.parts is not None)  # type: ignore[union-attr]
+    if node.model is not None or measured is None or measured.weights is None or not holds:
+        sentence = unknown.sentence.replace(NEEDED_BY, f"layer '{node.name}'")
+        raise UnknownShapeError(sentence, layer=unknown.layer)
+    where = f"its input shape is unknown (the output of '{unknown.layer}')"
+    kind = node.class_name if find_rule(node.class_name) else measured.base or node.class_name
+    found = _from_weights(node, kind, measured.weights)
+    if found is not None:
+        note = f"{where}: {kind}'s rule over the shapes of the weights {measured.source} holds"
+        result = Explained(found.formula, found.weights, (), (), note)
+    elif not measured.weights:
+        result = Explained(Term(0), (), (), (), f"{where}; it holds no weights")
+    else:
+        note = (
+            f"{where}: its weights as {measured.source} holds them, each the product of its shape"
+        )
+        formula = weights_formula(measured.weights)
+        result = Explained(formula, measured.weights, (), (), note, explained=False)
+    count = max(1, len(measured.outputs.get(0, ())))
+    return _Call(result, [], tuple(unknown for _ in range(count)))
+
+
+def _from_weights(node: LayerNode, kind: str, weights: tuple[Weight, ...]) -> Explained | None:
+    """``kind``'s rule over a config and input shape read from the weights' shapes, if exact."""
+    derived = derive(kind, weights) if weights else None
+    rule = find_rule(kind)
+    if derived is None or rule is None:
+        return None
+    config = {**node.config, **derived[0]}
+    try:
+        found = rule(LayerArgs(node.name, kind, config), [derived[1]])
+    except (SpecError, NoRule):
+        return None
+    return found if matches(found.weights, weights) else None
+
+
 def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) -> Explained | None:
     """A subclass of a class with a rule (``class MyConv(Conv2D)``): its base's rule, if exact."""
     base_name = measured.base
@@ -224,13 +328,16 @@ def _measured(node: LayerNode, what: str, measured: Measured, ins: list[Shape]) 
     if base is None or not measured.weights:
         return None
     try:
-        found = base(LayerArgs(node.name, node.class_name, node.config), ins)
+        found = base(LayerArgs(node.name, str(base_name), node.config), ins)
     except (SpecError, NoRule):
         return None
     if not matches(found.weights, measured.weights):
         return None
     if measured.base:
-        note = f"no rule for {what}: a {base_name} subclass, explained by {base_name}'s rule"
+        article = "an" if str(base_name)[:1] in "AEIOU" else "a"
+        note = (
+            f"no rule for {what}: {article} {base_name} subclass, explained by {base_name}'s rule"
+        )
     else:
         note = (
             f"no rule for {what}: its config and stored weights are those of a {base_name}, "
@@ -295,6 +402,8 @@ def _row(node: LayerNode, done: _Call, ins: list[Shape]) -> LayerRow:
         macs=result.macs,
         family=result.family,
         window=result.window,
+        reuses=node.measured.reuses if node.measured is not None else "",
+        from_shapes=0 if result.explained or children else params,
     )
 
 

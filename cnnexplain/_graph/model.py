@@ -55,6 +55,8 @@ class Part:
         parts: the parts of a sublayer that no rule covers itself.
         model: the graph of a sublayer that is a Functional or Sequential model.
         base: the nearest class with a rule its class derives from, if known.
+        reuses: the path of the layer that owns this sublayer's weights, when they
+            are another layer's (a head tied to an embedding): 0 new parameters.
     """
 
     name: str
@@ -66,6 +68,7 @@ class Part:
     parts: tuple[Part, ...] | None = None
     model: ModelGraph | None = None
     base: str | None = None
+    reuses: str = ""
 
 
 @dataclass
@@ -86,6 +89,9 @@ class Measured:
         unknown: why an output shape it did not measure is unknown, one sentence
             in which ``{needed_by}`` names the layer that needs it (advice included
             where it applies); empty for the evaluator's own wording.
+        reuses: the path of the layer that owns all of this layer's weights, when
+            another layer counted them first (an embedding called again in reverse
+            as the output projection): the layer adds 0 parameters.
     """
 
     source: str
@@ -96,6 +102,7 @@ class Measured:
     detail: str = ""
     guess_base: bool = False
     unknown: str = ""
+    reuses: str = ""
 
 
 @dataclass
@@ -196,6 +203,8 @@ def call_refs(args: Any, kwargs: Any) -> list[TensorRef]:
     if isinstance(kwargs, Mapping):
         for key in DATA_KEYWORDS:
             refs.extend(_refs(kwargs.get(key)))
+        if not refs:  # called with keyword tensors only (``block(x=a, context=b)``): all of them
+            refs = _refs(kwargs)
     return refs
 
 

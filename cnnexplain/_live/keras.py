@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
@@ -37,7 +38,14 @@ from cnnexplain._graph.parts import VARIABLE, explain_parts
 from cnnexplain._rules.registry import find_rule
 from cnnexplain._shapes import Shape, Weight
 
-__all__ = ["build_keras_model", "explain_keras", "is_keras_model", "verify_against"]
+__all__ = [
+    "build_keras_model",
+    "check_rows",
+    "check_totals",
+    "explain_keras",
+    "is_keras_model",
+    "verify_against",
+]
 
 _SOURCE = "Keras"
 
@@ -133,11 +141,26 @@ def _serialize(op: Any) -> tuple[dict[str, Any], bool]:
     try:
         entry = dict(serialization_lib.serialize_keras_object(op))
     except Exception:  # noqa: BLE001 - a user's get_config may raise anything
-        config = {"name": op.name, "trainable": bool(getattr(op, "trainable", True))}
+        # the integer arguments the layer keeps as attributes name its weights' sizes
+        config = {k: v for k, v in _int_attributes(op).items() if k not in _BASE_ATTRIBUTES}
+        config.update(name=op.name, trainable=bool(getattr(op, "trainable", True)))
         module = type(op).__module__
         return {"module": module, "class_name": type(op).__name__, "config": config}, False
     entry["class_name"] = type(op).__name__  # GroupedQueryAttention, not its alias
     return entry, True
+
+
+_BASE_ATTRIBUTES = frozenset({"name", "trainable", "built"})
+
+
+def _int_attributes(op: Any) -> dict[str, int]:
+    """The public integer attributes of a layer whose ``get_config`` fails (its sizes)."""
+    found = getattr(op, "__dict__", {})
+    return {
+        str(k): v
+        for k, v in found.items()
+        if not str(k).startswith("_") and isinstance(v, int) and not isinstance(v, bool)
+    }
 
 
 def _base(layer: Any) -> str | None:
@@ -157,6 +180,9 @@ class _Live:
 
     def __init__(self) -> None:
         self.ops: dict[int, dict[str, tuple[Any, list[int]]]] = {}
+        self.owners: dict[int, str] = {}
+        """Each variable (by identity, as Keras's ``count_params``) and the path of the
+        layer counted first with it: a later layer holding it reuses it."""
 
     # --- the config, layer by layer ----------------------------------------------------------
 
@@ -242,8 +268,14 @@ class _Live:
 
     # --- what Keras measured -----------------------------------------------------------------
 
-    def attach(self, graph: ModelGraph, model: Any) -> None:
-        """Give each node of ``graph`` what Keras measured of its layer in ``model``."""
+    def attach(self, graph: ModelGraph, model: Any, prefix: str = "") -> None:
+        """Give each node of ``graph`` what Keras measured of its layer in ``model``.
+
+        Layers are visited in ``model.layers`` order, nested models in place, so a
+        variable belongs to the first layer holding it; a later layer whose
+        weights all belong to others (an embedding called again in reverse) is
+        measured as reusing them.
+        """
         kept = self.ops.get(id(model), {})
         for node in graph.layers:
             if node.name not in kept or node.class_name == "InputLayer":
@@ -257,67 +289,88 @@ class _Live:
                 for k, outs in outputs.items():
                     node.recorded.update({(k, j): s for j, s in enumerate(outs)})
                 continue
+            path = f"{prefix}{node.name}"
             if node.model is not None:
-                self.attach(node.model, op)
+                self.attach(node.model, op, f"{path}/")
                 continue
-            node.measured = self.measure(op, outputs)
+            owner = self.owner(_unique(op.weights))
+            if owner:
+                node.measured = Measured(_SOURCE, _weights(op), outputs, reuses=owner)
+                continue
+            node.measured = self.measure(op, outputs, path)
 
-    def measure(self, layer: Any, outputs: dict[int, tuple[Shape, ...]]) -> Measured:
+    def owner(self, weights: list[Any]) -> str:
+        """The layer counted first with all of ``weights``, or "" if one of them is new."""
+        if not weights or any(id(w) not in self.owners for w in weights):
+            return ""
+        return self.owners[id(weights[0])]
+
+    def own(self, weights: list[Any], path: str) -> None:
+        for w in weights:
+            self.owners.setdefault(id(w), path)
+
+    def measure(self, layer: Any, outputs: dict[int, tuple[Shape, ...]], path: str) -> Measured:
         kind = type(layer).__name__
         parts = None
         ruled = find_rule(kind) is not None
         if not ruled or _sublayers(layer):  # a wrapper may wrap a custom layer
-            parts = self.parts(layer, set(), trainable=bool(layer.trainable))
+            parts = self.parts(layer, path, trainable=bool(layer.trainable))
+        self.own(_unique(layer.weights), path)
         return Measured(_SOURCE, _weights(layer), outputs, parts, None if ruled else _base(layer))
 
-    def parts(self, layer: Any, seen: set[int], *, trainable: bool) -> tuple[Part, ...]:
+    def parts(self, layer: Any, path: str, *, trainable: bool) -> tuple[Part, ...]:
         """A layer's own weights, then a part per tracked sublayer (each weight once)."""
         found = []
         own = [*layer._trainable_variables, *layer._non_trainable_variables]  # noqa: SLF001
         for v in own:
-            if id(v) in seen:
+            if id(v) in self.owners:
                 continue
-            seen.add(id(v))
             weight = Weight(str(v.name), _shape(v.shape), trainable and bool(v.trainable))  # type: ignore[arg-type]
+            self.owners[id(v)] = path or weight.name  # the layer, or the model's own weight
             found.append(Part(weight.name, None, weights=(weight,)))
         for sub in _sublayers(layer):
-            part = self.part(sub, seen, trainable=trainable and bool(sub.trainable))
+            where = f"{path}/{sub.name}" if path else sub.name
+            part = self.part(sub, where, trainable=trainable and bool(sub.trainable))
             if part is not None:
                 found.append(part)
         return tuple(found)
 
-    def part(self, layer: Any, seen: set[int], *, trainable: bool) -> Part | None:
+    def part(self, layer: Any, path: str, *, trainable: bool) -> Part | None:
         import keras  # noqa: PLC0415
         from keras.src.models.functional import Functional  # noqa: PLC0415
 
         kind = type(layer).__name__
-        fresh = [w for w in _unique(layer.weights) if id(w) not in seen]
-        if layer.weights and not fresh:
-            return None  # a sublayer tracked twice (or tied): its weights are counted already
+        every = _unique(layer.weights)
+        fresh = [w for w in every if id(w) not in self.owners]
         trainable_ids = {id(w) for w in layer.trainable_weights} if trainable else set()
+        if every and not fresh:  # tied to (or tracked by) a layer counted already
+            owner = self.owners[id(every[0])]
+            if owner == path:
+                return None  # the same sublayer tracked twice by this layer
+            weights = tuple(Weight(str(w.name), _shape(w.shape)) for w in every)  # type: ignore[arg-type]
+            return Part(layer.name, kind, weights=weights, reuses=owner)
         weights = tuple(
             Weight(str(w.name), _shape(w.shape), id(w) in trainable_ids)  # type: ignore[arg-type]
             for w in fresh
         )
         if isinstance(layer, (keras.Sequential, Functional)):
-            seen.update(id(w) for w in fresh)
-            graph = self.graph(layer)
+            graph = self.graph(layer, f"{path}/")
             return Part(layer.name, kind, weights=weights, model=graph)
         entry, _ = _serialize(layer)
         config = entry.get("config") or {}
         shapes = _build_shapes(layer)
         base = _base(layer)
         if find_rule(kind) is not None or base is not None:
-            seen.update(id(w) for w in fresh)
+            self.own(fresh, path)
             return Part(layer.name, kind, config, shapes, weights, None, None, None, base)
-        parts = self.parts(layer, seen, trainable=trainable)
+        parts = self.parts(layer, path, trainable=trainable)
         return Part(layer.name, kind, config, shapes, weights, _spec_outputs(layer, shapes), parts)
 
-    def graph(self, model: Any) -> ModelGraph:
+    def graph(self, model: Any, prefix: str = "") -> ModelGraph:
         kind = _model_class(model)
         config = self.sequential(model) if kind == "Sequential" else self.functional(model)
         graph = parse_model(kind, config)
-        self.attach(graph, model)
+        self.attach(graph, model, prefix)
         return graph
 
 
@@ -371,15 +424,15 @@ def explain_keras(model: Any, *, verify: bool = True, expand: bool = False) -> B
                 f"graph from Keras ({type(err).__name__}: {err}); please report it with the "
                 "code that builds the model."
             ) from err
-        breakdown = explain_graph(
-            graph,
-            expand=expand,
-            source=model,
-            verifier=lambda b: verify_against(b, model),
-        )
-    if verify:
-        breakdown.verify()
-    return breakdown
+        breakdown = explain_graph(graph, expand=expand, source=model)
+    check_totals(breakdown, model)  # even unverified: a wrong total is never returned
+    found = check_rows(breakdown, model) if verify else {}
+    tolerate = frozenset(found)
+    return replace(
+        breakdown,
+        rows=_marked(breakdown.rows, found),
+        _verifier=lambda b: verify_against(b, model, tolerate),
+    )
 
 
 def _subclassed(model: Any, *, expand: bool) -> Breakdown:
@@ -390,19 +443,11 @@ def _subclassed(model: Any, *, expand: bool) -> Breakdown:
             "not exist yet; call it on a batch or build it first."
         )
     live = _Live()
-    parts = live.parts(model, set(), trainable=bool(model.trainable))
+    parts = live.parts(model, "", trainable=bool(model.trainable))
     _, rows = explain_parts(model.name, type(model).__name__, parts, _SOURCE, _part_model)
     shapes = _build_shapes(model) or ()
     outputs = _spec_outputs(model, shapes) or ()
-    return Breakdown(
-        model.name,
-        tuple(rows),
-        shapes,
-        outputs,
-        expand,
-        source=model,
-        _verifier=lambda b: verify_against(b, model),
-    )
+    return Breakdown(model.name, tuple(rows), shapes, outputs, expand, source=model)
 
 
 def _part_model(
@@ -415,57 +460,128 @@ def _part_model(
     return rows, list(outputs)
 
 
-def _check(row: LayerRow, what: str, expected: object, got: object) -> None:
-    if expected != got:
-        raise VerificationError(row.name, what, expected, got)
+class _Verifier:
+    """Each row against its layer, counting each variable once, in row order (as Keras does).
+
+    A row is expected to hold its layer's variables that no earlier row counted:
+    a layer reusing another's weights (a tied embedding) is expected to add 0.
+    ``strict`` raises at the first difference; otherwise each differing row is
+    recorded once (``found``: row path to sentence) and checking goes on.
+    """
+
+    def __init__(self, *, strict: bool, tolerate: frozenset[str] = frozenset()) -> None:
+        self.strict = strict
+        self.tolerate = tolerate
+        self.counted: set[int] = set()
+        self.found: dict[str, str] = {}
+
+    def check(self, path: str, row: LayerRow, what: str, expected: object, got: object) -> None:
+        if expected == got or path in self.tolerate:
+            return
+        if self.strict:
+            raise VerificationError(row.name, what, expected, got)
+        self.found.setdefault(path, f"Keras reports {what} {expected}, cnnexplain computes {got}")
+
+    def fresh(self, weights: list[Any]) -> int:
+        return sum(math.prod(int(d) for d in w.shape) for w in weights if id(w) not in self.counted)
+
+    def row(self, path: str, row: LayerRow, layer: Any) -> None:
+        every = _unique(list(layer.weights))  # never count_params(): an unbuilt layer raises
+        self.check(path, row, "params", self.fresh(every), row.params)
+        trainable = _unique(list(layer.trainable_weights))
+        self.check(path, row, "trainable params", self.fresh(trainable), row.trainable)
+        shapes = [
+            tuple(_shape(t.shape) for t in node.outputs)
+            for node in getattr(layer, "_inbound_nodes", None) or []
+        ]
+        expected = [s[0] if len(s) == 1 else list(s) for s in shapes]
+        known = row.output_shape not in ((), [])  # an unknown shape is shown as unknown
+        if known and expected and row.output_shape not in expected:  # one of its calls' shapes
+            self.check(path, row, "output_shape", expected[0], row.output_shape)
+        if row.children:
+            self.rows(row.children, layer, f"{path}/")
+        self.counted.update(id(w) for w in every)
+
+    def rows(self, rows: tuple[LayerRow, ...], container: Any, prefix: str = "") -> None:
+        """Each row against the layer (or weight) of ``container`` it names."""
+        import keras  # noqa: PLC0415
+
+        # One dict of the layers by name: ``model.get_layer`` rebuilds and scans
+        # ``model.layers`` on every call, which made verification quadratic.
+        if isinstance(container, keras.Model):
+            members = [*container.layers, *_sublayers(container)]
+        else:
+            members = _sublayers(container)
+        layers = {layer.name: layer for layer in members}
+        own = [*container._trainable_variables, *container._non_trainable_variables]  # noqa: SLF001
+        variables: dict[str, Any] = {}
+        for v in _unique([*own, *container.weights]):  # its own weight first, by name
+            variables.setdefault(str(v.name), v)
+        for row in rows:
+            path = f"{prefix}{row.name}"
+            if row.kind == VARIABLE and row.name in variables:
+                variable = variables[row.name]
+                self.check(path, row, "params", self.fresh([variable]), row.params)
+                self.counted.add(id(variable))
+                continue
+            layer = layers.get(row.name)
+            if layer is None:
+                self.check(path, row, "presence", "no such layer", "a row")
+                continue
+            self.row(path, row, layer)
 
 
-def _verify_row(row: LayerRow, layer: Any) -> None:
-    _check(row, "params", int(layer.count_params()), row.params)
-    _check(row, "trainable params", _size(layer.trainable_weights), row.trainable)
-    outputs = _outputs(layer)
-    if outputs is not None:
-        expected = outputs[0] if len(outputs) == 1 else list(outputs)
-        _check(row, "output_shape", expected, row.output_shape)
-    if row.children:
-        _verify_rows(row.children, layer)
+def check_rows(b: Breakdown, model: Any) -> dict[str, str]:
+    """Every row's disagreement with ``model``, by row path (none: an empty dict)."""
+    verifier = _Verifier(strict=False)
+    verifier.rows(b.rows, model)
+    return verifier.found
 
 
-def _verify_rows(rows: tuple[LayerRow, ...], container: Any) -> None:
-    """Each row against the layer (or weight) of ``container`` it names."""
-    import keras  # noqa: PLC0415
+def check_totals(b: Breakdown, model: Any) -> None:
+    """The total and trainable counts against the weights ``model`` holds, each once.
 
-    # One dict of the layers by name: ``model.get_layer`` rebuilds and scans
-    # ``model.layers`` on every call, which made verification quadratic.
-    if isinstance(container, keras.Model):
-        members = [*container.layers, *_sublayers(container)]
-    else:
-        members = _sublayers(container)
-    layers = {layer.name: layer for layer in members}
-    variables = {str(v.name): v for v in _unique(list(container.weights))}
-    for row in rows:
-        if row.kind == VARIABLE and row.name in variables:
-            variable = variables[row.name]
-            _check(row, "params", math.prod(int(d) for d in variable.shape), row.params)
-            continue
-        layer = layers.get(row.name)
-        if layer is None:
-            raise VerificationError(row.name, "presence", "no such layer", "a row")
-        _verify_row(row, layer)
+    Raises:
+        VerificationError: if either differs.
+    """
+    total = _size(list(model.weights))
+    if total != b.total:
+        raise VerificationError(f"model {b.name}", "total params", total, b.total)
+    trainable = _size(model.trainable_weights)
+    if trainable != b.trainable:
+        raise VerificationError(f"model {b.name}", "trainable params", trainable, b.trainable)
 
 
-def verify_against(b: Breakdown, model: Any) -> None:
+def verify_against(b: Breakdown, model: Any, tolerate: frozenset[str] = frozenset()) -> None:
     """Compare every row (params, trainable, output shape) and the totals with ``model``.
+
+    Args:
+        b: the breakdown.
+        model: the Keras model it explains.
+        tolerate: paths of rows already marked with their disagreement (not raised again).
 
     Raises:
         VerificationError: at the first figure that differs.
     """
-    _verify_rows(b.rows, model)
-    if int(model.count_params()) != b.total:
-        raise VerificationError(f"model {b.name}", "total params", model.count_params(), b.total)
-    trainable = _size(model.trainable_weights)
-    if trainable != b.trainable:
-        raise VerificationError(f"model {b.name}", "trainable params", trainable, b.trainable)
+    _Verifier(strict=True, tolerate=tolerate).rows(b.rows, model)
+    check_totals(b, model)
+
+
+def _marked(
+    rows: tuple[LayerRow, ...], found: Mapping[str, str], prefix: str = ""
+) -> tuple[LayerRow, ...]:
+    """The rows with each disagreement with Keras appended to its row's note."""
+    out = []
+    for row in rows:
+        path = f"{prefix}{row.name}"
+        children = _marked(row.children, found, f"{path}/") if row.children else row.children
+        marked = row
+        if path in found:
+            note = "; ".join(n for n in (row.note, found[path]) if n)
+            counts = not found[path].startswith("Keras reports output_shape")
+            marked = replace(row, note=note, explained=row.explained and not counts)
+        out.append(replace(marked, children=children) if children is not row.children else marked)
+    return tuple(out)
 
 
 def build_keras_model(graph: ModelGraph) -> Any:

@@ -16,6 +16,7 @@ from cnnexplain._escape import (
     visible,
     xml_text,
 )
+from cnnexplain._formula import Formula, Named, Sum, _Compact
 from cnnexplain._rules.protocol import fmt_shape
 from cnnexplain._shapes import Shape
 
@@ -105,6 +106,27 @@ def _notes(b: Breakdown) -> list[str]:
     return out
 
 
+def _spread(terms: tuple[Formula, ...]) -> list[Formula]:
+    """A model sum's terms, a lone row's sum opened into its parts', so it can be shortened.
+
+    A library model's backbone is often its one row with weights.
+    """
+    found = list(terms)
+    for _ in range(4):  # a few levels: the backbone, its blocks
+        if len(found) >= 3:  # noqa: PLR2004 - short_sum shortens from three terms
+            break
+        opened: list[Formula] = []
+        for term in found:
+            inner = term
+            while isinstance(inner, (Named, _Compact)):
+                inner = inner.inner
+            opened.extend(inner.terms if isinstance(inner, Sum) else (term,))
+        if len(opened) == len(found):
+            break
+        found = opened
+    return found
+
+
 def short_sum(terms: list[str], room: int) -> str:
     """``a + b + … + z`` within ``room`` characters, naming how many terms are left out.
 
@@ -137,7 +159,7 @@ def _totals(b: Breakdown, *, room: int | None = None) -> list[tuple[str, str]]:
     """The three totals; with ``room``, a formula longer than that is shortened (`short_sum`)."""
     formula = b.formula.text()
     if room is not None and len(formula) > room:
-        formula = short_sum([t.text() for t in b.formula.terms], room)
+        formula = short_sum([t.text(compact=True) for t in _spread(b.formula.terms)], room)
     total = f"{b.total:,}" if formula in ("", "0") else f"{b.total:,} = {formula}"
     found = [
         (_TOTAL, total),
@@ -371,6 +393,10 @@ def _row_dict(row: LayerRow) -> dict[str, Any]:
     }
     if row.buffers:  # torch buffers (BatchNorm running statistics): listed, never counted
         found["buffers"] = [{"name": b.name, "shape": list(b.shape)} for b in row.buffers]
+    if row.reuses:  # tied or shared weights: counted once, in their owner's row
+        found["reuses"] = row.reuses
+    if row.from_shapes:  # counted from a weight's shape only, no argument behind it
+        found["from_shapes"] = row.from_shapes
     return found
 
 

@@ -2,7 +2,7 @@
 
 The model is a JSON config (what the command line reads from a downloaded file), whose
 layer names, model name and one class name are markup, LaTeX commands, terminal escape
-sequences, a bidi override and a 10,000-character name. Each output is checked the way
+sequences, a bidi override and a 1,000-character name. Each output is checked the way
 its reader would take it: the Markdown rendered by Python-Markdown (with the site's
 extensions) and by markdown-it (CommonMark), the HTML and SVG parsed, the LaTeX
 tokenized, the text searched for control characters. ``to_dict()`` and JSON keep every
@@ -29,7 +29,7 @@ from cnnexplain import spec
 from cnnexplain._cli import main
 from cnnexplain._escape import shorten, visible
 
-LONG = "long" * 2_500
+LONG = "long" * 250  # 1,000 characters: files refuse names over 1,024 (_files/limits.py)
 HOSTILE = (
     "<img src=x onerror=alert(1)>",
     "`code`",

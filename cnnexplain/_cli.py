@@ -213,8 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     from cnnexplain._errors import CnnexplainError, ModelFileError  # noqa: PLC0415
+    from cnnexplain._files import read_model_file  # noqa: PLC0415
     from cnnexplain._files.explain import explain_saved  # noqa: PLC0415
-    from cnnexplain._files.keras_zip import read_model_file  # noqa: PLC0415
 
     try:
         saved = read_model_file(args.path)

@@ -379,7 +379,7 @@ BAD_INPUT = [
         "zip bomb",
         _bomb,
         "Cannot read '{0}': config.json is larger than 64 MiB, too large to be a Keras model "
-        "config (a zip bomb?); expected a config of a few MiB at most.",
+        "config (a zip bomb, or not a config); expected a config of a few MiB at most.",
     ),
     case(
         "invalid JSON",

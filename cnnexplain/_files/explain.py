@@ -33,13 +33,8 @@ from typing import Any
 
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CnnexplainError, ModelFileError, SpecError
-from cnnexplain._files.keras_zip import (
-    SavedModel,
-    WeightGroup,
-    _error,
-    read_model_file,
-    unknown_output,
-)
+from cnnexplain._files import read_model_file
+from cnnexplain._files.model_file import SavedModel, WeightGroup, file_error, unknown_output
 from cnnexplain._graph.evaluate import NEEDED_BY, UnknownShapeError, evaluate
 from cnnexplain._graph.model import MODEL_CLASSES, Measured, ModelGraph, Part, parse_model
 from cnnexplain._graph.parts import UNNAMED
@@ -335,7 +330,7 @@ def _check_weights(b: Breakdown, saved: SavedModel, index: _Index) -> None:
         stored = [s for _, s in group.all_shapes()] if group is not None else []
         computed = [w.shape for w in row.weights]
         if sorted(stored) != sorted(computed):
-            raise _error(
+            raise file_error(
                 saved.path,
                 f"layer '{'/'.join(path)}' ({row.kind}) holds weights of shapes "
                 f"{_shapes_text(stored)} in {saved.weights_from}, but its config implies "
@@ -386,22 +381,22 @@ def _from_config(saved: SavedModel, *, verify: bool | None, expand: bool) -> Bre
     except ModelFileError:
         raise
     except UnknownShapeError as err:
-        raise _error(saved.path, err.sentence, layer=err.layer) from err
+        raise file_error(saved.path, err.sentence, layer=err.layer) from err
     except SpecError as err:
         raise ModelFileError(f"In '{saved.path}': {err}", path=saved.path, layer=err.layer) from err
     except CnnexplainError:
         raise
     except (TypeError, KeyError, IndexError, AttributeError, ValueError) as err:
         # A config value of a type no Keras version writes, found past the checks above.
-        raise _error(
+        raise file_error(
             saved.path, f"config.json holds a value cnnexplain cannot read ({err!r})."
         ) from err
     except RecursionError:
-        raise _error(saved.path, "config.json nests models too deeply.") from None
+        raise file_error(saved.path, "config.json nests models too deeply.") from None
 
     def verifier(b: Breakdown) -> None:
         if saved.weights is None:
-            raise _error(saved.path, f"no weights to verify against: {saved.no_weights}.")
+            raise file_error(saved.path, f"no weights to verify against: {saved.no_weights}.")
         _check_weights(b, saved, index)
 
     breakdown = Breakdown(

@@ -16,7 +16,7 @@ inner layer its path names (``inner_dense/kernel:0`` from Keras 2,
 Examples:
     >>> import tempfile, pathlib
     >>> from cnnexplain import ModelFileError
-    >>> from cnnexplain._files.keras_zip import read_model_file
+    >>> from cnnexplain._files import read_model_file
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = pathlib.Path(tmp, "m.h5")
     ...     _ = path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(8))
@@ -35,14 +35,15 @@ from typing import IO, Any
 
 from cnnexplain._files import limits as _limits
 from cnnexplain._files.hdf5 import Attribute, Corrupt, Node, Unsupported, read_tree
-from cnnexplain._files.keras_zip import (
+from cnnexplain._files.model_file import (
     CONFIG_LIMIT,
     SavedModel,
     WeightGroup,
-    _error,
-    _model_config,
-    _parse_json,
-    _version_warning,
+    file_error,
+    model_config,
+    parse_json,
+    too_large,
+    version_warning,
 )
 from cnnexplain._graph.model import MODEL_CLASSES
 
@@ -63,19 +64,15 @@ def read_h5_model(name: str, stream: IO[bytes]) -> SavedModel:
     root = _tree(name, stream)
     config = root.attrs.get("model_config")
     if not isinstance(config, str):
-        raise _error(name, _not_a_model(root))
+        raise file_error(name, _not_a_model(root))
     data = config.encode()
     if len(data) > CONFIG_LIMIT:
-        raise _error(
-            name,
-            f"its model_config is larger than {CONFIG_LIMIT // 2**20} MiB, too large to be a "
-            "Keras model config.",
-        )
-    class_name, model = _model_config(_parse_json(data, name, "model_config"), name, "model_config")
+        raise too_large(name, "its model_config")
+    class_name, model = model_config(parse_json(data, name, "model_config"), name, "model_config")
     version = root.attrs.get("keras_version")
     version = version if isinstance(version, str) else None
     group = root.groups.get(_WEIGHTS)
-    warned = _version_warning(name, version)
+    warned = version_warning(name, version)
     if group is None:
         missing = "the file has no model_weights group"
         return SavedModel(name, class_name, model, version, None, missing, warned, _WEIGHTS)
@@ -89,16 +86,16 @@ def _tree(name: str, stream: IO[bytes]) -> Node:
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
             return read_tree(lambda at, length: view[at : at + length], len(view), _OPTIMIZER)
     except Corrupt as err:
-        raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
+        raise file_error(name, f"the HDF5 file is corrupted ({err}).") from err
     except Unsupported as err:
-        raise _error(
+        raise file_error(
             name,
             f"it uses an HDF5 layout ({err}) that cnnexplain does not read (Keras never "
             'writes it); load the model in Keras, save it with model.save("model.keras") and '
             "explain that file.",
         ) from err
     except (ValueError, OSError) as err:  # an empty file cannot be mapped
-        raise _error(name, f"the HDF5 file is corrupted ({err}).") from err
+        raise file_error(name, f"the HDF5 file is corrupted ({err}).") from err
 
 
 def _not_a_model(root: Node) -> str:
@@ -147,20 +144,20 @@ def _weights(name: str, group: Node, config: Mapping[str, Any]) -> WeightGroup:
     """``model_weights`` as the `WeightGroup` tree a ``.keras`` file gives."""
     layer_names = _strings(group.attrs, "layer_names")
     if layer_names is None:
-        raise _error(name, "its model_weights group has no layer_names attribute.")
+        raise file_error(name, "its model_weights group has no layer_names attribute.")
     entries = {_name(e): e for e in config.get("layers", []) if isinstance(e, Mapping)}
     layers: dict[str, WeightGroup] = {}
     for layer in layer_names:
         child = group.groups.get(layer)
         if child is None:
-            raise _error(
+            raise file_error(
                 name, f"model_weights lists layer '{layer}' but has no group for it.", layer
             )
         shapes = []
         for path in _strings(child.attrs, "weight_names") or []:
             shape = _dataset(child, path)
             if shape is None:
-                raise _error(
+                raise file_error(
                     name,
                     f"layer '{layer}' lists weight '{path}' in model_weights, which the file "
                     "does not hold.",

@@ -16,9 +16,7 @@ root along a layer's path (``layer_with_weights-2``, then ``layer_with_weights-0
 finds every variable the layer owns, whatever its key. Only the index, and that
 one string of the data file, are read: never a weight.
 
-Examples:
-    >>> _varint(b"\x96\x01", 0)
-    (150, 2)
+Its protobufs are decoded by `cnnexplain._files.protobuf`, bounded by a field budget.
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cnnexplain._files import limits as _limits
+from cnnexplain._files.protobuf import Budget, ProtobufError, fields, varint
 
 __all__ = ["Bundle", "BundleError", "read_bundle"]
 
@@ -36,14 +35,12 @@ _MAGIC = bytes.fromhex("57fb808b247547db")
 _FOOTER = 48
 _TRAILER = 5
 _LIMIT = _limits.CONFIG_BYTES
-_MAX_VARINT = 10
 _MAX_NODES = _limits.PROTOBUF_NODES
 _MAX_FIELDS = _limits.CHECKPOINT_FIELDS
 _GRAPH_KEY = b"_CHECKPOINTABLE_OBJECT_GRAPH"
-_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 
 
-class BundleError(ValueError):
+class BundleError(ProtobufError):
     """The checkpoint cannot be read: missing, truncated, compressed or malformed."""
 
 
@@ -95,58 +92,9 @@ class Bundle:
         return found
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    if pos < len(data) and data[pos] < 0x80:  # noqa: PLR2004 - one byte: most of them
-        return data[pos], pos + 1
-    value = 0
-    for i in range(_MAX_VARINT):
-        if pos + i >= len(data):
-            raise BundleError(f"a varint at byte {pos} runs past the data")
-        byte = data[pos + i]
-        value |= (byte & 0x7F) << (7 * i)
-        if byte < 0x80:  # noqa: PLR2004 - the continuation bit
-            return value, pos + i + 1
-    raise BundleError(f"a varint at byte {pos} is longer than 10 bytes")
-
-
-class _Budget:
-    """How many more protobuf fields one checkpoint may make the reader decode."""
-
-    def __init__(self) -> None:
-        self.left = _MAX_FIELDS
-
-    def spend(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise BundleError(f"its protobufs hold more than {_MAX_FIELDS:,} fields")
-
-
-def _fields(data: bytes, budget: _Budget | None = None) -> Iterator[tuple[int, int | bytes]]:
-    pos = 0
-    while pos < len(data):
-        if budget is not None:
-            budget.spend()
-        key, pos = _varint(data, pos)
-        wire = key & 7
-        value: int | bytes
-        if wire == _VARINT:
-            value, pos = _varint(data, pos)
-        elif wire in (_LENGTH, _FIXED64, _FIXED32):
-            if wire == _LENGTH:
-                length, pos = _varint(data, pos)
-            else:
-                length = 8 if wire == _FIXED64 else 4
-            if pos + length > len(data):
-                raise BundleError(f"a field at byte {pos} runs past its message")
-            value, pos = data[pos : pos + length], pos + length
-        else:
-            raise BundleError(f"wire type {wire} at byte {pos}")
-        yield key >> 3, value
-
-
 def _block(data: bytes, handle: bytes) -> bytes:
-    offset, pos = _varint(handle, 0)
-    size, _ = _varint(handle, pos)
+    offset, pos = varint(handle, 0)
+    size, _ = varint(handle, pos)
     if offset + size + _TRAILER > len(data):
         raise BundleError(f"a block at byte {offset} runs past the index file")
     if data[offset + size] != 0:
@@ -163,9 +111,9 @@ def _entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
         raise BundleError("a block's restart array is larger than the block")
     pos, key = 0, b""
     while pos < end:
-        shared, pos = _varint(block, pos)
-        unshared, pos = _varint(block, pos)
-        length, pos = _varint(block, pos)
+        shared, pos = varint(block, pos)
+        unshared, pos = varint(block, pos)
+        length, pos = varint(block, pos)
         if shared > len(key) or pos + unshared + length > end:
             raise BundleError("a block entry runs past its block")
         key = key[:shared] + block[pos : pos + unshared]
@@ -174,15 +122,15 @@ def _entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
         pos += length
 
 
-def _shape(entry: bytes, budget: _Budget) -> tuple[tuple[int, ...], int, int, int]:
+def _shape(entry: bytes, budget: Budget) -> tuple[tuple[int, ...], int, int, int]:
     """A BundleEntryProto's shape, shard, offset and size."""
     dims: list[int] = []
     shard = offset = size = 0
-    for number, value in _fields(entry, budget):
+    for number, value in fields(entry, budget):
         if number == 2 and isinstance(value, bytes):  # noqa: PLR2004 - shape
-            for dim_number, dim in _fields(value, budget):
+            for dim_number, dim in fields(value, budget):
                 if dim_number == 2 and isinstance(dim, bytes):  # noqa: PLR2004 - dim
-                    sizes = [v for n, v in _fields(dim, budget) if n == 1 and isinstance(v, int)]
+                    sizes = [v for n, v in fields(dim, budget) if n == 1 and isinstance(v, int)]
                     dims.append(sizes[0] if sizes else 0)
         elif isinstance(value, int) and number in (3, 4, 5):
             shard, offset, size = (
@@ -216,16 +164,16 @@ def read_bundle(prefix: str) -> Bundle:
     if len(data) < _FOOTER or data[-8:] != _MAGIC:
         raise BundleError("variables.index is not a TensorFlow checkpoint index (no table footer)")
     footer = data[-_FOOTER:]
-    _, pos = _varint(footer, 0)
-    _, pos = _varint(footer, pos)  # the metaindex handle, unused
+    _, pos = varint(footer, 0)
+    _, pos = varint(footer, pos)  # the metaindex handle, unused
     bundle = Bundle()
-    budget = _Budget()
+    budget = Budget(_MAX_FIELDS)
     graph: tuple[int, int, int] | None = None
     shards = 1
     for _, handle in _entries(_block(data, footer[pos:])):
         for key, value in _entries(_block(data, handle)):
             if not key:  # the header: number of shards
-                found = (v for n, v in _fields(value, budget) if n == 1 and isinstance(v, int))
+                found = (v for n, v in fields(value, budget) if n == 1 and isinstance(v, int))
                 shards = next(found, 1)
                 continue
             if len(bundle.shapes) >= _MAX_NODES:
@@ -242,7 +190,7 @@ def read_bundle(prefix: str) -> Bundle:
 
 
 def _object_graph(
-    bundle: Bundle, prefix: str, shards: int, where: tuple[int, int, int], budget: _Budget
+    bundle: Bundle, prefix: str, shards: int, where: tuple[int, int, int], budget: Budget
 ) -> None:
     shard, offset, size = where
     if size > _LIMIT:
@@ -254,11 +202,11 @@ def _object_graph(
             tensor = stream.read(size)
     except OSError as err:
         raise BundleError(f"{os.path.basename(path)}: {err.strerror or err}") from err  # noqa: PTH119
-    length, pos = _varint(tensor, 0)  # a string tensor: its length, a 4-byte checksum, the bytes
+    length, pos = varint(tensor, 0)  # a string tensor: its length, a 4-byte checksum, the bytes
     proto = tensor[pos + 4 : pos + 4 + length]
     if len(proto) != length:
         raise BundleError("the checkpoint's object graph is truncated")
-    for number, node in _fields(proto, budget):
+    for number, node in fields(proto, budget):
         if number != 1 or not isinstance(node, bytes):
             continue
         if len(bundle.children) >= _MAX_NODES:
@@ -268,14 +216,14 @@ def _object_graph(
         bundle.variables.append(variable)
 
 
-def _trackable(node: bytes, budget: _Budget) -> tuple[dict[str, int], str | None]:
+def _trackable(node: bytes, budget: Budget) -> tuple[dict[str, int], str | None]:
     """A TrackableObject's children by local name, and its variable's checkpoint key."""
     children: dict[str, int] = {}
     variable: str | None = None
-    for kind, value in _fields(node, budget):
+    for kind, value in fields(node, budget):
         if not isinstance(value, bytes):
             continue
-        found = dict(_fields(value, budget))
+        found = dict(fields(value, budget))
         if kind == 1 and isinstance(found.get(2), bytes):
             node_id = found.get(1, 0)
             if not isinstance(node_id, int):

@@ -12,34 +12,37 @@ TensorFlow graph in ``saved_model.pb``, the variables in ``variables/``, and
 
 The root node (``node_path`` ``root``) holds, as JSON, the model's class, config and
 Keras version; every layer has a node too (``root.layer_with_weights-0``), whose
-JSON gives its name. The wire format is decoded here (varints and
-length-delimited fields, every length checked against the data). The weight
+JSON gives its name. The wire format is decoded by `cnnexplain._files.protobuf`
+(every length checked against the data, the fields counted). The weight
 shapes come from the checkpoint in ``variables/`` (`cnnexplain._files.tf_bundle`), found
 along each layer's path, so every row is checked as for a ``.keras`` file; if
 the checkpoint cannot be read, the rows are explained but not checked. Nothing
 of the directory is run, and ``saved_model.pb`` (the TensorFlow graph) is not read.
 
-Examples:
-    >>> list(_fields(b"\x08\x96\x01\x12\x02hi", "m", "test"))
-    [(1, 150), (2, b'hi')]
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from typing import Any
 
 from cnnexplain._files import limits as _limits
-from cnnexplain._files.keras_zip import (
+from cnnexplain._files.model_file import (
     CONFIG_LIMIT,
     SavedModel,
     WeightGroup,
-    _error,
-    _model_config,
-    _parse_json,
-    _version_warning,
+    file_error,
+    model_config,
+    parse_json,
+    too_large,
+    version_warning,
+)
+from cnnexplain._files.protobuf import (
+    Budget,
+    ProtobufError,
+    TooManyFieldsError,
+    TruncatedError,
+    fields,
 )
 from cnnexplain._files.tf_bundle import Bundle, BundleError, read_bundle
 
@@ -47,10 +50,8 @@ __all__ = ["read_saved_model"]
 
 _METADATA = "keras_metadata.pb"
 _GRAPH = "saved_model.pb"
-_MAX_VARINT = 10
 _MAX_FIELDS = _limits.PROTOBUF_FIELDS
 _MAX_NODES = _limits.PROTOBUF_NODES
-_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 _NODES, _NODE_PATH, _IDENTIFIER, _METADATA_FIELD = 1, 3, 4, 5
 _VARIABLES = "variables/variables.index"
 _MODEL_IDS = frozenset({"_tf_keras_network", "_tf_keras_model", "_tf_keras_sequential"})
@@ -66,38 +67,35 @@ def read_saved_model(name: str) -> SavedModel:
     """
     path = os.path.join(name, _METADATA)  # noqa: PTH118 - name may be any str
     if not os.path.isfile(path):  # noqa: PTH113
-        raise _error(name, _no_metadata(name))
+        raise file_error(name, _no_metadata(name))
     try:
         with open(path, "rb") as stream:  # noqa: PTH123
             data = stream.read(CONFIG_LIMIT + 1)
     except OSError as err:
-        raise _error(name, f"{_METADATA}: {err.strerror or err}.") from err
+        raise file_error(name, f"{_METADATA}: {err.strerror or err}.") from err
     if len(data) > CONFIG_LIMIT:
-        raise _error(
-            name,
-            f"{_METADATA} is larger than {CONFIG_LIMIT // 2**20} MiB, too large to be Keras's.",
-        )
-    nodes = _nodes(data, name)
+        raise too_large(name, _METADATA)
+    nodes = _metadata_nodes(data, name)
     root = next((m for path, _, m in nodes if path == "root"), None)
     if root is None:
-        raise _error(
+        raise file_error(
             name,
             f"{_METADATA} has no root node with metadata, so it describes no Keras model "
             "(corrupted, or not written by tf.keras).",
         )
-    top = _parse_json(root, name, f"{_METADATA} (root)")
+    top = parse_json(root, name, f"{_METADATA} (root)")
     if not isinstance(top, dict):
-        raise _error(name, f"the root node of {_METADATA} is not a JSON object.")
+        raise file_error(name, f"the root node of {_METADATA} is not a JSON object.")
     saved = top.get("model_config")
     if not isinstance(saved, dict):
         saved = {"class_name": top.get("class_name"), "config": top.get("config")}
-    class_name, config = _model_config(saved, name, _METADATA)
+    class_name, config = model_config(saved, name, _METADATA)
     version = top.get("keras_version")
     version = str(version) if version is not None else None
-    warned = _version_warning(name, version)
+    warned = version_warning(name, version)
     try:
         bundle = read_bundle(os.path.join(name, "variables", "variables"))  # noqa: PTH118
-    except BundleError as err:
+    except ProtobufError as err:
         missing = f"its variables could not be read ({err})"
         return SavedModel(name, class_name, config, version, None, missing, warned, _VARIABLES)
     by_parent: dict[str, list[tuple[str, str, bytes]]] = {}
@@ -105,7 +103,7 @@ def read_saved_model(name: str) -> SavedModel:
         by_parent.setdefault(node[0].rpartition(".")[0], []).append(node)
     try:
         layers = _layers(by_parent, bundle, "root", 0)
-    except BundleError as err:
+    except ProtobufError as err:
         missing = f"its variables could not be read ({err})"
         return SavedModel(name, class_name, config, version, None, missing, warned, _VARIABLES)
     weights = WeightGroup(groups={"layers": WeightGroup(groups=layers)})
@@ -157,75 +155,31 @@ def _no_metadata(name: str) -> str:
     )
 
 
-def _varint(data: bytes, pos: int, name: str) -> tuple[int, int]:
-    if pos < len(data) and data[pos] < 0x80:  # noqa: PLR2004 - one byte: most of them
-        return data[pos], pos + 1
-    value = 0
-    for i in range(_MAX_VARINT):
-        if pos + i >= len(data):
-            raise _error(name, f"{_METADATA} is truncated (in a varint at byte {pos}).")
-        byte = data[pos + i]
-        value |= (byte & 0x7F) << (7 * i)
-        if byte < 0x80:  # noqa: PLR2004 - the continuation bit
-            return value, pos + i + 1
-    raise _error(name, f"{_METADATA} is corrupted (a varint longer than 10 bytes at {pos}).")
-
-
-class _Budget:
-    """How many more protobuf fields ``keras_metadata.pb`` may make the reader decode."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.left = _MAX_FIELDS
-
-    def spend(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise _error(
-                self.name,
-                f"{_METADATA} holds more than {_MAX_FIELDS:,} protobuf fields, far more than "
-                "Keras writes for any model (crafted or corrupted).",
-            )
-
-
-def _fields(
-    data: bytes, name: str, where: str, budget: _Budget | None = None
-) -> Iterator[tuple[int, Any]]:
-    """Each ``(field number, value)`` of a protobuf message: an int or the bytes."""
-    pos = 0
-    while pos < len(data):
-        if budget is not None:
-            budget.spend()
-        key, pos = _varint(data, pos, name)
-        number, wire = key >> 3, key & 7
-        value: Any
-        if wire == _VARINT:
-            value, pos = _varint(data, pos, name)
-        elif wire in (_FIXED64, _FIXED32, _LENGTH):
-            if wire == _LENGTH:
-                length, pos = _varint(data, pos, name)
-            else:
-                length = 8 if wire == _FIXED64 else 4
-            if pos + length > len(data):
-                raise _error(name, f"{_METADATA} is truncated (in {where}, at byte {pos}).")
-            value, pos = data[pos : pos + length], pos + length
-        else:
-            raise _error(
-                name, f"{_METADATA} is corrupted (wire type {wire} in {where}, at byte {pos})."
-            )
-        yield number, value
+def _metadata_nodes(data: bytes, name: str) -> list[tuple[str, str, bytes]]:
+    """`_nodes`, a wire-format error said as one sentence about the file."""
+    try:
+        return _nodes(data, name)
+    except TooManyFieldsError as err:
+        raise file_error(
+            name,
+            f"{_METADATA} holds {err}, far more than Keras writes for any model (crafted or "
+            "corrupted).",
+        ) from None
+    except ProtobufError as err:
+        state = "truncated" if isinstance(err, TruncatedError) else "corrupted"
+        raise file_error(name, f"{_METADATA} is {state} ({err}).") from None
 
 
 def _nodes(data: bytes, name: str) -> list[tuple[str, str, bytes]]:
     """``(node_path, identifier, metadata)`` of each node of the SavedMetadata."""
     nodes: list[tuple[str, str, bytes]] = []
-    budget = _Budget(name)
-    for number, node in _fields(data, name, "SavedMetadata", budget):
+    budget = Budget(_MAX_FIELDS)
+    for number, node in fields(data, budget):
         if number != _NODES or not isinstance(node, bytes):
             continue
         if len(nodes) >= _MAX_NODES:
-            raise _error(name, f"{_METADATA} has more than {_MAX_NODES:,} nodes.")
-        found = dict(_fields(node, name, "a SavedObject", budget))
+            raise file_error(name, f"{_METADATA} has more than {_MAX_NODES:,} nodes.")
+        found = dict(fields(node, budget))
         path, identifier, metadata = (
             found.get(k) for k in (_NODE_PATH, _IDENTIFIER, _METADATA_FIELD)
         )

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cnnexplain._breakdown import Breakdown
-from cnnexplain._files.keras_zip import SavedModel, WeightGroup, _error
+from cnnexplain._files.model_file import SavedModel, WeightGroup, file_error
 from cnnexplain._graph.model import Part
 from cnnexplain._graph.parts import UNNAMED, dimension_names, explain_parts
 from cnnexplain._rules.registry import rule_kinds
@@ -123,7 +123,7 @@ def explain_weights(saved: SavedModel, *, expand: bool = False) -> Breakdown:
     """
     root = saved.weights
     if root is None:
-        raise _error(
+        raise file_error(
             saved.path,
             f"config.json describes a {saved.class_name}, whose layers only its Python code "
             f"builds, and {saved.no_weights or 'the file holds no weights'}, so there is "
@@ -150,7 +150,7 @@ def explain_weights(saved: SavedModel, *, expand: bool = False) -> Breakdown:
 
     def verifier(b: Breakdown) -> None:
         if b.total != stored:
-            raise _error(
+            raise file_error(
                 saved.path,
                 f"the rows add up to {b.total:,} parameters but {saved.weights_from} holds "
                 f"{stored:,}.",

@@ -14,7 +14,7 @@ from typing import Any
 
 from cnnexplain._costs import Costs, RowCost
 from cnnexplain._escape import markdown_code, markdown_text, short_path, shorten
-from cnnexplain._render.tables import text_table
+from cnnexplain._render.tables import depth_first, text_table
 
 __all__ = ["HEADERS", "macs_label", "markdown", "size_text", "text", "to_dict", "totals"]
 
@@ -61,13 +61,7 @@ def _formula(row: RowCost) -> str:
 
 
 def _lines(costs: Costs) -> Iterator[tuple[int, RowCost]]:
-    def visit(row: RowCost, depth: int) -> Iterator[tuple[int, RowCost]]:
-        yield depth, row
-        for child in row.children:
-            yield from visit(child, depth + 1)
-
-    for row in costs.rows:
-        yield from visit(row, 0)
+    return depth_first(costs.rows)
 
 
 def _cells(depth: int, row: RowCost) -> tuple[str, str, str, str, str]:

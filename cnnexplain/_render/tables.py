@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._escape import (
@@ -21,6 +21,7 @@ from cnnexplain._rules.protocol import fmt_shape
 from cnnexplain._shapes import Shape
 
 __all__ = [
+    "depth_first",
     "html",
     "latex",
     "markdown",
@@ -55,15 +56,32 @@ def _formula_text(row: LayerRow) -> str:
     return "" if row.params == 0 else row.formula.text()
 
 
-def _lines(b: Breakdown, *, expand: bool) -> Iterator[tuple[int, LayerRow]]:
-    def visit(row: LayerRow, depth: int) -> Iterator[tuple[int, LayerRow]]:
-        yield depth, row
-        if expand:
-            for child in row.children:
-                yield from visit(child, depth + 1)
+class _Nested(Protocol):
+    @property
+    def children(self) -> Sequence[Any]: ...
 
-    for row in b.rows:
-        yield from visit(row, 0)
+
+_R = TypeVar("_R", bound=_Nested)
+
+
+def depth_first(rows: Iterable[_R], *, expand: bool = True) -> Iterator[tuple[int, _R]]:
+    """Each row with its depth, its children after it (when ``expand``): a table's lines.
+
+    Examples:
+        >>> from cnnexplain import explain, spec
+        >>> inner = spec.Sequential([spec.Input((3,)), spec.Dense(2, name="d")], name="inner")
+        >>> b = explain(spec.Sequential([spec.Input((3,)), inner], name="outer"))
+        >>> [(depth, row.name) for depth, row in depth_first(b.rows)]
+        [(0, 'inner'), (1, 'd')]
+    """
+    for row in rows:
+        yield 0, row
+        if expand:
+            yield from ((depth + 1, child) for depth, child in depth_first(row.children))
+
+
+def _lines(b: Breakdown, *, expand: bool) -> Iterator[tuple[int, LayerRow]]:
+    return depth_first(b.rows, expand=expand)
 
 
 def _cells(depth: int, row: LayerRow) -> tuple[str, str, str, str, str]:

@@ -15,8 +15,9 @@ from saved_models import APPLICATIONS, Saved, member_bytes, member_json, rewrite
 
 import cnnexplain
 from cnnexplain import ModelFileError, explain, spec
+from cnnexplain._files import read_model_file
 from cnnexplain._files.hdf5 import Corrupt, Unsupported, read_tree
-from cnnexplain._files.keras_zip import _read_tree, read_model_file
+from cnnexplain._files.keras_zip import _read_tree
 from cnnexplain._files.zip_archive import Archive
 
 __all__ = ["saved"]  # the fixture, imported for pytest

@@ -11,7 +11,7 @@ import pytest
 
 import cnnexplain._files.hdf5
 from cnnexplain import ModelFileError, explain
-from cnnexplain._files.keras_zip import read_model_file
+from cnnexplain._files import read_model_file
 
 
 def _config(units: Any) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from saved_models import Legacy, Saved, legacy, member_bytes, rewrite, saved
 
 from cnnexplain import ModelFileError, explain
 from cnnexplain._files import limits as _limits
+from cnnexplain._files import read_model_file
 from cnnexplain._files.inflate import Inflated, InflateLimitError
-from cnnexplain._files.keras_zip import read_model_file
 
 __all__ = ["legacy", "saved"]  # the fixtures, imported for pytest
 

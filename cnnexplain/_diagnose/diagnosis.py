@@ -36,15 +36,17 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnnexplain import _publish
-from cnnexplain._breakdown import Breakdown
+from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._diagnose.findings import Finding, FindingKind, Mode
-from cnnexplain._diagnose.hand_figures import candidates
-from cnnexplain._diagnose.search import Step, explain_steps
+from cnnexplain._diagnose.blocks import block_candidates, tied_head
+from cnnexplain._diagnose.hand_figures import Candidate, candidates
+from cnnexplain._diagnose.layer_mistakes import layer_extras
+from cnnexplain._diagnose.search import Step, scored_steps
 from cnnexplain._errors import DiagnosisError
 from cnnexplain._escape import markdown_code, markdown_text, shorten, visible
 from cnnexplain._framework import Framework
@@ -222,15 +224,74 @@ def _numbers(value: object, argument: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _align(breakdown: Breakdown, given: tuple[int, ...], argument: str) -> tuple[int, ...]:
-    """The index of the row each number belongs to."""
+def _tied(row: LayerRow) -> bool:
+    """A dense head with no weights of its own: its weight is another layer's (tied)."""
+    return bool(tied_head(row))
+
+
+def _selections(
+    rows: Sequence[LayerRow], n: int, *, every: bool = True
+) -> Iterator[tuple[int, ...]]:
+    """The rows ``n`` numbers can belong to: those with parameters (and tied heads), or all."""
+    seen: set[tuple[int, ...]] = set()
+    picks = [
+        tuple(i for i, r in enumerate(rows) if r.params),
+        tuple(i for i, r in enumerate(rows) if r.params or _tied(r)),
+    ]
+    if every:
+        picks.append(tuple(range(len(rows))))
+    for pick in picks:
+        if len(pick) == n and pick not in seen:
+            seen.add(pick)
+            yield pick
+
+
+def _expanded(rows: Sequence[LayerRow]) -> tuple[LayerRow, ...]:
+    """The rows with every nested row replaced by its children, each named by its path."""
+    out: list[LayerRow] = []
+    for row in rows:
+        if row.children:
+            out += [replace(c, name=f"{row.name}/{c.name}") for c in row.children]
+        else:
+            out.append(row)
+    return tuple(out)
+
+
+_MAX_DEPTH = 6
+
+
+def _views(
+    breakdown: Breakdown, given: tuple[int, ...], argument: str
+) -> list[tuple[tuple[LayerRow, ...], tuple[int, ...]]]:
+    """Each way of reading the numbers: the rows (layers, or blocks of a nested model) and
+    the index of the row each number belongs to.
+
+    The model's own layers come first, as they always did; when the numbers do not fit
+    them, nested models are opened one level at a time (a transformer's embeddings,
+    blocks, final norm and head), and every reading that fits is returned.
+    """
     rows = breakdown.rows
-    with_params = tuple(r for r in rows if r.params)
-    if len(given) == len(with_params):
-        return tuple(i for i, r in enumerate(rows) if r.params)
-    if len(given) == len(rows):
-        return tuple(range(len(rows)))
+    top = [
+        p
+        for p in _selections(rows, len(given))
+        if p in (tuple(i for i, r in enumerate(rows) if r.params), tuple(range(len(rows))))
+    ]
+    if top:
+        return [(rows, top[0])]
+    found: list[tuple[tuple[LayerRow, ...], tuple[int, ...]]] = [
+        (rows, p) for p in _selections(rows, len(given))
+    ]
+    view = rows
+    for _ in range(_MAX_DEPTH):
+        deeper = _expanded(view)
+        if deeper == view:
+            break
+        view = deeper
+        found += [(view, p) for p in _selections(view, len(given), every=False)]
+    if found:
+        return found
     what = "totals" if argument == "running" else "counts"
+    with_params = tuple(r for r in rows if r.params)
     if len(with_params) == len(rows):
         layers = f"{len(rows)} layers, all with parameters"
         expected = "give one number per layer"
@@ -247,8 +308,34 @@ def _align(breakdown: Breakdown, given: tuple[int, ...], argument: str) -> tuple
     )
 
 
+def _options(rows: Sequence[LayerRow], index: int) -> tuple[Candidate, ...]:
+    """Every figure a learner may have written for one row, right one first."""
+    row = rows[index]
+    base = candidates(rows, index)
+    extra = [*layer_extras(row), *block_candidates(row), *tied_head(row)]
+    if row.params == 0 and extra:  # a tied head: its right figure is 0
+        return (base[0], *extra)
+    return (base[0], *extra, *base[1:])
+
+
 # ---------------------------------------------------------------------------
 # The entry point
+
+
+def _claimed(rows: Sequence[LayerRow], given: tuple[int, ...], mode: Mode) -> tuple[int, ...]:
+    """What the hand count gives each row (for running totals, the step from the last total)."""
+    if mode != "running":
+        return given
+    claimed = tuple(b - a for a, b in itertools.pairwise((0, *given)))
+    for i, step in enumerate(claimed):
+        if step < 0:
+            raise DiagnosisError(
+                f"diagnose(): running totals cannot decrease, but step {i + 1} "
+                f"(layer '{rows[i].name}') goes from {given[i - 1]:,} to {given[i]:,}. "
+                f"Received: running={list(given)!r}.",
+                argument="running",
+            )
+    return claimed
 
 
 def diagnose(
@@ -336,27 +423,22 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
 
         breakdown = explain(model_or_spec)
 
-    indices = _align(breakdown, given, mode)
-    rows = tuple(breakdown.rows[i] for i in indices)
-    if mode == "running":
-        claimed_counts = tuple(b - a for a, b in itertools.pairwise((0, *given)))
-        for i, step in enumerate(claimed_counts):
-            if step < 0:
-                raise DiagnosisError(
-                    f"diagnose(): running totals cannot decrease, but step {i + 1} "
-                    f"(layer '{rows[i].name}') goes from {given[i - 1]:,} to {given[i]:,}. "
-                    f"Received: running={list(given)!r}.",
-                    argument="running",
-                )
-    else:
-        claimed_counts = given
-
-    steps = []
-    for i, (row, index) in enumerate(zip(rows, indices, strict=True)):
-        options = tuple(candidates(breakdown.rows, index))
-        applicable = frozenset().union(*(c.systematic for c in options))
-        steps.append(Step(row, given[i], i + 1, i == len(rows) - 1, options, applicable))
-    findings = explain_steps(steps, mode)
+    best: tuple[tuple[int, int, int], tuple[LayerRow, ...], tuple[Finding, ...]] | None = None
+    for view, indices in _views(breakdown, given, mode):
+        rows = tuple(view[i] for i in indices)
+        _claimed(rows, given, mode)  # refuses decreasing totals
+        steps = []
+        for i, (row, index) in enumerate(zip(rows, indices, strict=True)):
+            options = _options(view, index)
+            applicable = frozenset().union(*(c.systematic for c in options))
+            steps.append(Step(row, given[i], i + 1, i == len(rows) - 1, options, applicable))
+        key, found = scored_steps(steps, mode)
+        if best is None or key < best[0]:
+            best = (key, rows, found)
+    if best is None:  # pragma: no cover - _views raises when nothing fits
+        raise AssertionError
+    _, rows, findings = best
+    claimed_counts = _claimed(rows, given, mode)
     claimed = given[-1] if mode == "running" and given else sum(given)
     diagnosis = Diagnosis(
         model=breakdown.name,

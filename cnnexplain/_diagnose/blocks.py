@@ -229,7 +229,9 @@ def block_candidates(row: LayerRow) -> list[Candidate]:
     if not row.children:
         leaves = [_Leaf(row, None, (row.name.lower(),))]
     kinds = [
-        k for k in BLOCK_KINDS if any(_leaf_count(x, frozenset({k})) != x.row.params for x in leaves)
+        k
+        for k in BLOCK_KINDS
+        if any(_leaf_count(x, frozenset({k})) != x.row.params for x in leaves)
     ]
     if not kinds:
         return []
@@ -260,6 +262,4 @@ def tied_head(row: LayerRow) -> list[Candidate]:
         f"it was counted as its own {n_out:,}·{n_in:,} = {n_in * n_out:,} weights, but its weight"
         f" is {source}'s (tied): one matrix, already counted there, so the head adds 0"
     )
-    return [
-        Candidate(hand, (Concept(K.TIED_HEAD_COUNTED_TWICE, -hand, detail),), exact_only=False)
-    ]
+    return [Candidate(hand, (Concept(K.TIED_HEAD_COUNTED_TWICE, -hand, detail),), exact_only=False)]

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from cnnexplain._breakdown import LayerRow, Weight
+from cnnexplain._breakdown import LayerRow
 from cnnexplain._diagnose.findings import FindingKind
 from cnnexplain._diagnose.hand_figures import Candidate, Concept
 from cnnexplain._diagnose.layer_mistakes import attribute
 from cnnexplain._framework import Framework
-from cnnexplain._rules.protocol import Family
+from cnnexplain._rules.protocol import Family, Weight
 
 __all__ = ["BLOCK_KINDS", "block_candidates", "tied_head"]
 
@@ -171,7 +171,7 @@ def _each(hit: list[_Leaf], what: str) -> str:
     return f"the {what}" if len(hit) == 1 else f"each of the {len(hit)} {what}s"
 
 
-def _detail(kind: FindingKind, leaves: list[_Leaf]) -> str:  # noqa: C901, PLR0911
+def _detail(kind: FindingKind, leaves: list[_Leaf]) -> str:  # noqa: PLR0911
     one = frozenset({kind})
     hit = [x for x in leaves if _leaf_count(x, one) != x.row.params]
     true = sum(x.row.params for x in hit)

@@ -42,8 +42,8 @@ from typing import Any
 
 from cnnexplain import _publish
 from cnnexplain._breakdown import Breakdown, LayerRow
-from cnnexplain._diagnose.findings import Finding, FindingKind, Mode
 from cnnexplain._diagnose.blocks import block_candidates, tied_head
+from cnnexplain._diagnose.findings import Finding, FindingKind, Mode
 from cnnexplain._diagnose.hand_figures import Candidate, candidates
 from cnnexplain._diagnose.layer_mistakes import layer_extras
 from cnnexplain._diagnose.search import Step, scored_steps
@@ -100,6 +100,8 @@ class Diagnosis:
     claimed: int
     findings: tuple[Finding, ...]
     breakdown: Breakdown = field(repr=False, compare=False)
+    note: str = ""
+    """What the findings suggest beyond each step: the hand count is of a different model."""
 
     @property
     def gap(self) -> int:
@@ -150,6 +152,8 @@ class Diagnosis:
         ]
         if len(self.findings) > 1:
             lines.append(f"  {self.equation()}.")
+        if self.note:
+            lines.append(self.note)
         return visible("\n".join(lines), keep_newlines=True)
 
     def to_markdown(self) -> str:
@@ -172,6 +176,8 @@ class Diagnosis:
         ]
         if len(self.findings) > 1:
             out += ["", f"Together: {self.equation()}."]
+        if self.note:
+            out += ["", markdown_text(self.note)]
         return "\n".join(out) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,7 +195,7 @@ class Diagnosis:
             "explained": self.explained,
             "formula": self.breakdown.formula.text(),
             "findings": [f.to_dict() for f in self.findings],
-        }
+        } | ({"note": self.note} if self.note else {})
 
 
 def _signed(amount: int) -> str:
@@ -263,8 +269,9 @@ _MAX_DEPTH = 6
 def _views(
     breakdown: Breakdown, given: tuple[int, ...], argument: str
 ) -> list[tuple[tuple[LayerRow, ...], tuple[int, ...]]]:
-    """Each way of reading the numbers: the rows (layers, or blocks of a nested model) and
-    the index of the row each number belongs to.
+    """Each way of reading the numbers: rows (layers, or a nested model's blocks), and indices.
+
+    Each reading is the rows and the index of the row each number belongs to.
 
     The model's own layers come first, as they always did; when the numbers do not fit
     them, nested models are opened one level at a time (a transformer's embeddings,
@@ -320,6 +327,28 @@ def _options(rows: Sequence[LayerRow], index: int) -> tuple[Candidate, ...]:
 
 # ---------------------------------------------------------------------------
 # The entry point
+
+
+def _misfit(rows: Sequence[LayerRow], findings: Sequence[Finding]) -> str:
+    """A sentence when the numbers do not fit the model's layers at all, else empty.
+
+    An unexplained step of a quarter of its layer's own count or more, or unexplained steps at
+    most layers, mean the hand count was made for another model: one with layers
+    this one lacks (pooling before Flatten shrinks the Dense after it), or other sizes.
+    """
+    unexplained = [f for f in findings if f.kind is FindingKind.UNEXPLAINED]
+    if not unexplained:
+        return ""
+    params = {r.name: r.params for r in rows}
+    large = [f for f in unexplained if 4 * abs(f.amount) >= params.get(f.layer, 0)]
+    if not large and 2 * len(unexplained) < len(rows):
+        return ""
+    return (
+        "The numbers do not fit this model's layers: the hand count looks like one made for "
+        "a different model, with layers this one lacks (a pooling layer before Flatten, for "
+        "instance, makes the Dense after it smaller) or other sizes; compare the code with "
+        "the model that was counted."
+    )
 
 
 def _claimed(rows: Sequence[LayerRow], given: tuple[int, ...], mode: Mode) -> tuple[int, ...]:
@@ -451,6 +480,7 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
         claimed=claimed,
         findings=findings,
         breakdown=breakdown,
+        note=_misfit(rows, findings),
     )
     if sum(f.amount for f in findings) != diagnosis.gap:  # pragma: no cover - an invariant
         raise AssertionError(f"findings {findings} do not add up to the gap {diagnosis.gap}")

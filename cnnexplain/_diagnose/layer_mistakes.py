@@ -128,8 +128,8 @@ def _recurrent_name(gates: int, *, article: bool = True) -> str:
     return f"{a} {name}" if article else name
 
 
-def recurrent(row: LayerRow) -> list[Candidate]:
-    """An LSTM or GRU counted with its gates forgotten, the other bias convention, or i/h swapped."""
+def recurrent(row: LayerRow) -> list[Candidate]:  # noqa: C901 - one closure per term
+    """An LSTM or GRU counted with its gates forgotten, the other bias convention, i/h swapped."""
     found = _recurrent(row)
     if found is None or found[2] < 2:  # noqa: PLR2004 - a simple RNN has no gates to forget
         return []

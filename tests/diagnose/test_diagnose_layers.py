@@ -7,6 +7,7 @@ formula written with the model's own sizes, so no expected count is typed.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -60,12 +61,12 @@ def rnn(gates: int, i: int, h: int, biases: int) -> int:
 )
 def test_keras_recurrent_conventions(keras: Any, layer: str, gates: int, biases: int) -> None:
     i, h = 5, 6
-    make = {
+    made: Any = {
         "LSTM": lambda: keras.layers.LSTM(h, name="rnn"),
         "GRU": lambda: keras.layers.GRU(h, name="rnn"),
         "GRU_reset_before": lambda: keras.layers.GRU(h, reset_after=False, name="rnn"),
-    }[layer]
-    model = keras.Sequential([keras.Input((7, i)), make()])
+    }[layer]()
+    model = keras.Sequential([keras.Input((7, i)), made])
     true = model.count_params()
     assert rnn(gates, i, h, biases) == true  # the convention under test is Keras's
     other = 2 if biases == 1 else 1
@@ -157,3 +158,35 @@ def test_torch_model_input_checked() -> None:
     breakdown = cnnexplain.explain(model, input_size=(1, 7, 5))
     assert breakdown.total == sum(p.numel() for p in model.parameters())
     assert torch.__version__
+
+
+def test_totals_for_a_model_with_pooling_do_not_fit_one_without(keras: Any) -> None:
+    """The question's running totals against its posted code, which lacks pooling."""
+    layers = keras.layers
+    posted = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, name="conv"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(100, name="hidden"),
+            layers.Dense(10, name="output"),
+        ]
+    )
+    pooled = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(100),
+            layers.Dense(10),
+        ]
+    )
+    running = list(itertools.accumulate(x.count_params() for x in pooled.layers if x.weights))
+    d = cnnexplain.diagnose(posted, running=running)
+    assert K.UNEXPLAINED in {f.kind for f in d.findings}
+    assert "do not fit this model's layers" in d.note
+    assert d.note in str(d)
+    assert d.to_dict()["note"] == d.note
+    fitting = cnnexplain.diagnose(pooled, running=running)
+    assert (fitting.gap, fitting.note) == (0, "")

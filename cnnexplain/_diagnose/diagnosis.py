@@ -36,15 +36,17 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnnexplain import _publish
-from cnnexplain._breakdown import Breakdown
+from cnnexplain._breakdown import Breakdown, LayerRow
+from cnnexplain._diagnose.blocks import block_candidates, tied_head
 from cnnexplain._diagnose.findings import Finding, FindingKind, Mode
-from cnnexplain._diagnose.hand_figures import candidates
-from cnnexplain._diagnose.search import Step, explain_steps
+from cnnexplain._diagnose.hand_figures import Candidate, candidates
+from cnnexplain._diagnose.layer_mistakes import layer_extras
+from cnnexplain._diagnose.search import Step, scored_steps
 from cnnexplain._errors import DiagnosisError
 from cnnexplain._escape import markdown_code, markdown_text, shorten, visible
 from cnnexplain._framework import Framework
@@ -98,6 +100,8 @@ class Diagnosis:
     claimed: int
     findings: tuple[Finding, ...]
     breakdown: Breakdown = field(repr=False, compare=False)
+    note: str = ""
+    """What the findings suggest beyond each step: the hand count is of a different model."""
 
     @property
     def gap(self) -> int:
@@ -148,6 +152,8 @@ class Diagnosis:
         ]
         if len(self.findings) > 1:
             lines.append(f"  {self.equation()}.")
+        if self.note:
+            lines.append(self.note)
         return visible("\n".join(lines), keep_newlines=True)
 
     def to_markdown(self) -> str:
@@ -170,6 +176,8 @@ class Diagnosis:
         ]
         if len(self.findings) > 1:
             out += ["", f"Together: {self.equation()}."]
+        if self.note:
+            out += ["", markdown_text(self.note)]
         return "\n".join(out) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,7 +195,7 @@ class Diagnosis:
             "explained": self.explained,
             "formula": self.breakdown.formula.text(),
             "findings": [f.to_dict() for f in self.findings],
-        }
+        } | ({"note": self.note} if self.note else {})
 
 
 def _signed(amount: int) -> str:
@@ -222,15 +230,75 @@ def _numbers(value: object, argument: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _align(breakdown: Breakdown, given: tuple[int, ...], argument: str) -> tuple[int, ...]:
-    """The index of the row each number belongs to."""
+def _tied(row: LayerRow) -> bool:
+    """A dense head with no weights of its own: its weight is another layer's (tied)."""
+    return bool(tied_head(row))
+
+
+def _selections(
+    rows: Sequence[LayerRow], n: int, *, every: bool = True
+) -> Iterator[tuple[int, ...]]:
+    """The rows ``n`` numbers can belong to: those with parameters (and tied heads), or all."""
+    seen: set[tuple[int, ...]] = set()
+    picks = [
+        tuple(i for i, r in enumerate(rows) if r.params),
+        tuple(i for i, r in enumerate(rows) if r.params or _tied(r)),
+    ]
+    if every:
+        picks.append(tuple(range(len(rows))))
+    for pick in picks:
+        if len(pick) == n and pick not in seen:
+            seen.add(pick)
+            yield pick
+
+
+def _expanded(rows: Sequence[LayerRow]) -> tuple[LayerRow, ...]:
+    """The rows with every nested row replaced by its children, each named by its path."""
+    out: list[LayerRow] = []
+    for row in rows:
+        if row.children:
+            out += [replace(c, name=f"{row.name}/{c.name}") for c in row.children]
+        else:
+            out.append(row)
+    return tuple(out)
+
+
+_MAX_DEPTH = 6
+
+
+def _views(
+    breakdown: Breakdown, given: tuple[int, ...], argument: str
+) -> list[tuple[tuple[LayerRow, ...], tuple[int, ...]]]:
+    """Each way of reading the numbers: rows (layers, or a nested model's blocks), and indices.
+
+    Each reading is the rows and the index of the row each number belongs to.
+
+    The model's own layers come first, as they always did; when the numbers do not fit
+    them, nested models are opened one level at a time (a transformer's embeddings,
+    blocks, final norm and head), and every reading that fits is returned.
+    """
     rows = breakdown.rows
-    with_params = tuple(r for r in rows if r.params)
-    if len(given) == len(with_params):
-        return tuple(i for i, r in enumerate(rows) if r.params)
-    if len(given) == len(rows):
-        return tuple(range(len(rows)))
+    top = [
+        p
+        for p in _selections(rows, len(given))
+        if p in (tuple(i for i, r in enumerate(rows) if r.params), tuple(range(len(rows))))
+    ]
+    if top:
+        return [(rows, top[0])]
+    found: list[tuple[tuple[LayerRow, ...], tuple[int, ...]]] = [
+        (rows, p) for p in _selections(rows, len(given))
+    ]
+    view = rows
+    for _ in range(_MAX_DEPTH):
+        deeper = _expanded(view)
+        if deeper == view:
+            break
+        view = deeper
+        found += [(view, p) for p in _selections(view, len(given), every=False)]
+    if found:
+        return found
     what = "totals" if argument == "running" else "counts"
+    with_params = tuple(r for r in rows if r.params)
     if len(with_params) == len(rows):
         layers = f"{len(rows)} layers, all with parameters"
         expected = "give one number per layer"
@@ -247,8 +315,56 @@ def _align(breakdown: Breakdown, given: tuple[int, ...], argument: str) -> tuple
     )
 
 
+def _options(rows: Sequence[LayerRow], index: int) -> tuple[Candidate, ...]:
+    """Every figure a learner may have written for one row, right one first."""
+    row = rows[index]
+    base = candidates(rows, index)
+    extra = [*layer_extras(row), *block_candidates(row), *tied_head(row)]
+    if row.params == 0 and extra:  # a tied head: its right figure is 0
+        return (base[0], *extra)
+    return (base[0], *extra, *base[1:])
+
+
 # ---------------------------------------------------------------------------
 # The entry point
+
+
+def _misfit(rows: Sequence[LayerRow], findings: Sequence[Finding]) -> str:
+    """A sentence when the numbers do not fit the model's layers at all, else empty.
+
+    An unexplained step of a quarter of its layer's own count or more, or unexplained steps at
+    most layers, mean the hand count was made for another model: one with layers
+    this one lacks (pooling before Flatten shrinks the Dense after it), or other sizes.
+    """
+    unexplained = [f for f in findings if f.kind is FindingKind.UNEXPLAINED]
+    if not unexplained:
+        return ""
+    params = {r.name: r.params for r in rows}
+    large = [f for f in unexplained if 4 * abs(f.amount) >= params.get(f.layer, 0)]
+    if not large and 2 * len(unexplained) < len(rows):
+        return ""
+    return (
+        "The numbers do not fit this model's layers: the hand count looks like one made for "
+        "a different model, with layers this one lacks (a pooling layer before Flatten, for "
+        "instance, makes the Dense after it smaller) or other sizes; compare the code with "
+        "the model that was counted."
+    )
+
+
+def _claimed(rows: Sequence[LayerRow], given: tuple[int, ...], mode: Mode) -> tuple[int, ...]:
+    """What the hand count gives each row (for running totals, the step from the last total)."""
+    if mode != "running":
+        return given
+    claimed = tuple(b - a for a, b in itertools.pairwise((0, *given)))
+    for i, step in enumerate(claimed):
+        if step < 0:
+            raise DiagnosisError(
+                f"diagnose(): running totals cannot decrease, but step {i + 1} "
+                f"(layer '{rows[i].name}') goes from {given[i - 1]:,} to {given[i]:,}. "
+                f"Received: running={list(given)!r}.",
+                argument="running",
+            )
+    return claimed
 
 
 def diagnose(
@@ -336,27 +452,22 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
 
         breakdown = explain(model_or_spec)
 
-    indices = _align(breakdown, given, mode)
-    rows = tuple(breakdown.rows[i] for i in indices)
-    if mode == "running":
-        claimed_counts = tuple(b - a for a, b in itertools.pairwise((0, *given)))
-        for i, step in enumerate(claimed_counts):
-            if step < 0:
-                raise DiagnosisError(
-                    f"diagnose(): running totals cannot decrease, but step {i + 1} "
-                    f"(layer '{rows[i].name}') goes from {given[i - 1]:,} to {given[i]:,}. "
-                    f"Received: running={list(given)!r}.",
-                    argument="running",
-                )
-    else:
-        claimed_counts = given
-
-    steps = []
-    for i, (row, index) in enumerate(zip(rows, indices, strict=True)):
-        options = tuple(candidates(breakdown.rows, index))
-        applicable = frozenset().union(*(c.systematic for c in options))
-        steps.append(Step(row, given[i], i + 1, i == len(rows) - 1, options, applicable))
-    findings = explain_steps(steps, mode)
+    best: tuple[tuple[int, int, int], tuple[LayerRow, ...], tuple[Finding, ...]] | None = None
+    for view, indices in _views(breakdown, given, mode):
+        rows = tuple(view[i] for i in indices)
+        _claimed(rows, given, mode)  # refuses decreasing totals
+        steps = []
+        for i, (row, index) in enumerate(zip(rows, indices, strict=True)):
+            options = _options(view, index)
+            applicable = frozenset().union(*(c.systematic for c in options))
+            steps.append(Step(row, given[i], i + 1, i == len(rows) - 1, options, applicable))
+        key, found = scored_steps(steps, mode)
+        if best is None or key < best[0]:
+            best = (key, rows, found)
+    if best is None:  # pragma: no cover - _views raises when nothing fits
+        raise AssertionError
+    _, rows, findings = best
+    claimed_counts = _claimed(rows, given, mode)
     claimed = given[-1] if mode == "running" and given else sum(given)
     diagnosis = Diagnosis(
         model=breakdown.name,
@@ -369,6 +480,7 @@ layer with parameters, or one per layer. Received: running=[288, 540988].
         claimed=claimed,
         findings=findings,
         breakdown=breakdown,
+        note=_misfit(rows, findings),
     )
     if sum(f.amount for f in findings) != diagnosis.gap:  # pragma: no cover - an invariant
         raise AssertionError(f"findings {findings} do not add up to the gap {diagnosis.gap}")

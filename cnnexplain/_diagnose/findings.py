@@ -56,6 +56,41 @@ class FindingKind(str, Enum):
     """A number written with two digits swapped, one digit wrong, left out or repeated."""
     ARITHMETIC_SLIP = "arithmetic_slip"
     """A sum or product off by one digit's worth (a dropped carry, a misread digit)."""
+    DENSE_INPUT_FLATTENED = "dense_input_flattened"
+    """A Dense layer on an N-D input counted as if its input were flattened:
+    ``(10·16+1)·8`` where Dense acts on the last axis only, ``(16+1)·8``."""
+    RNN_GATES_FORGOTTEN = "rnn_gates_forgotten"
+    """An LSTM or GRU counted as one simple RNN: its 4 (LSTM) or 3 (GRU) gates forgotten."""
+    RNN_BIAS_CONVENTION = "rnn_bias_convention"
+    """An LSTM's or GRU's biases counted with the other convention: PyTorch (and Keras's GRU
+    with ``reset_after=True``) keep two bias vectors per gate, Keras's LSTM one."""
+    RNN_INPUT_HIDDEN_SWAPPED = "rnn_input_hidden_swapped"
+    """A recurrent layer counted with its input size and hidden size swapped."""
+    SEPARABLE_AS_ORDINARY = "separable_as_ordinary"
+    """A separable convolution counted as an ordinary one (``k·k·C·F+F``), not depthwise then
+    pointwise (``k·k·C·m + C·m·F + F``)."""
+    DEPTHWISE_AS_ORDINARY = "depthwise_as_ordinary"
+    """A depthwise convolution counted as an ordinary one: each filter spans one input channel,
+    not all of them."""
+    SHARED_LAYER_PER_CALL = "shared_layer_per_call"
+    """A layer called several times counted once per call: its weights exist once."""
+    TIED_HEAD_COUNTED_TWICE = "tied_head_counted_twice"
+    """An output head tied to the token embedding counted again (``V·d`` twice)."""
+    POSITION_EMBEDDINGS_FORGOTTEN = "position_embeddings_forgotten"
+    """The learned position embeddings (``P·d``) left out."""
+    QKV_BIAS_FORGOTTEN = "qkv_bias_forgotten"
+    """The biases of the query, key and value projections left out."""
+    LAYERNORM_ONE_VECTOR = "layernorm_one_vector"
+    """A LayerNorm counted as one vector (``d``): it has a scale and a shift (``2·d``)."""
+    RMSNORM_TWO_VECTORS = "rmsnorm_two_vectors"
+    """An RMSNorm counted as two vectors (``2·d``): it has a scale only (``d``)."""
+    KV_HEADS_AS_QUERY_HEADS = "kv_heads_as_query_heads"
+    """Grouped-query attention's key and value projections counted with as many heads as the
+    queries (``d·d``), not ``d·(h_kv·d_head)``."""
+    SWIGLU_AS_TWO_MATRICES = "swiglu_as_two_matrices"
+    """A SwiGLU MLP (gate, up and down projections) counted as a two-matrix MLP."""
+    EXPERTS_COUNTED_ONCE = "experts_counted_once"
+    """A mixture-of-experts layer counted with one expert, not ``E``."""
     UNEXPLAINED = "unexplained"
     """The part of the gap no known mistake accounts for."""
 
@@ -81,6 +116,21 @@ _LABELS = {
     FindingKind.SKIPPED_LAYER: "layer counted as 0",
     FindingKind.DIGIT_TYPO: "digit typo",
     FindingKind.ARITHMETIC_SLIP: "arithmetic slip",
+    FindingKind.DENSE_INPUT_FLATTENED: "Dense input counted as flattened",
+    FindingKind.RNN_GATES_FORGOTTEN: "gates forgotten",
+    FindingKind.RNN_BIAS_CONVENTION: "bias convention of the other framework",
+    FindingKind.RNN_INPUT_HIDDEN_SWAPPED: "input and hidden sizes swapped",
+    FindingKind.SEPARABLE_AS_ORDINARY: "separable convolution counted as ordinary",
+    FindingKind.DEPTHWISE_AS_ORDINARY: "depthwise convolution counted as ordinary",
+    FindingKind.SHARED_LAYER_PER_CALL: "shared layer counted per call",
+    FindingKind.TIED_HEAD_COUNTED_TWICE: "tied head counted twice",
+    FindingKind.POSITION_EMBEDDINGS_FORGOTTEN: "position embeddings forgotten",
+    FindingKind.QKV_BIAS_FORGOTTEN: "QKV biases forgotten",
+    FindingKind.LAYERNORM_ONE_VECTOR: "LayerNorm counted as one vector",
+    FindingKind.RMSNORM_TWO_VECTORS: "RMSNorm counted as two vectors",
+    FindingKind.KV_HEADS_AS_QUERY_HEADS: "key/value heads counted as query heads",
+    FindingKind.SWIGLU_AS_TWO_MATRICES: "SwiGLU counted as two matrices",
+    FindingKind.EXPERTS_COUNTED_ONCE: "experts counted once",
     FindingKind.UNEXPLAINED: "unexplained",
 }
 

@@ -25,6 +25,12 @@ SYSTEMATIC = (
     FindingKind.MISSING_BIAS,
     FindingKind.FORGOTTEN_INPUT_CHANNELS,
     FindingKind.BATCHNORM_STATISTICS,
+    FindingKind.QKV_BIAS_FORGOTTEN,
+    FindingKind.LAYERNORM_ONE_VECTOR,
+    FindingKind.RMSNORM_TWO_VECTORS,
+    FindingKind.KV_HEADS_AS_QUERY_HEADS,
+    FindingKind.SWIGLU_AS_TWO_MATRICES,
+    FindingKind.EXPERTS_COUNTED_ONCE,
 )
 """Mistakes a learner tends to repeat on every layer they apply to."""
 

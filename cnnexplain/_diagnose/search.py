@@ -17,7 +17,7 @@ from cnnexplain._diagnose.findings import Finding, FindingKind, Mode
 from cnnexplain._diagnose.hand_figures import SYSTEMATIC, Candidate
 from cnnexplain._diagnose.slips import one_place, slip_detail, typo_of
 
-__all__ = ["Step", "explain_steps"]
+__all__ = ["Step", "explain_steps", "scored_steps"]
 
 _COST_HYPOTHESIS = 1  # per systematic mistake assumed for the whole model
 _COST_MISTAKE = 2  # per conceptual mistake off the hypothesis
@@ -65,7 +65,7 @@ def _moves(  # noqa: C901
     claimed = written - base if running else written
     expected = step.row.params
     after = written if running else 0
-    if step.row.params == 0 and claimed > 0:
+    if step.row.params == 0 and claimed > 0 and len(step.candidates) == 1:
         what = f"{step.row.kind} layers have no parameters, but {claimed:,} were counted"
         kind = FindingKind.ZERO_PARAMETER_LAYER_COUNTED
         yield _COST_MISTAKE, 0, after, [_finding(step, kind, -claimed, what)]
@@ -144,6 +144,14 @@ def _subsets(kinds: Iterable[FindingKind]) -> Iterator[frozenset[FindingKind]]:
 
 
 def explain_steps(steps: Sequence[Step], mode: Mode) -> tuple[Finding, ...]:
+    """The findings of the cheapest explanation of every step."""
+    return scored_steps(steps, mode)[1]
+
+
+def scored_steps(
+    steps: Sequence[Step], mode: Mode
+) -> tuple[tuple[int, int, int], tuple[Finding, ...]]:
+    """The cheapest explanation's cost ``(cost, slips, mistakes)`` and its findings."""
     applicable = frozenset().union(*(s.applicable for s in steps)) if steps else frozenset()
     best: tuple[tuple[int, int, int], _Path] | None = None
     for hypothesis in _subsets(applicable):
@@ -154,4 +162,4 @@ def explain_steps(steps: Sequence[Step], mode: Mode) -> tuple[Finding, ...]:
             best = (key, path)
     if best is None:  # pragma: no cover - there is always the empty hypothesis
         raise AssertionError
-    return best[1].findings
+    return best[0], best[1].findings

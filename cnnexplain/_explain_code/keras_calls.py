@@ -63,24 +63,73 @@ class KerasNote:
             nothing run: ``fit()`` trains nothing here).
         message: Keras's own message with its class, e.g. ``ValueError: Argument(s)
             not recognized: {'lr': 0.01}``; for ``"info"``, what was not run.
+        fix: the change that makes Keras 3 accept the line, when it is known (an
+            argument Keras 3 renamed), else empty.
 
     Examples:
         >>> from cnnexplain import KerasNote
         >>> print(KerasNote(6, "error", "ValueError: Argument(s) not recognized: {'lr': 0.01}"))
         Line 6: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': 0.01}
+        >>> print(KerasNote(6, "error", "ValueError: bad.", fix="write learning_rate=0.01"))
+        Line 6: Keras 3 stops here: ValueError: bad. The fix: write learning_rate=0.01.
     """
 
     line: int
     kind: NoteKind
     message: str
+    fix: str = ""
 
     def __str__(self) -> str:
         lead = {"error": "Keras 3 stops here", "warning": "Keras 3 warns", "info": "not run"}
-        return f"Line {self.line}: {lead[self.kind]}: {self.message}"
+        text = f"Line {self.line}: {lead[self.kind]}: {self.message}"
+        if not self.fix:
+            return text
+        return f"{text}{' ' if text.endswith('.') else '. '}The fix: {self.fix}."
 
     def to_dict(self) -> dict[str, Any]:
-        """The note as JSON-ready data."""
-        return {"line": self.line, "kind": self.kind, "message": self.message}
+        """The note as JSON-ready data (``fix`` only when one is known)."""
+        out: dict[str, Any] = {"line": self.line, "kind": self.kind, "message": self.message}
+        if self.fix:
+            out["fix"] = self.fix
+        return out
+
+
+RENAMED = {
+    "lr": "learning_rate",
+    "metric": "metrics",
+    "nb_epoch": "epochs",
+    "output_dim": "units",
+}
+"""Arguments older Keras (or a typo learners often make) named differently, and Keras 3's name."""
+
+
+def fix_for(message: str) -> str:
+    """The fix for a Keras 3 message about a renamed argument, or an empty string.
+
+    Examples:
+        >>> fix_for("ValueError: Argument(s) not recognized: {'lr': 0.01}")
+        'write learning_rate=0.01 (Keras 3 renamed lr to learning_rate)'
+        >>> fix_for("TypeError: Model.compile() got an unexpected keyword argument 'metric'")
+        "write metrics= (Keras's argument is plural: a list such as metrics=['accuracy'])"
+    """
+    fixes = []
+    found = re.search(r"Argument\(s\) not recognized: \{(.*)\}$", message)
+    if found:
+        for name, value in re.findall(r"'(\w+)': ([^,]+)", found.group(1)):
+            if name in RENAMED:
+                fixes.append(
+                    f"write {RENAMED[name]}={value} (Keras 3 renamed {name} to {RENAMED[name]})"
+                )
+    keyword = re.search(r"unexpected keyword argument '(\w+)'", message)
+    if keyword and keyword.group(1) in RENAMED:
+        name, new = keyword.group(1), RENAMED[keyword.group(1)]
+        if new == "metrics":
+            fixes.append(
+                "write metrics= (Keras's argument is plural: a list such as metrics=['accuracy'])"
+            )
+        else:
+            fixes.append(f"write {new}= (Keras 3's name for {name})")
+    return "; ".join(fixes)
 
 
 @dataclass
@@ -92,7 +141,7 @@ class Session:
     out: io.StringIO = field(default_factory=io.StringIO)
 
     def note(self, kind: NoteKind, message: str) -> None:
-        self.notes.append(KerasNote(user_line(), kind, message))
+        self.notes.append(KerasNote(user_line(), kind, message, fix_for(message)))
 
     def write(self, text: str) -> None:
         self.out.write(text)

@@ -32,6 +32,7 @@ import math
 from typing import TYPE_CHECKING
 
 from cnnexplain._framework import Framework
+from cnnexplain._rules.protocol import Family
 from cnnexplain._shapes import Shape
 
 if TYPE_CHECKING:
@@ -39,9 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["bias_additions", "model_examples", "row_items"]
 
-_RECURRENT = frozenset({"RNN", "LSTM", "GRU"})
-"""torch classes whose 3-D input is (L, N, F), or (N, L, F) with ``batch_first``."""
-_SEQUENCE_FIRST = _RECURRENT | {"MultiheadAttention"}
+_RECURRENT = (Family.RECURRENT, Family.RECURRENT_CELL)
+_SEQUENCE_FIRST = (Family.RECURRENT, Family.ATTENTION)
+"""torch modules whose 3-D input is (L, N, F), or (N, L, F) with ``batch_first``."""
 
 
 def _first(shape: Shape | list[Shape]) -> Shape:
@@ -55,8 +56,8 @@ def _unbatched(row: LayerRow, shape: Shape) -> bool:
     kernel = row.config.get("kernel_size")
     if isinstance(kernel, tuple):  # ConvNd, pooling: (C, *spatial) without the batch
         return len(shape) == len(kernel) + 1
-    if row.kind in _SEQUENCE_FIRST or row.kind.endswith("Cell"):
-        return len(shape) < (3 if row.kind in _SEQUENCE_FIRST else 2)
+    if row.family in (*_SEQUENCE_FIRST, Family.RECURRENT_CELL):
+        return len(shape) < (3 if row.family in _SEQUENCE_FIRST else 2)
     return len(shape) < 2  # noqa: PLR2004 - Linear and element-wise layers on one vector
 
 
@@ -75,7 +76,7 @@ def row_items(row: LayerRow) -> int:
         >>> from cnnexplain._formula import Term
         >>> lstm = LayerRow("lstm", "LSTM", 0, 0, 0, (100, 7, 6), Term(0),
         ...                 input_shape=(100, 7, 4), framework=Framework.TORCH,
-        ...                 config={"batch_first": False})
+        ...                 config={"batch_first": False}, family=Family.RECURRENT)
         >>> row_items(lstm)
         7
     """
@@ -86,7 +87,7 @@ def row_items(row: LayerRow) -> int:
     shape = _first(row.input_shape)
     if not shape or any(d is None for d in shape) or _unbatched(row, shape):
         return 1
-    if row.kind in _SEQUENCE_FIRST and row.config.get("batch_first") is not True:
+    if row.family in _SEQUENCE_FIRST and row.config.get("batch_first") is not True:
         return shape[1] or 1
     return shape[0] or 1
 
@@ -118,13 +119,13 @@ def bias_additions(row: LayerRow, macs: int | None) -> int | None:
     ``macs`` is the row's MACs for one item of one call (its formula's value).
     """
     biases = [w for w in row.weights if _is_bias(w.name)]
-    if not biases or "Norm" in row.kind:
+    if not biases or row.family in (Family.NORM, Family.BATCH_NORM):
         return 0
-    if row.kind == "MultiheadAttention" and row.framework is Framework.TORCH:
+    if row.family is Family.ATTENTION and row.framework is Framework.TORCH:
         return _attention_biases(row)
-    if "Attention" in row.kind:
-        return None
-    if row.kind in _RECURRENT or any(k in row.kind for k in ("RNN", "LSTM", "GRU")):
+    if row.family is Family.ATTENTION or (row.family is None and "Attention" in row.kind):
+        return None  # Keras's attention layers (and one no rule read): not derived
+    if row.family in _RECURRENT:
         kernels = sum(w.size for w in row.weights if not _is_bias(w.name))
         if macs is None or not kernels or macs % kernels:
             return None

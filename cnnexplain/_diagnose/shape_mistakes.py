@@ -115,7 +115,7 @@ def _chain(rows: Sequence[LayerRow], index: int) -> tuple[tuple[int, ...], list[
     """
     current = rows[index].input_shape
     j = index - 1
-    while j >= 0 and rows[j].kind != "Flatten":
+    while j >= 0 and rows[j].family is not Family.FLATTEN:
         prev = rows[j]
         if prev.params or prev.output_shape != current or prev.input_shape != current:
             return None

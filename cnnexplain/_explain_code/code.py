@@ -192,7 +192,7 @@ def explain_code(
         >>> for note in result.notes:
         ...     print(note)  # doctest: +ELLIPSIS
         Line 6: Keras 3 warns: UserWarning: Do not pass an `input_shape`/`input_dim` argument...
-        Line 7: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': 0.01}
+        Line 7: Keras 3 stops here: ValueError: Argument(s) not recognized: {'lr': ...}. The fix: ...
         >>> result.diagnosis.findings[0].kind.value
         'missing_bias'
         >>> cnnexplain.explain_code("import keras\nkeras.layers.Conv2d(8, 3)")

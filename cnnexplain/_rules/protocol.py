@@ -51,6 +51,15 @@ class Family(enum.Enum):
     GLOBAL_POOL = "global pooling"
     """One value per channel over every spatial axis."""
     BATCH_NORM = "batch normalization"
+    NORM = "normalization"
+    """Layer, group, RMS and unit normalizations: statistics of each example."""
+    RECURRENT = "recurrent"
+    """A recurrent layer over a sequence (torch's input is sequence first by default)."""
+    RECURRENT_CELL = "recurrent cell"
+    """One step of a recurrent layer."""
+    ATTENTION = "attention"
+    FLATTEN = "flatten"
+    """All non-batch axes into one: the vector a dense layer then reads."""
 
 
 @dataclass(frozen=True, slots=True)

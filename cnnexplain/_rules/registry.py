@@ -9,12 +9,15 @@ table is ``cnnexplain._rules.keras.table``); torch rules all at once, on first u
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from cnnexplain._rules.protocol import Rule
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Rule
+from cnnexplain._shapes import Shape
 
 __all__ = [
     "KERAS",
@@ -72,14 +75,19 @@ class Registry:
         self._all: dict[str, Rule] = {}
         self._loaded = False
 
-    def register(self, *class_names: str) -> Callable[[_R], _R]:
-        """A decorator registering a rule for the given class names."""
+    def register(self, *class_names: str, family: Family | None = None) -> Callable[[_R], _R]:
+        """A decorator registering a rule for the given class names.
+
+        ``family`` says what those layers are (`Family`), for the readers that ask
+        (costs, drawings, the diagnosis): each result the rule returns carries it.
+        """
 
         def add(fn: _R) -> _R:
+            registered: Rule = fn if family is None else _tagged(fn, family)
             for name in class_names:
                 if name in self.rules:
                     raise RuntimeError(f"two {self.framework} rules for {name}")
-                self.rules[name] = fn
+                self.rules[name] = registered
             return fn
 
         return add
@@ -120,6 +128,17 @@ class Registry:
                     )
                 self._all[kind] = fn
         return self._all
+
+
+def _tagged(fn: Rule, family: Family) -> Rule:
+    """``fn`` whose results carry ``family`` unless they name one themselves."""
+
+    @functools.wraps(fn)
+    def rule(args: LayerArgs, inputs: list[Shape]) -> Explained:
+        found = fn(args, inputs)
+        return found if found.family is not None else dataclasses.replace(found, family=family)
+
+    return rule
 
 
 def _keras_table() -> Mapping[str, tuple[str, ...]]:

@@ -12,7 +12,7 @@ import math
 
 from cnnexplain._formula import Formula, Product, Term
 from cnnexplain._rules.families.attention import AttentionSizes, attention_macs, dot_attention_macs
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight, fmt_shape
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight, fmt_shape
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape
 
@@ -145,7 +145,7 @@ def _projection(
     return formula, weights
 
 
-@rule("MultiHeadAttention")
+@rule("MultiHeadAttention", family=Family.ATTENTION)
 def multi_head_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``(d_q+1)·h·k + (d_k+1)·h·k + (d_v+1)·h·v + (h·v+1)·d_q``: four projections.
 
@@ -216,7 +216,7 @@ def _output_dims(args: LayerArgs, d_q: int) -> tuple[int, ...]:
     return tuple(value)
 
 
-@rule("GroupedQueryAttention")
+@rule("GroupedQueryAttention", family=Family.ATTENTION)
 def grouped_query_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``(d+1)·h_q·k+(d+1)·h_kv·k+(d+1)·h_kv·k+(h_q·k+1)·d``: fewer key and value heads.
 
@@ -312,7 +312,7 @@ def _attention_output(query: Shape, value: Shape) -> tuple[Shape, str]:
     return out, f"query {fmt_shape(query)} with the value's last axis → {fmt_shape(out)}"
 
 
-@rule("Attention")
+@rule("Attention", family=Family.ATTENTION)
 def dot_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``0``, or 1 with ``use_scale`` and 1 with ``score_mode='concat'``: scalars only.
 
@@ -337,7 +337,7 @@ def dot_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return _with_scores(args, found, query, value, 0)
 
 
-@rule("AdditiveAttention")
+@rule("AdditiveAttention", family=Family.ATTENTION)
 def additive_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``d`` with ``use_scale`` (the default), else ``0``: one scale per query feature.
 

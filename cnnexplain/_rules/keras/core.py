@@ -76,7 +76,7 @@ def dense(args: LayerArgs, inputs: list[Shape]) -> Explained:
     )
 
 
-@rule("Flatten")
+@rule("Flatten", family=Family.FLATTEN)
 def flatten(args: LayerArgs, inputs: list[Shape]) -> Explained:  # noqa: ARG001
     """No parameters; one axis holding the product of the non-batch axes."""
     (shape,) = inputs

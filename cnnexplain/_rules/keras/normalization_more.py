@@ -10,7 +10,7 @@ import math
 
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules.families.norm import affine, elementwise_macs
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight, fmt_shape, zero
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight, fmt_shape, zero
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape
 
@@ -52,7 +52,7 @@ def _per_axis(dims: tuple[int, ...]) -> tuple[Formula, str]:
     return f, "·".join(f"C_{i}" for i in range(1, len(dims) + 1))
 
 
-@rule("LayerNormalization")
+@rule("LayerNormalization", family=Family.NORM)
 def layer_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``2·C``: gamma and beta, one per position of the normalized axes.
 
@@ -73,7 +73,7 @@ def layer_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return Explained(formula, weights, (shape,), steps, note, macs=_per_example(shape))
 
 
-@rule("RMSNormalization")
+@rule("RMSNormalization", family=Family.NORM)
 def rms_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``C``: one trainable scale per position of the normalized axes.
 
@@ -87,7 +87,7 @@ def rms_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return Explained(per_axis, weights, (shape,), steps, macs=_per_example(shape))
 
 
-@rule("GroupNormalization")
+@rule("GroupNormalization", family=Family.NORM)
 def group_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``2·C``: gamma and beta per channel; ``groups`` changes the statistics, not the count.
 
@@ -115,7 +115,7 @@ def group_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return Explained(formula, weights, (shape,), (step,), macs=_per_example(shape))
 
 
-@rule("UnitNormalization")
+@rule("UnitNormalization", family=Family.NORM)
 def unit_normalization(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``0``: divides by the L2 norm along ``axis``; no weights."""
     (shape,) = inputs

@@ -14,7 +14,7 @@ from cnnexplain._formula import Formula
 from cnnexplain._rules.families.conv import conv_lstm_macs, conv_lstm_parameters, conv_lstm_weights
 from cnnexplain._rules.families.recurrent import RecurrentSymbols, cell_macs, cell_parameters
 from cnnexplain._rules.keras.conv import keras_symbols, read_window
-from cnnexplain._rules.protocol import Explained, LayerArgs, NoRule, Weight, fmt_shape
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, NoRule, Weight, fmt_shape
 from cnnexplain._rules.registry import rule
 from cnnexplain._shapes import Shape
 
@@ -85,7 +85,7 @@ def _sequence_input(args: LayerArgs, inputs: list[Shape]) -> Shape:
     return shape
 
 
-@rule("SimpleRNN", "LSTM", "GRU")
+@rule("SimpleRNN", "LSTM", "GRU", family=Family.RECURRENT)
 def recurrent(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``4·(n·(m+n)+n)``: four gates, each a Dense over [input, previous output].
 
@@ -130,7 +130,7 @@ def _nested_cell(args: LayerArgs, entry: object) -> LayerArgs:
     return LayerArgs(f"{args.name}/{config.get('name', 'cell')}", entry["class_name"], config)
 
 
-@rule("RNN")
+@rule("RNN", family=Family.RECURRENT)
 def rnn(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``params(cell)``: its cell's count (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells).
 
@@ -169,7 +169,7 @@ def rnn(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return Explained(formula, tuple(weights), outputs, tuple(steps), macs=macs)
 
 
-@rule("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+@rule("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", family=Family.RECURRENT)
 def conv_lstm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``4·(k_h·k_w·(C_in+F)+1)·F``: an LSTM whose four gates are convolutions.
 

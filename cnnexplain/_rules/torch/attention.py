@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cnnexplain._formula import Formula, Sum, Term
 from cnnexplain._rules.families.attention import AttentionSizes, attention_macs
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight, fmt_shape
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight, fmt_shape
 from cnnexplain._rules.registry import torch_rule
 from cnnexplain._shapes import Shape
 
@@ -22,7 +22,7 @@ def _length_and_batch(shape: Shape, *, batch_first: bool) -> tuple[int | None, i
     return (shape[1], shape[0]) if batch_first else (shape[0], shape[1])
 
 
-@torch_rule("MultiheadAttention")
+@torch_rule("MultiheadAttention", family=Family.ATTENTION)
 def multihead_attention(args: LayerArgs, inputs: list[Shape]) -> Explained:  # noqa: C901, PLR0912, PLR0915
     """``embed_dim·(embed_dim+kdim+vdim)+3·embed_dim + (embed_dim+1)·embed_dim``.
 

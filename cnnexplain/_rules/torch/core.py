@@ -158,7 +158,7 @@ def prelu(args: LayerArgs, inputs: list[Shape]) -> Explained:
     )
 
 
-@torch_rule("Flatten")
+@torch_rule("Flatten", family=Family.FLATTEN)
 def flatten(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """No parameters; axes ``start_dim`` to ``end_dim`` (1 to -1) become one."""
     shape = one_input(args, inputs)

@@ -14,7 +14,7 @@ import math
 from cnnexplain._formula import Formula, Term
 from cnnexplain._rules.families.norm import affine as affine_vectors
 from cnnexplain._rules.families.norm import elementwise_macs
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight, fmt_shape
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight, fmt_shape
 from cnnexplain._rules.registry import torch_rule
 from cnnexplain._rules.torch.args import known, one_input
 from cnnexplain._shapes import Shape
@@ -42,7 +42,7 @@ KEEPS_SHAPE = tuple(f"{kind}{d}d" for kind in ("BatchNorm", "InstanceNorm") for 
 in ``_check_input_dim`` and ``num_features`` (SyncBatchNorm needs a process group)."""
 
 
-@torch_rule(*KEEPS_SHAPE[:3], "SyncBatchNorm", *KEEPS_SHAPE[3:])
+@torch_rule(*KEEPS_SHAPE[:3], "SyncBatchNorm", *KEEPS_SHAPE[3:], family=Family.BATCH_NORM)
 def batch_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``2·num_features`` (γ and β with ``affine=True``); running statistics are buffers.
 
@@ -78,7 +78,7 @@ def batch_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     )
 
 
-@torch_rule("LayerNorm", "RMSNorm")
+@torch_rule("LayerNorm", "RMSNorm", family=Family.NORM)
 def layer_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``2·normalized_shape`` (γ and β over the last axes; RMSNorm: γ only)."""
     shape = one_input(args, inputs)
@@ -102,7 +102,7 @@ def layer_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     )
 
 
-@torch_rule("GroupNorm")
+@torch_rule("GroupNorm", family=Family.NORM)
 def group_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``2·num_channels`` (γ and β per channel with ``affine=True``)."""
     shape = one_input(args, inputs)
@@ -117,7 +117,7 @@ def group_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     )
 
 
-@torch_rule("LocalResponseNorm", "CrossMapLRN2d")
+@torch_rule("LocalResponseNorm", "CrossMapLRN2d", family=Family.NORM)
 def local_response_norm(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """No parameters: each value is divided by a power of its neighbours' sum of squares."""
     shape = one_input(args, inputs)

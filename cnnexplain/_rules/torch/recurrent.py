@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from cnnexplain._formula import Formula, Sum, Term
 from cnnexplain._rules.families.recurrent import RecurrentSymbols, cell_macs, cell_parameters
-from cnnexplain._rules.protocol import Explained, LayerArgs, Weight, fmt_shape
+from cnnexplain._rules.protocol import Explained, Family, LayerArgs, Weight, fmt_shape
 from cnnexplain._rules.registry import torch_rule
 from cnnexplain._rules.torch.args import one_input
 from cnnexplain._shapes import Shape
@@ -42,7 +42,7 @@ def _weights(  # noqa: PLR0917
     return weights
 
 
-@torch_rule("RNN", "LSTM", "GRU")
+@torch_rule("RNN", "LSTM", "GRU", family=Family.RECURRENT)
 def recurrent(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``D·gates·(hidden_size·(input_size+hidden_size)+2·hidden_size)`` for the first layer.
 
@@ -118,7 +118,7 @@ def recurrent(args: LayerArgs, inputs: list[Shape]) -> Explained:
     return Explained(formula, tuple(weights), outputs, lines, note, macs=macs)
 
 
-@torch_rule("RNNCell", "LSTMCell", "GRUCell")
+@torch_rule("RNNCell", "LSTMCell", "GRUCell", family=Family.RECURRENT_CELL)
 def cell(args: LayerArgs, inputs: list[Shape]) -> Explained:
     """``gates·(hidden_size·(input_size+hidden_size)+2·hidden_size)``: one step."""
     shape = one_input(args, inputs)

@@ -259,7 +259,7 @@ def playground_code(exercise: Exercise) -> str:
             the model's layers and counts.
     """
     model = exercise.model()
-    source = _playground().spec_source(model)
+    source: str = _playground().spec_source(model)
     built = cnnexplain.explain_code(source).breakdown
     if [(r.name, r.params) for r in built.rows] != [
         (r.name, r.params) for r in model.explain().rows

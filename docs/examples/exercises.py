@@ -5,9 +5,15 @@ arguments) and built in Keras while the site builds (``verify=True``), so the
 numbers in a question and in its hidden answer come from the same model.
 """
 
+import html
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import quote
 
+import cnnexplain
 from cnnexplain import Breakdown, LayerRow, spec
 
 
@@ -230,7 +236,59 @@ EXERCISES = [
 ]
 
 
-def _tab(label: str, question: str, answer: str) -> list[str]:
+def _playground() -> ModuleType:
+    """``docs/examples/playground.py``, loaded by path (the tests load this file so too)."""
+    path = Path(__file__).with_name("playground.py")
+    module_spec = importlib.util.spec_from_file_location(
+        "docs_examples_playground", path
+    )
+    if (
+        module_spec is None or module_spec.loader is None
+    ):  # pragma: no cover - our own file
+        raise ImportError(path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def playground_code(exercise: Exercise) -> str:
+    """The exercise's model as Keras code for the playground, checked to build the same model.
+
+    Raises:
+        ValueError: if the code, run by `cnnexplain.explain_code`, does not give
+            the model's layers and counts.
+    """
+    model = exercise.model()
+    source: str = _playground().spec_source(model)
+    built = cnnexplain.explain_code(source).breakdown
+    if [(r.name, r.params) for r in built.rows] != [
+        (r.name, r.params) for r in model.explain().rows
+    ]:
+        raise ValueError(
+            f"the playground code for {exercise.title!r} differs:\n{source}"
+        )
+    return source
+
+
+def check_form(number: int, code: str) -> str:
+    """A count field and a Check button that open the playground with ``code`` and the count.
+
+    docs/assets/exercises.js reads the form: on Check, it opens
+    ``../playground/#code=...&counts=...``, which runs the code and diagnoses
+    the count (the playground's link contract).
+    """
+    field = f"exercise-{number}-count"
+    return (
+        f'<form class="exercise-check" action="../playground/" '
+        f'data-code="{html.escape(quote(code, safe=""))}">'
+        f'<label for="{field}">Your count</label> '
+        f'<input id="{field}" name="counts" type="text" inputmode="numeric" '
+        'autocomplete="off" spellcheck="false" placeholder="e.g. 100 or 100, 250" required> '
+        '<button type="submit" class="md-button">Check</button></form>'
+    )
+
+
+def _tab(label: str, question: str, answer: str, form: str = "") -> list[str]:
     """One content tab: the question, then its answer in a collapsed block.
 
     The answer sits inside the tab, not the tabs inside the answer: Material
@@ -242,6 +300,7 @@ def _tab(label: str, question: str, answer: str) -> list[str]:
         "",
         f"    {question}",
         "",
+        *([f"    {form}", ""] if form else []),
         '    ??? success "Answer"',
         "",
         f"        {answer}",
@@ -267,8 +326,10 @@ def page_markdown() -> str:
         b = exercise.model().explain(verify=True)
         tb = torch_exercise.breakdown()  # verified against numel()
         parts += [f"## {i}. {exercise.title}", ""]
-        parts += _tab("Keras", exercise.question(b), exercise.answer(b))
+        form = check_form(i, playground_code(exercise))
+        parts += _tab("Keras", exercise.question(b), exercise.answer(b), form)
         parts += _tab(
             "PyTorch", torch_exercise.question(tb), torch_exercise.answer(tb)
         )
+    parts.append('<script src="../assets/exercises.js"></script>')
     return "\n".join(parts)

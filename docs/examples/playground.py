@@ -163,3 +163,70 @@ when you first use the editor or press Explain.</p>
 </div>
 <script type="module" src="../assets/playground.js"></script>
 """
+
+
+def _spec_call(layer: Any) -> str:
+    """``layers.Conv2D(64, 3, name="conv")`` for a `cnnexplain.spec` layer."""
+    cls = type(layer)
+    required = [key for key in cls._required() if key in layer.kwargs]
+    args = [_value(layer.kwargs[key]) for key in required]
+    args += [
+        f"{key}={_value(value)}"
+        for key, value in layer.kwargs.items()
+        if key not in required
+    ]
+    if layer.name:
+        args.append(f"name={_value(layer.name)}")
+    return f"layers.{layer.class_name}({', '.join(args)})"
+
+
+def _spec_input(layer: Any) -> str:
+    shape = tuple(layer.kwargs["batch_shape"][1:])
+    name = f", name={_value(layer.name)}" if layer.name else ""
+    return f"keras.Input({shape!r}{name})"
+
+
+def spec_source(model: spec.Model) -> str:
+    """Stand-alone Keras code for a `cnnexplain.spec` model: a Sequential or a functional one.
+
+    A functional model's layers are named (their names are its variables); a
+    layer called more than once is defined once and its calls numbered.
+    """
+    head = ["import keras", "from keras import layers", ""]
+    if isinstance(model, spec.Sequential):
+        items = [
+            _spec_input(x) if isinstance(x, spec.InputLayer) else _spec_call(x)
+            for x in model.layers
+        ]
+        body = ["model = keras.Sequential(", "    ["]
+        body += [f"        {item}," for item in items]
+        body += ["    ],", f"    name={_value(model.name)},", ")", ""]
+        return "\n".join(head + body)
+    variables: dict[tuple[int, int], str] = {}
+    body = []
+    # Inputs first, each layer after what it reads; a layer's name is its variable.
+    for name, layer in model.named_layers():
+        if isinstance(layer, spec.InputLayer):
+            variables[id(layer), 0] = name
+            body.append(f"{name} = {_spec_input(layer)}")
+            continue
+        shared = len(layer.calls) > 1
+        if shared:
+            body.append(f"{name} = {_spec_call(layer)}")
+        for i, call in enumerate(layer.calls):
+            names = [variables[id(t.layer), t.call] for t in call]
+            arg = names[0] if len(names) == 1 else f"[{', '.join(names)}]"
+            out = f"{name}_{i + 1}" if shared else name
+            variables[id(layer), i] = out
+            called = name if shared else _spec_call(layer)
+            body.append(f"{out} = {called}({arg})")
+
+    def listed(tensors: list[Any]) -> str:
+        names = [variables[id(t.layer), t.call] for t in tensors]
+        return names[0] if len(names) == 1 else f"[{', '.join(names)}]"
+
+    body.append(
+        f"model = keras.Model({listed(model.inputs)}, {listed(model.outputs)}, "
+        f"name={_value(model.name)})"
+    )
+    return "\n".join([*head, *body, ""])

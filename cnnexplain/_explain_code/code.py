@@ -19,6 +19,7 @@ from cnnexplain._breakdown import Breakdown
 from cnnexplain._diagnose.diagnosis import Diagnosis, diagnose
 from cnnexplain._errors import CnnexplainError, CodeError
 from cnnexplain._explain_code import keras_front as front
+from cnnexplain._explain_code import torch_front
 from cnnexplain._explain_code.keras_calls import FILENAME, KerasNote
 
 __all__ = ["CodeResult", "explain_code"]
@@ -106,7 +107,8 @@ def _sentence(err: BaseException) -> str:
     if isinstance(err, ModuleNotFoundError):
         return (
             f"module '{err.name}' is not available here; the code may import keras (or "
-            "tensorflow.keras) and the standard library"
+            "tensorflow.keras), torch (torch.nn, torch.nn.functional, torchinfo) and the "
+            "standard library"
         )
     return f"{type(err).__name__}: {err}".rstrip(".")
 
@@ -131,7 +133,29 @@ def _no_model(namespace: dict[str, Any]) -> str:
             f"The code builds no model: it defines {', '.join(f'{n}()' for n in defined)} "
             f"but never calls it; add a line such as model = {defined[-1]}()."
         )
-    return "The code builds no model: create one with keras.Sequential or keras.Model."
+    return (
+        "The code builds no model: create one with keras.Sequential or keras.Model "
+        "(or, in PyTorch, nn.Sequential or a subclass of nn.Module)."
+    )
+
+
+def _import_hook(real_import: Any) -> Any:
+    """An ``__import__`` serving Keras's and PyTorch's stand-ins, other modules as usual."""
+    keras_import = front.import_hook(front.build_tree(), real_import)
+    torch_tree = torch_front.build_tree()
+
+    def hooked(
+        name: str,
+        globals: dict[str, Any] | None = None,  # noqa: A002 - __import__'s own names
+        locals: dict[str, Any] | None = None,  # noqa: A002
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> Any:
+        if level == 0 and name.split(".", 1)[0] in torch_front.TOPS:
+            return torch_front.imported(torch_tree, name, fromlist)
+        return keras_import(name, globals, locals, fromlist, level)
+
+    return hooked
 
 
 def explain_code(
@@ -219,23 +243,30 @@ def explain_code(
         print(*args, **kwargs)  # noqa: T201 - the user's print, into the result
 
     own_builtins = dict(vars(builtins))
-    own_builtins["__import__"] = front.import_hook(front.build_tree(), builtins.__import__)
+    own_builtins["__import__"] = _import_hook(builtins.__import__)
     own_builtins["print"] = captured_print
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": own_builtins}
-    with front.active(session):
+    torch_run = torch_front.TorchRun()
+    with front.active(session), torch_front.active(torch_run):
         try:
             exec(code, namespace)  # noqa: S102 - the user's own code, see the docstring
         except (Exception, SystemExit, KeyboardInterrupt) as err:  # noqa: BLE001 - every failure
             # of the user's code becomes one sentence; exit() or Ctrl-C in it never ends the caller
             raise _code_error(err, lines) from None
-        models = []
+        built: list[tuple[int, Breakdown]] = []
         for line, model in session.models:
             if isinstance(model, front.Sequential) and not model.stack:
                 continue  # a Sequential() never filled: nothing to explain
             try:
-                models.append(model.explain())
+                built.append((line, model.explain()))
             except CnnexplainError as err:
                 raise _code_error(err, lines, line) from None
+        for line, module in torch_front.models(torch_run):
+            try:
+                built.append((line, torch_front.explain_module(module)))
+            except CnnexplainError as err:
+                raise _code_error(err, lines, line) from None
+        models = [b for _, b in sorted(built, key=lambda item: item[0])]
     if not models:
         raise CodeError(_no_model(namespace))
     diagnosis = None

@@ -411,12 +411,10 @@ class _Leaf(Module):
         return text.replace(type(self).__name__, shown, 1) if shown else text
 
     def _rule_config(self) -> dict[str, Any]:
+        """The arguments the rule reads: as torch stores them, each parameter slot True."""
         config = dict(self._config)
-        for name in config:
-            if name in ("weight", "bias") or name.endswith("_weight"):
-                config[name] = name in self._parameters or (
-                    "." in name and config[name]
-                )
+        for name in self._parameters:
+            config.setdefault(name, True)
         return config
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

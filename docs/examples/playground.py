@@ -50,6 +50,32 @@ def seed_source() -> str:
     return (EXAMPLES / "seed.py").read_text(encoding="utf-8") + CALL
 
 
+TORCH_SOURCE = """\
+# The question's model in PyTorch: the same layers, channels first.
+import torch
+from torch import nn
+
+model = nn.Sequential(
+    nn.Conv2d(1, 32, kernel_size=3),  # 1x28x28 -> 32x26x26
+    nn.ReLU(),
+    nn.MaxPool2d(2),  # -> 32x13x13
+    nn.Flatten(),  # -> 5408
+    nn.Linear(5408, 100),
+    nn.ReLU(),
+    nn.Linear(100, 10),
+)
+print(model)
+print(sum(p.numel() for p in model.parameters()))
+out = model(torch.randn(1, 1, 28, 28))
+print(out.shape)
+"""
+
+
+def torch_source() -> str:
+    """The question's model transcribed to PyTorch, as a learner writes it."""
+    return TORCH_SOURCE
+
+
 def _value(value: Any) -> str:
     if isinstance(value, list):
         value = tuple(value)

@@ -139,6 +139,32 @@ def _no_model(namespace: dict[str, Any]) -> str:
     )
 
 
+def _explained(
+    session: front.Session, torch_run: torch_front.TorchRun, lines: Sequence[str]
+) -> list[Breakdown]:
+    """Every model the code built, Keras's and PyTorch's, in the order of their lines."""
+    built: list[tuple[int, Any]] = [
+        (line, model)
+        for line, model in session.models
+        if not (isinstance(model, front.Sequential) and not model.stack)  # never filled
+    ]
+    built += torch_front.models(torch_run)
+    models = []
+    for line, model in sorted(built, key=lambda item: item[0]):
+        try:
+            models.append(_explain_one(model))
+        except CnnexplainError as err:  # noqa: PERF203 - the failing model's line
+            raise _code_error(err, lines, line) from None
+    return models
+
+
+def _explain_one(model: Any) -> Breakdown:
+    if isinstance(model, torch_front.Module):
+        return torch_front.explain_module(model)
+    explained: Breakdown = model.explain()
+    return explained
+
+
 def _import_hook(real_import: Any) -> Any:
     """An ``__import__`` serving Keras's and PyTorch's stand-ins, other modules as usual."""
     keras_import = front.import_hook(front.build_tree(), real_import)
@@ -253,20 +279,7 @@ def explain_code(
         except (Exception, SystemExit, KeyboardInterrupt) as err:  # noqa: BLE001 - every failure
             # of the user's code becomes one sentence; exit() or Ctrl-C in it never ends the caller
             raise _code_error(err, lines) from None
-        built: list[tuple[int, Breakdown]] = []
-        for line, model in session.models:
-            if isinstance(model, front.Sequential) and not model.stack:
-                continue  # a Sequential() never filled: nothing to explain
-            try:
-                built.append((line, model.explain()))
-            except CnnexplainError as err:
-                raise _code_error(err, lines, line) from None
-        for line, module in torch_front.models(torch_run):
-            try:
-                built.append((line, torch_front.explain_module(module)))
-            except CnnexplainError as err:
-                raise _code_error(err, lines, line) from None
-        models = [b for _, b in sorted(built, key=lambda item: item[0])]
+        models = _explained(session, torch_run, lines)
     if not models:
         raise CodeError(_no_model(namespace))
     diagnosis = None

@@ -25,10 +25,10 @@ import types
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from cnnexplain._breakdown import Breakdown
-from cnnexplain._errors import CnnexplainError, CodeError, SpecError
+from cnnexplain._errors import CodeError, SpecError
 from cnnexplain._explain_code.keras_calls import FILENAME
 from cnnexplain._explain_code.torch_layers import BUILDERS, bind, extra_repr
 from cnnexplain._explain_code.torch_tensor import (
@@ -90,7 +90,7 @@ def active(run: TorchRun) -> Iterator[TorchRun]:
 
 
 def outer_line() -> int:
-    """The line of the user's code at the outermost frame (``model = Net()``, not its ``__init__``)."""
+    """The user's line at the outermost frame (``model = Net()``, not a line of ``__init__``)."""
     frame = sys._getframe(1)  # noqa: SLF001 - the only way to find the caller's line
     line = 0
     while frame is not None:
@@ -227,7 +227,9 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = ""
+    ) -> Iterator[tuple[str, Module]]:
         """This module and every module under it, each once, with its dotted path."""
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -243,13 +245,16 @@ class Module:
             yield module
 
     def named_parameters(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True  # noqa: FBT001, FBT002
+        self,
+        prefix: str = "",
+        recurse: bool = True,  # noqa: FBT001, FBT002 - torch's signature
+        remove_duplicate: bool = True,  # noqa: FBT001, FBT002
     ) -> Iterator[tuple[str, Parameter]]:
         """Each parameter with its dotted name (a shared tensor once)."""
         seen: set[int] = set()
         walk = self.named_modules() if recurse else iter([("", self)])
         for path, module in walk:
-            for name, p in module._parameters.items():
+            for name, p in module._parameters.items():  # noqa: SLF001 - the same class
                 if remove_duplicate and id(p) in seen:
                     continue
                 seen.add(id(p))
@@ -265,7 +270,7 @@ class Module:
         """Each buffer with its dotted name."""
         walk = self.named_modules() if recurse else iter([("", self)])
         for path, module in walk:
-            for name, b in module._buffers.items():
+            for name, b in module._buffers.items():  # noqa: SLF001 - the same class
                 full = f"{path}.{name}" if path else name
                 yield (f"{prefix}.{full}" if prefix else full), b
 
@@ -296,7 +301,7 @@ class Module:
 
     def eval(self) -> Module:
         """Set evaluation mode (it changes no count)."""
-        return self.train(False)
+        return self.train(mode=False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:  # noqa: FBT001, FBT002
         """Nothing to clear."""
@@ -393,7 +398,9 @@ class _Leaf(Module):
                 continue
             self._parameters[weight.name] = Parameter(Tensor(weight.shape))
         if kind == "MultiheadAttention":
-            out = Linear(config["embed_dim"], config["embed_dim"], bias=bool(config["in_proj_bias"]))
+            out = Linear(
+                config["embed_dim"], config["embed_dim"], bias=bool(config["in_proj_bias"])
+            )
             run = _run()
             run.modules = [(line, m) for line, m in run.modules if m is not out]
             object.__setattr__(out, "_repr_name", "NonDynamicallyQuantizableLinear")
@@ -423,7 +430,7 @@ class _Leaf(Module):
         config["call_kwargs"] = _scalars(args, kwargs)
         result = apply_rule(kind, config, _shapes((args, kwargs)), self.__dict__.get("_name", kind))
         outputs = [Tensor(s) for s in result.outputs]
-        if kind in ("LSTM",):
+        if kind == "LSTM":
             sequence, h, c = outputs
             return sequence, (h, c)
         if kind in ("RNN", "GRU"):
@@ -436,7 +443,7 @@ class _Leaf(Module):
 
 
 def _weights_of(kind: str, config: dict[str, Any]) -> tuple[Weight, ...]:
-    """The parameters a layer holds: its rule's weights on a stand-in input built from its arguments.
+    """The parameters a layer holds: its rule's weights on a stand-in input from its arguments.
 
     A layer no stand-in fits holds none (a pooling window larger than any stand-in):
     its rule checks its arguments when it is called.
@@ -445,14 +452,24 @@ def _weights_of(kind: str, config: dict[str, Any]) -> tuple[Weight, ...]:
     if rule is None:  # pragma: no cover - every builder has a rule
         return ()
     for inputs in stand_ins(kind, config, ()):
-        try:
-            return rule(LayerArgs(kind, kind, config), inputs).weights
-        except (SpecError, NoRule, ValueError, TypeError, ZeroDivisionError, IndexError):
-            continue
+        weights = _tried(rule, kind, config, inputs)
+        if weights is not None:
+            return weights
     return ()
 
 
-def apply_rule(kind: str, config: dict[str, Any], inputs: Sequence[Shape], name: str = "") -> Explained:
+def _tried(
+    rule: Any, kind: str, config: dict[str, Any], inputs: list[Shape]
+) -> tuple[Weight, ...] | None:
+    try:
+        return tuple(rule(LayerArgs(kind, kind, config), inputs).weights)
+    except (SpecError, NoRule, ValueError, TypeError, ZeroDivisionError, IndexError):
+        return None
+
+
+def apply_rule(
+    kind: str, config: dict[str, Any], inputs: Sequence[Shape], name: str = ""
+) -> Explained:
     """``kind``'s torch rule on ``inputs``: its output shapes are the layer's."""
     rule = find_torch_rule(kind)
     if rule is None:  # pragma: no cover - every builder has a rule
@@ -556,7 +573,8 @@ class ModuleDict(Module):
         self.add_module(name, _module(module, "ModuleDict"))
 
     def __getitem__(self, name: str) -> Module:
-        return self._modules[name]
+        module: Module = self._modules[name]
+        return module
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -590,7 +608,7 @@ def _module(value: Any, where: str) -> Module:
 def _ruled_as(module: Module) -> str | None:
     for cls in type(module).__mro__:
         if issubclass(cls, _Leaf) and cls is not _Leaf and cls.__module__ == "torch.nn":
-            return cls._class_name  # noqa: SLF001
+            return cls._class_name
     return None
 
 
@@ -598,7 +616,7 @@ def _is_size(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _tree(  # noqa: PLR0913, PLR0917 - the recursion carries its bookkeeping
+def _tree(  # noqa: C901, PLR0917 - the recursion carries its bookkeeping
     module: Module,
     name: str,
     path: str,
@@ -758,7 +776,7 @@ _LOSSES = (
 
 
 class Optimizer:
-    """A ``torch.optim`` optimizer: it changes no count; ``step()`` and ``zero_grad()`` do nothing."""
+    """A ``torch.optim`` optimizer: it changes no count; ``step()``, ``zero_grad()`` do nothing."""
 
     def __init__(self, params: Any = None, *args: Any, **kwargs: Any) -> None:
         del args
@@ -822,7 +840,9 @@ def _along(tensors: Sequence[Any], dim: int, *, new: bool) -> Tensor:
     axis = dim % rank
     if new:
         if len(set(shapes)) > 1:
-            raise CodeError(f"RuntimeError: stack expects each tensor to be equal size, got {shapes}")
+            raise CodeError(
+                f"RuntimeError: stack expects each tensor to be equal size, got {shapes}"
+            )
         return Tensor((*shapes[0][:axis], len(items), *shapes[0][axis:]), items[0].dtype)
     for shape in shapes[1:]:
         rest = shape[:axis] + shape[axis + 1 :]
@@ -896,7 +916,7 @@ class _NoGrad(contextlib.ContextDecorator):
     def __init__(self, *args: Any) -> None:
         del args
 
-    def __enter__(self) -> _NoGrad:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -995,7 +1015,9 @@ class _Summary:
 class _Namespace(types.ModuleType):
     """A module of the stand-in: known names, and one sentence for any other."""
 
-    def __init__(self, name: str, names: dict[str, Any], missing: Callable[[str, str], str]) -> None:
+    def __init__(
+        self, name: str, names: dict[str, Any], missing: Callable[[str, str], str]
+    ) -> None:
         super().__init__(name)
         self.__dict__.update(names)
         self._missing = missing
@@ -1093,7 +1115,7 @@ def _functional() -> dict[str, Any]:
 
 
 def build_tree() -> dict[str, types.ModuleType]:
-    """``torch``, ``torch.nn``, ``torch.nn.functional``, ``torchinfo``..., as fresh module objects."""
+    """``torch``, ``torch.nn``, ``torch.nn.functional``, ``torchinfo``..., as fresh modules."""
     functional = _Namespace("torch.nn.functional", _functional(), _no_function)
     init = _InertNamespace("torch.nn.init")
     nn_names: dict[str, Any] = {
@@ -1113,7 +1135,17 @@ def build_tree() -> dict[str, types.ModuleType]:
         {
             **{
                 name: type(name, (Optimizer,), {"__module__": "torch.optim"})
-                for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam")
+                for name in (
+                    "SGD",
+                    "Adam",
+                    "AdamW",
+                    "RMSprop",
+                    "Adagrad",
+                    "Adadelta",
+                    "Adamax",
+                    "NAdam",
+                    "RAdam",
+                )
             },
             "Optimizer": Optimizer,
             "lr_scheduler": _InertNamespace("torch.optim.lr_scheduler"),
@@ -1122,7 +1154,12 @@ def build_tree() -> dict[str, types.ModuleType]:
     )
     cuda = _Namespace(
         "torch.cuda",
-        {"is_available": lambda: False, "device_count": lambda: 0, "manual_seed": _seed, "manual_seed_all": _seed},
+        {
+            "is_available": lambda: False,
+            "device_count": lambda: 0,
+            "manual_seed": _seed,
+            "manual_seed_all": _seed,
+        },
         _no_function,
     )
     utils_data = _Namespace("torch.utils.data", {}, _no_data)
@@ -1166,7 +1203,7 @@ def build_tree() -> dict[str, types.ModuleType]:
         "set_grad_enabled": _NoGrad,
         "device": _device,
         **{name: _Dtype(value) for name, value in _DTYPES.items()},
-        **{name: _same for name in ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "exp", "abs")},
+        **dict.fromkeys(("relu", "sigmoid", "tanh", "softmax", "log_softmax", "exp", "abs"), _same),
         **{
             name: (lambda x, *a, _n=name, **k: getattr(x, _n)(*a, **k))
             for name in (
@@ -1221,7 +1258,6 @@ def imported(tree: dict[str, types.ModuleType], name: str, fromlist: Any) -> Any
                 "write the model's layers with torch.nn and cnnexplain counts them"
             )
         raise CodeError(
-            f"cnnexplain's PyTorch has no module '{name}' (it has "
-            f"{', '.join(sorted(tree))})"
+            f"cnnexplain's PyTorch has no module '{name}' (it has {', '.join(sorted(tree))})"
         )
     return tree[name] if fromlist else tree[top]

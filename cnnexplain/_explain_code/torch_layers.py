@@ -31,7 +31,7 @@ def _tuple(value: Any, rank: int) -> Any:
 
 
 def _conv(rank: int) -> Callable[..., Config]:
-    def build(  # noqa: PLR0913, PLR0917 - torch's signature
+    def build(  # noqa: PLR0917 - torch's signature
         in_channels: int,
         out_channels: int,
         kernel_size: Any,
@@ -63,7 +63,7 @@ def _conv(rank: int) -> Callable[..., Config]:
 
 
 def _conv_transpose(rank: int) -> Callable[..., Config]:
-    def build(  # noqa: PLR0913, PLR0917 - torch's signature
+    def build(  # noqa: PLR0917 - torch's signature
         in_channels: int,
         out_channels: int,
         kernel_size: Any,
@@ -154,7 +154,9 @@ def _avg_pool(rank: int) -> Callable[..., Config]:
 
 
 def _adaptive(output_size: Any, return_indices: bool = False) -> Config:  # noqa: FBT001, FBT002
-    config: Config = {"output_size": tuple(output_size) if isinstance(output_size, list) else output_size}
+    config: Config = {
+        "output_size": tuple(output_size) if isinstance(output_size, list) else output_size
+    }
     if return_indices:
         config["return_indices"] = True
     return config
@@ -183,7 +185,7 @@ def _batch_norm(  # noqa: PLR0917 - torch's signature
     }
 
 
-def _layer_norm(
+def _layer_norm(  # noqa: PLR0917 - torch's signature
     normalized_shape: Any,
     eps: float = 1e-5,
     elementwise_affine: bool = True,  # noqa: FBT001, FBT002
@@ -201,7 +203,7 @@ def _layer_norm(
     }
 
 
-def _group_norm(
+def _group_norm(  # noqa: PLR0917 - torch's signature
     num_groups: int,
     num_channels: int,
     eps: float = 1e-5,
@@ -272,7 +274,7 @@ def _unflatten(dim: int, unflattened_size: Any) -> Config:
     return {"dim": dim, "unflattened_size": tuple(unflattened_size)}
 
 
-def _embedding(  # noqa: PLR0913, PLR0917 - torch's signature
+def _embedding(  # noqa: PLR0917 - torch's signature
     num_embeddings: int,
     embedding_dim: int,
     padding_idx: int | None = None,
@@ -298,7 +300,7 @@ def _embedding(  # noqa: PLR0913, PLR0917 - torch's signature
 
 
 def _recurrent(mode: str) -> Callable[..., Config]:
-    def build(  # noqa: PLR0913, PLR0917 - torch's signature
+    def build(  # noqa: PLR0917 - torch's signature
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -331,7 +333,7 @@ def _recurrent(mode: str) -> Callable[..., Config]:
     return build
 
 
-def _attention(  # noqa: PLR0913, PLR0917 - torch's signature
+def _attention(  # noqa: PLR0917 - torch's signature
     embed_dim: int,
     num_heads: int,
     dropout: float = 0.0,
@@ -381,7 +383,9 @@ BUILDERS: dict[str, Callable[..., Config]] = {
     "GroupNorm": _group_norm,
     **dict.fromkeys(DROPOUT, _dropout),
     **dict.fromkeys(ACTIVATIONS, _nothing),
-    **dict.fromkeys(("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid"), _inplace),
+    **dict.fromkeys(
+        ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid"), _inplace
+    ),
     "LeakyReLU": _leaky_relu,
     "ELU": _elu,
     "CELU": _elu,
@@ -414,7 +418,9 @@ def bind(class_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Conf
     """
     builder = BUILDERS[class_name]
     if class_name in _NO_PROJ and "proj_size" in kwargs:
-        raise CodeError(f"ValueError: proj_size argument is only supported for LSTM, not {class_name}")
+        raise CodeError(
+            f"ValueError: proj_size argument is only supported for LSTM, not {class_name}"
+        )
     if class_name != "RNN" and "nonlinearity" in kwargs:
         raise CodeError(
             f"TypeError: {class_name}.__init__() got an unexpected keyword argument 'nonlinearity'"
@@ -427,7 +433,8 @@ def bind(class_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Conf
 
 
 def _conv_repr(c: Config) -> str:
-    s = f"{c['in_channels']}, {c['out_channels']}, kernel_size={c['kernel_size']}, stride={c['stride']}"
+    s = f"{c['in_channels']}, {c['out_channels']}, "
+    s += f"kernel_size={c['kernel_size']}, stride={c['stride']}"
     pad = c["padding"]
     if isinstance(pad, str) or pad != (0,) * len(pad):
         s += f", padding={pad}"
@@ -478,7 +485,9 @@ def _embedding_repr(c: Config) -> str:
 
 
 def _keys(*keys: str) -> Callable[[Config], str]:
-    return lambda c: ", ".join(f"{k}={c[k]!r}" if isinstance(c[k], str) else f"{k}={c[k]}" for k in keys)
+    return lambda c: ", ".join(
+        f"{k}={c[k]!r}" if isinstance(c[k], str) else f"{k}={c[k]}" for k in keys
+    )
 
 
 def _inplace_repr(c: Config) -> str:
@@ -509,10 +518,16 @@ _REPRS: dict[str, Callable[[Config], str]] = {
         f"{c['normalized_shape']}, eps={c['eps']}, "
         f"elementwise_affine={c['elementwise_affine']}, bias={c['bias']}"
     ),
-    "GroupNorm": lambda c: f"{c['num_groups']}, {c['num_channels']}, eps={c['eps']}, affine={c['affine']}",
+    "GroupNorm": lambda c: (
+        f"{c['num_groups']}, {c['num_channels']}, eps={c['eps']}, affine={c['affine']}"
+    ),
     **dict.fromkeys(DROPOUT, _keys("p", "inplace")),
-    **dict.fromkeys(("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid"), _inplace_repr),
-    "LeakyReLU": lambda c: f"negative_slope={c['negative_slope']}" + (", inplace=True" if c["inplace"] else ""),
+    **dict.fromkeys(
+        ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid"), _inplace_repr
+    ),
+    "LeakyReLU": lambda c: (
+        f"negative_slope={c['negative_slope']}" + (", inplace=True" if c["inplace"] else "")
+    ),
     "ELU": lambda c: f"alpha={c['alpha']}" + (", inplace=True" if c["inplace"] else ""),
     "GELU": _keys("approximate"),
     "Softmax": _keys("dim"),

@@ -9,9 +9,10 @@ booleans) raises `CodeError` in one sentence.
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from cnnexplain._errors import CodeError
 
@@ -121,8 +122,10 @@ class Tensor:
 
     __array_priority__ = 100
 
-    def __init__(self, shape: Sequence[int], dtype: str = "float32") -> None:
-        self._shape = Size(int(d) for d in shape)
+    def __init__(self, shape: Sequence[int | None], dtype: str = "float32") -> None:
+        if any(d is None for d in shape):
+            raise CodeError(f"a tensor of shape {tuple(shape)} has an axis of unknown length")
+        self._shape = Size(int(d) for d in shape if d is not None)
         self.dtype = dtype
         self.requires_grad = False
         self.grad = None
@@ -162,11 +165,11 @@ class Tensor:
     def __repr__(self) -> str:
         return f"tensor of shape {list(self._shape)} ({self.dtype}, no values here)"
 
-    def _like(self, shape: Sequence[int], dtype: str | None = None) -> Tensor:
+    def _like(self, shape: Sequence[builtins.int], dtype: str | None = None) -> Tensor:
         return Tensor(shape, dtype or self.dtype)
 
     # -- values: none here
-    def _no_values(self, what: str) -> Any:
+    def _no_values(self, what: str) -> NoReturn:
         raise CodeError(
             f"{what} needs the tensor's values, and here tensors have shapes only "
             "(cnnexplain runs the code to count parameters and follow shapes, not to compute)"
@@ -268,14 +271,16 @@ class Tensor:
 
     reshape_as = view_as
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         """Axes ``start_dim`` to ``end_dim`` as one."""
         rank = len(self._shape)
         if rank == 0:
             return self._like((1,))
         start, end = _axis(start_dim, rank), _axis(end_dim, rank)
         if start > end:
-            raise CodeError("RuntimeError: flatten() has invalid args: start_dim cannot come after end_dim")
+            raise CodeError(
+                "RuntimeError: flatten() has invalid args: start_dim cannot come after end_dim"
+            )
         merged = math.prod(self._shape[start : end + 1])
         return self._like((*self._shape[:start], merged, *self._shape[end + 1 :]))
 
@@ -292,7 +297,7 @@ class Tensor:
             )
         return self._like([self._shape[a] for a in axes])
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Two axes swapped."""
         rank = len(self._shape)
         a, b = _axis(dim0, rank), _axis(dim1, rank)
@@ -311,12 +316,12 @@ class Tensor:
         """A matrix transposed."""
         return self.T
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         """A new axis of length 1 at ``dim``."""
         axis = _axis(dim, len(self._shape) + 1)
         return self._like((*self._shape[:axis], 1, *self._shape[axis:]))
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
+    def squeeze(self, dim: builtins.int | None = None) -> Tensor:
         """Axes of length 1 removed (only ``dim`` when given)."""
         if dim is None:
             return self._like([d for d in self._shape if d != 1])
@@ -354,24 +359,24 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self._like(broadcast(self._shape, dim.shape))
         out = self._reduce(dim, keepdim)
-        return out if dim is None else (out, out._like(out.shape, "int64"))
+        return out if dim is None else (out, Tensor(out.shape, "int64"))
 
-    min = max
+    min = max  # noqa: A003 - torch's name
 
     def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: FBT001, FBT002
         """The index of the maximum."""
-        return self._reduce(dim, keepdim)._like(self._reduce(dim, keepdim).shape, "int64")
+        return Tensor(self._reduce(dim, keepdim).shape, "int64")
 
     argmin = argmax
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         """``chunks`` pieces along ``dim`` (the last one shorter)."""
         axis = _axis(dim, len(self._shape))
         length = self._shape[axis]
         step = -(-length // chunks)
         return self.split(step, axis)
 
-    def split(self, size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, size: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         """Pieces of ``size`` (or of each length in a list) along ``dim``."""
         axis = _axis(dim, len(self._shape))
         length = self._shape[axis]
@@ -399,7 +404,7 @@ class Tensor:
     __iadd__ = __isub__ = __imul__ = __itruediv__ = _binary
 
     def _compare(self, other: Any) -> Tensor:
-        return self._binary(other)._like(self._binary(other).shape, "bool")
+        return Tensor(self._binary(other).shape, "bool")
 
     __lt__ = __le__ = __gt__ = __ge__ = eq = ne = lt = gt = _compare
 
@@ -424,7 +429,7 @@ class Tensor:
     def __getitem__(self, key: Any) -> Tensor:
         keys = list(key) if isinstance(key, tuple) else [key]
         if any(isinstance(k, Tensor) for k in keys):
-            return self._no_values("indexing with a tensor")
+            self._no_values("indexing with a tensor")
         given = sum(1 for k in keys if k is not None and k is not Ellipsis)
         if Ellipsis in keys:
             at = keys.index(Ellipsis)
@@ -460,7 +465,7 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
 

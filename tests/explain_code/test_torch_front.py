@@ -196,9 +196,7 @@ def test_counts_and_shapes_equal_real_torch(name: str) -> None:
     assert _rows(ours) == _rows(real)
     assert ours.input_shapes == real.input_shapes
     assert ours.output_shapes == real.output_shapes
-    assert [str(r.formula) for r in ours.rows] == [
-        str(r.formula) for r in real.rows
-    ]
+    assert [str(r.formula) for r in ours.rows] == [str(r.formula) for r in real.rows]
     assert result.output == printed
 
 
@@ -236,7 +234,9 @@ def test_torchinfo_summary_prints_the_table() -> None:
         import torch.nn as nn
         from torchinfo import summary
 
-        model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 30 * 30, 2))
+        model = nn.Sequential(
+            nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 30 * 30, 2)
+        )
         stats = summary(model, input_size=(1, 3, 32, 32))
         print(stats.total_params)
         """
@@ -253,7 +253,10 @@ def test_torchinfo_summary_prints_the_table() -> None:
 
 
 def test_a_model_never_run_is_counted_from_its_arguments() -> None:
-    source = "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))\n"
+    source = (
+        "import torch.nn as nn\n"
+        "model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))\n"
+    )
     module, _, _ = _real(source)
     ours = explain_code(source).breakdown
     real = cnnexplain.explain(module)
@@ -271,8 +274,11 @@ def test_a_model_never_run_is_counted_from_its_arguments() -> None:
             "there are no data sets here",
         ),
         (
-            "import torch\nimport torch.nn as nn\nm = nn.Sequential(nn.Flatten(), nn.Linear(100, 2))\n"
-            "y = m(torch.randn(1, 3, 8, 8))\n",
+            (
+                "import torch\nimport torch.nn as nn\n"
+                "m = nn.Sequential(nn.Flatten(), nn.Linear(100, 2))\n"
+                "y = m(torch.randn(1, 3, 8, 8))\n"
+            ),
             4,
             "in_features",
         ),
@@ -283,12 +289,18 @@ def test_a_model_never_run_is_counted_from_its_arguments() -> None:
         ),
         ("import torchvision\n", 1, "torchvision is not available here"),
         (
-            "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n"
-            "        self.fc = nn.Linear(2, 2)\nnet = Net()\n",
+            (
+                "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n"
+                "    def __init__(self):\n        self.fc = nn.Linear(2, 2)\nnet = Net()\n"
+            ),
             5,
             "super().__init__()",
         ),
-        ("import torch\nx = torch.randn(3)\nprint(x.item())\n", 3, "item() needs the tensor's values"),
+        (
+            "import torch\nx = torch.randn(3)\nprint(x.item())\n",
+            3,
+            "item() needs the tensor's values",
+        ),
     ],
 )
 def test_unsupported_calls_give_one_sentence_with_the_line(
@@ -315,7 +327,7 @@ def test_the_stand_in_imports_no_torch() -> None:
         print(sorted(m for m in sys.modules if m.split(".")[0] == "torch" and sys.modules[m]))
         """
     )
-    done = subprocess.run(  # noqa: S603 - our own interpreter on our own script
+    done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     module, _, _ = _real(playground.torch_source())

@@ -158,7 +158,7 @@ def textarea(code: str) -> str:
     """The page's editor, holding ``code``."""
     return (
         '<textarea id="playground-code" spellcheck="false" autocomplete="off" '
-        f'aria-label="Keras code" rows="{code.count(chr(10)) + 2}">'
+        f'aria-label="Keras or PyTorch code" rows="{code.count(chr(10)) + 2}">'
         f"{html.escape(code)}</textarea>"
     )
 

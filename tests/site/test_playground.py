@@ -167,6 +167,20 @@ def test_corrected_code_with_the_running_totals(loaded: Playground) -> None:
     assert loaded.visit.problems == []
 
 
+def test_pytorch_transcription_with_the_running_totals(loaded: Playground) -> None:
+    """PyTorch code runs too (no torch in the browser): the same answer as CPython's."""
+    code = playground.torch_source()
+    answer = loaded.explain(code, "288, 540988, 541988")
+    assert answer == run(code, "288, 540988, 541988")
+    result = answer["result"]
+    assert result["models"][0]["total"] == 542230
+    assert result["diagnosis"]["gap"] == 242
+    text = loaded.text()
+    assert "Linear(in_features=5408, out_features=100, bias=True)" in text  # print(model)
+    assert "torch.Size([1, 10])" in text
+    assert loaded.visit.problems == []
+
+
 @pytest.mark.parametrize(
     ("name", "line"),
     [("functional", None), ("tf_keras", None), ("syntax", 5), ("unknown_layer", 2)],

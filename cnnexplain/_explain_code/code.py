@@ -8,6 +8,7 @@ would reject or warn about is reported with Keras's own message.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import traceback
 import types
 from collections.abc import Sequence
@@ -19,7 +20,6 @@ from cnnexplain._breakdown import Breakdown
 from cnnexplain._diagnose.diagnosis import Diagnosis, diagnose
 from cnnexplain._errors import CnnexplainError, CodeError
 from cnnexplain._explain_code import keras_front as front
-from cnnexplain._explain_code import torch_front
 from cnnexplain._explain_code.keras_calls import FILENAME, KerasNote
 
 __all__ = ["CodeResult", "explain_code"]
@@ -139,36 +139,65 @@ def _no_model(namespace: dict[str, Any]) -> str:
     )
 
 
-def _explained(
-    session: front.Session, torch_run: torch_front.TorchRun, lines: Sequence[str]
-) -> list[Breakdown]:
+TORCH_TOPS = ("torch", "torchinfo", "torchsummary", "torchvision", "torchtext", "torchaudio")
+"""The top-level imports that make code PyTorch code (the stand-in answers each)."""
+
+
+class _Torch:
+    """The PyTorch stand-in, loaded when the code first imports torch (Keras code never needs it).
+
+    Loading it on demand keeps it out of the playground's start-up snapshot, whose
+    memory must stay within what Pyodide restores it into.
+    """
+
+    def __init__(self) -> None:
+        self.front: Any = None
+        self.run: Any = None
+        self.tree: dict[str, Any] = {}
+        self.token: Any = None
+
+    def imported(self, name: str, fromlist: Sequence[str] | None) -> Any:
+        if self.front is None:
+            from cnnexplain._explain_code import torch_front  # noqa: PLC0415 - on demand, above
+
+            self.front, self.run, self.tree = torch_front, torch_front.TorchRun(), {}
+            self.tree = torch_front.build_tree()
+            self.token = torch_front.RUN.set(self.run)
+        return self.front.imported(self.tree, name, fromlist)
+
+    def close(self) -> None:
+        if self.token is not None:
+            self.front.RUN.reset(self.token)
+            self.token = None
+
+    def models(self) -> list[tuple[int, Any]]:
+        return [] if self.front is None else list(self.front.models(self.run))
+
+    def explain(self, module: Any) -> Breakdown:
+        explained: Breakdown = self.front.explain_module(module)
+        return explained
+
+
+def _explained(session: front.Session, torch: _Torch, lines: Sequence[str]) -> list[Breakdown]:
     """Every model the code built, Keras's and PyTorch's, in the order of their lines."""
-    built: list[tuple[int, Any]] = [
-        (line, model)
+    built: list[tuple[int, bool, Any]] = [
+        (line, False, model)
         for line, model in session.models
         if not (isinstance(model, front.Sequential) and not model.stack)  # never filled
     ]
-    built += torch_front.models(torch_run)
+    built += [(line, True, module) for line, module in torch.models()]
     models = []
-    for line, model in sorted(built, key=lambda item: item[0]):
+    for line, is_torch, model in sorted(built, key=lambda item: item[0]):
         try:
-            models.append(_explain_one(model))
+            models.append(torch.explain(model) if is_torch else model.explain())
         except CnnexplainError as err:  # noqa: PERF203 - the failing model's line
             raise _code_error(err, lines, line) from None
     return models
 
 
-def _explain_one(model: Any) -> Breakdown:
-    if isinstance(model, torch_front.Module):
-        return torch_front.explain_module(model)
-    explained: Breakdown = model.explain()
-    return explained
-
-
-def _import_hook(real_import: Any) -> Any:
+def _import_hook(real_import: Any, torch: _Torch) -> Any:
     """An ``__import__`` serving Keras's and PyTorch's stand-ins, other modules as usual."""
     keras_import = front.import_hook(front.build_tree(), real_import)
-    torch_tree = torch_front.build_tree()
 
     def hooked(
         name: str,
@@ -177,8 +206,8 @@ def _import_hook(real_import: Any) -> Any:
         fromlist: Sequence[str] | None = (),
         level: int = 0,
     ) -> Any:
-        if level == 0 and name.split(".", 1)[0] in torch_front.TOPS:
-            return torch_front.imported(torch_tree, name, fromlist)
+        if level == 0 and name.split(".", 1)[0] in TORCH_TOPS:
+            return torch.imported(name, fromlist)
         return keras_import(name, globals, locals, fromlist, level)
 
     return hooked
@@ -269,17 +298,17 @@ def explain_code(
         print(*args, **kwargs)  # noqa: T201 - the user's print, into the result
 
     own_builtins = dict(vars(builtins))
-    own_builtins["__import__"] = _import_hook(builtins.__import__)
+    torch = _Torch()
+    own_builtins["__import__"] = _import_hook(builtins.__import__, torch)
     own_builtins["print"] = captured_print
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": own_builtins}
-    torch_run = torch_front.TorchRun()
-    with front.active(session), torch_front.active(torch_run):
+    with front.active(session), contextlib.closing(torch):
         try:
             exec(code, namespace)  # noqa: S102 - the user's own code, see the docstring
         except (Exception, SystemExit, KeyboardInterrupt) as err:  # noqa: BLE001 - every failure
             # of the user's code becomes one sentence; exit() or Ctrl-C in it never ends the caller
             raise _code_error(err, lines) from None
-        models = _explained(session, torch_run, lines)
+        models = _explained(session, torch, lines)
     if not models:
         raise CodeError(_no_model(namespace))
     diagnosis = None

@@ -47,7 +47,16 @@ from cnnexplain._rules.protocol import Explained, LayerArgs, NoRule, Weight
 from cnnexplain._rules.registry import find_torch_rule
 from cnnexplain._shapes import Shape
 
-__all__ = ["Module", "TorchRun", "active", "build_tree", "explain_module", "models", "outer_line"]
+__all__ = [
+    "RUN",
+    "Module",
+    "TorchRun",
+    "active",
+    "build_tree",
+    "explain_module",
+    "models",
+    "outer_line",
+]
 
 # ---------------------------------------------------------------------------
 # The run: the models built, each one's first forward pass recorded
@@ -68,25 +77,25 @@ class TorchRun:
     """Top-level module id → the calls (and first-call order) of its first forward."""
 
 
-_RUN: contextvars.ContextVar[TorchRun] = contextvars.ContextVar("cnnexplain_torch_run")
+RUN: contextvars.ContextVar[TorchRun] = contextvars.ContextVar("cnnexplain_torch_run")
 
 
 def _run() -> TorchRun:
-    run = _RUN.get(None)
+    run = RUN.get(None)
     if run is None:  # pragma: no cover - only explain_code builds these objects
         run = TorchRun()
-        _RUN.set(run)
+        RUN.set(run)
     return run
 
 
 @contextlib.contextmanager
 def active(run: TorchRun) -> Iterator[TorchRun]:
     """Make ``run`` the one the stand-in records into, for the ``with`` block."""
-    token = _RUN.set(run)
+    token = RUN.set(run)
     try:
         yield run
     finally:
-        _RUN.reset(token)
+        RUN.reset(token)
 
 
 def outer_line() -> int:
@@ -1238,10 +1247,6 @@ def build_tree() -> dict[str, types.ModuleType]:
         "torchinfo": torchinfo,
         "torchsummary": torchsummary,
     }
-
-
-TOPS = ("torch", "torchinfo", "torchsummary", "torchvision", "torchtext", "torchaudio")
-"""The top-level names the stand-in answers for (the last three with one sentence)."""
 
 
 def imported(tree: dict[str, types.ModuleType], name: str, fromlist: Any) -> Any:

@@ -175,9 +175,9 @@ def test_pytorch_transcription_with_the_running_totals(loaded: Playground) -> No
     result = answer["result"]
     assert result["models"][0]["total"] == 542230
     assert result["diagnosis"]["gap"] == 242
-    text = loaded.text()
-    assert "Linear(in_features=5408, out_features=100, bias=True)" in text  # print(model)
-    assert "torch.Size([1, 10])" in text
+    assert "Linear(in_features=5408, out_features=100, bias=True)" in result["output"]
+    assert "torch.Size([1, 10])" in result["output"]  # print(model) and print(out.shape)
+    assert "Together: 32 + 100 + 100 + 10 = 242." in loaded.text()
     assert loaded.visit.problems == []
 
 

@@ -71,6 +71,20 @@ print(out.shape)
 """
 
 
+TORCH_CALL = "\nmodel = define_net()\nout = model(torch.randn(1, 1, 28, 28))\n"
+
+
+def seed_torch_source() -> str:
+    """docs/examples/seed_torch.py (the tutorial's PyTorch model) as it is, run on an input."""
+    text = (EXAMPLES / "seed_torch.py").read_text(encoding="utf-8")
+    return (
+        text.replace(
+            "from torch import nn\n", "import torch\nfrom torch import nn\n", 1
+        )
+        + TORCH_CALL
+    )
+
+
 def torch_source() -> str:
     """The question's model transcribed to PyTorch, as a learner writes it."""
     return TORCH_SOURCE

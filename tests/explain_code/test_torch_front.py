@@ -159,6 +159,7 @@ print(model(x).shape)
 
 SOURCES = {
     "question": playground.torch_source(),
+    "tutorial": playground.seed_torch_source(),
     "lenet": LENET,
     "lstm": LSTM,
     "branches": BRANCHES,

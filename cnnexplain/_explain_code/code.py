@@ -1,8 +1,10 @@
-"""`explain_code`: run a learner's Keras model-building code without TensorFlow.
+"""`explain_code`: run a learner's Keras or PyTorch model-building code without either framework.
 
-The code runs against `cnnexplain.spec` behind a Keras-shaped module tree
-(`cnnexplain._explain_code.keras_front`); every model it builds is explained, and what Keras 3
-would reject or warn about is reported with Keras's own message.
+Keras code runs against `cnnexplain.spec` behind a Keras-shaped module tree
+(`cnnexplain._explain_code.keras_front`); what Keras 3 would reject or warn about is reported
+with Keras's own message. PyTorch code (code that imports ``torch``) runs against a stand-in
+of ``torch`` with shape-only tensors (`cnnexplain._explain_code.torch_front`), whose layers are
+counted by the torch rules. Every model the code builds is explained.
 """
 
 from __future__ import annotations
@@ -219,7 +221,7 @@ def explain_code(
     running: Sequence[int] | None = None,
     per_layer: Sequence[int] | None = None,
 ) -> CodeResult:
-    r"""Run Keras model-building code without TensorFlow and explain every model it builds.
+    r"""Run Keras or PyTorch model-building code without either and explain every model it builds.
 
     The code sees Keras: ``import keras``, ``from keras.layers import Conv2D``,
     ``from tensorflow.keras... import``, ``import tensorflow as tf; tf.keras...``,
@@ -235,6 +237,17 @@ def explain_code(
     own message and the run goes on, so the learner still sees what the code
     builds. Layers or calls cnnexplain cannot model, and code that fails, raise
     `CodeError` naming the line.
+
+    Code that imports ``torch`` sees PyTorch instead: ``torch``, ``torch.nn``,
+    ``torch.nn.functional`` and ``torchinfo``, whose tensors hold shapes only.
+    ``nn.Sequential``, ``nn.Module`` subclasses with ``forward``, the usual layers,
+    ``x.view``, ``torch.cat``, ``model(torch.randn(...))``, ``print(model)``,
+    ``model.parameters()`` and ``torchinfo.summary`` work as in torch. Each layer is
+    counted by the same torch rule, with the same shape arithmetic, as
+    ``cnnexplain.explain(module, input_size=...)`` on the real module; the shapes
+    are those of each module's first forward pass from the code (a model never
+    run is counted from its arguments). Models are the modules no other module
+    holds that the code runs or that hold parameters (a loss is not one).
 
     This executes ``source`` with the full power of Python: it is for the user's
     own code, in the user's own interpreter or browser (the playground page runs
@@ -279,6 +292,20 @@ def explain_code(
         Traceback (most recent call last):
         ...
         cnnexplain.CodeError: Line 2: keras.layers has no layer 'Conv2d' ...; did you mean Conv2D?
+
+        PyTorch code, recognised by its imports:
+
+        >>> torch_code = '''
+        ... import torch
+        ... from torch import nn
+        ... model = nn.Sequential(nn.Linear(4, 10), nn.ReLU(), nn.Linear(10, 1))
+        ... print(model(torch.randn(2, 4)).shape)
+        ... '''
+        >>> result = cnnexplain.explain_code(torch_code)
+        >>> result.breakdown.total, result.breakdown.output_shapes
+        (61, ((2, 1),))
+        >>> result.output
+        'torch.Size([2, 1])\n'
     """
     if not isinstance(source, str):
         raise CodeError(

@@ -181,6 +181,7 @@ class Module:
             self.__dict__.get(store, {}).pop(name, None)
         if isinstance(value, Module):
             self._modules[name] = value
+            value.__dict__.setdefault("_name", name)  # what its rule's messages call it
         elif isinstance(value, Parameter):
             self._parameters[name] = value
         else:
@@ -206,6 +207,7 @@ class Module:
         self._ensure()
         if module is not None:
             self._modules[name] = module
+            module.__dict__.setdefault("_name", name)
 
     register_module = add_module
 

@@ -157,6 +157,127 @@ x = torch.randn(2, 8, 12)
 print(model(x).shape)
 """
 
+CIFAR = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1) # flatten all dimensions except batch
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        x = self.fc3(x)
+        return x
+
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+model = Net().to(device)
+criterion = nn.CrossEntropyLoss()
+optimizer = optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+x = torch.randn(4, 3, 32, 32).to(device)
+outputs = model(x)
+loss = criterion(outputs, torch.randint(0, 10, (4,)))
+loss.backward()
+optimizer.step()
+print(model)
+"""
+
+RESNET = """\
+import torch
+from torch import nn
+from collections import OrderedDict
+
+class BasicBlock(nn.Module):
+    expansion = 1
+    def __init__(self, in_planes, planes, stride=1):
+        super(BasicBlock, self).__init__()
+        self.conv1 = nn.Conv2d(
+            in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False
+        )
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        return torch.relu(out)
+
+class TinyResNet(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(
+            OrderedDict(
+                [
+                    ("conv", nn.Conv2d(3, 16, 3, padding=1, bias=False)),
+                    ("bn", nn.BatchNorm2d(16)),
+                    ("relu", nn.ReLU(inplace=True)),
+                ]
+            )
+        )
+        layers = []
+        in_planes = 16
+        for planes, stride in [(16, 1), (32, 2), (64, 2)]:
+            layers.append(BasicBlock(in_planes, planes, stride))
+            in_planes = planes
+        self.layers = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        x = self.layers(self.stem(x))
+        x = self.avgpool(x)
+        x = x.view(x.size(0), -1)
+        return self.fc(x)
+
+model = TinyResNet()
+x = torch.randn(2, 3, 32, 32)
+print(model(x).shape)
+total = sum(p.numel() for p in model.parameters())
+trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+print(f"Total: {total:,}, trainable: {trainable:,}")
+"""
+
+TIED = """\
+import torch
+import torch.nn as nn
+
+class LM(nn.Module):
+    def __init__(self, vocab=100, dim=32):
+        super().__init__()
+        self.encoder = nn.Embedding(vocab, dim)
+        self.rnn = nn.GRU(dim, dim, batch_first=True)
+        self.decoder = nn.Linear(dim, vocab)
+        self.decoder.weight = self.encoder.weight
+
+    def forward(self, x):
+        h, _ = self.rnn(self.encoder(x))
+        return self.decoder(h)
+
+model = LM()
+x = torch.randint(0, 100, (3, 7))
+y = model(x)
+print(y.shape, len(list(model.parameters())))
+"""
+
 SOURCES = {
     "question": playground.torch_source(),
     "tutorial": playground.seed_torch_source(),
@@ -164,6 +285,9 @@ SOURCES = {
     "lstm": LSTM,
     "branches": BRANCHES,
     "zoo": ZOO,
+    "cifar_training": CIFAR,  # PyTorch's CIFAR-10 tutorial: loss, optimizer, one step
+    "resnet": RESNET,  # residual blocks, OrderedDict, a shortcut Sequential left empty
+    "tied": TIED,  # a decoder tied to the embedding: counted once, where first used
 }
 
 
@@ -289,6 +413,17 @@ def test_a_model_never_run_is_counted_from_its_arguments() -> None:
             "is invalid for input of size 6",
         ),
         ("import torchvision\n", 1, "torchvision is not available here"),
+        (
+            (
+                "import torch\nimport torch.nn as nn\nclass N(nn.Module):\n"
+                "    def __init__(self):\n        super().__init__()\n"
+                "        self.head = nn.Linear(10, 2)\n    def forward(self, x):\n"
+                "        return self.head(x.view(x.size(0), -1))\n"
+                "model = N()\nmodel(torch.randn(1, 3, 4))\n"
+            ),
+            8,
+            "Layer 'head' (Linear): the input's last axis has 12 values, not in_features",
+        ),
         (
             (
                 "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n"

@@ -101,7 +101,7 @@ class ModelFileError(CnnexplainError, ValueError):
 
 
 class CodeError(CnnexplainError, ValueError):
-    """Keras code given to `explain_code` cannot be run or modeled, at one line of it.
+    """Keras or PyTorch code given to `explain_code` cannot be run or modeled, at one line of it.
 
     The message is one sentence starting with the line, e.g. ``Line 4: keras.layers
     has no layer 'Conv2d' that cnnexplain can model; did you mean Conv2D?``.

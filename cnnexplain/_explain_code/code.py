@@ -1,13 +1,16 @@
-"""`explain_code`: run a learner's Keras model-building code without TensorFlow.
+"""`explain_code`: run a learner's Keras or PyTorch model-building code without either framework.
 
-The code runs against `cnnexplain.spec` behind a Keras-shaped module tree
-(`cnnexplain._explain_code.keras_front`); every model it builds is explained, and what Keras 3
-would reject or warn about is reported with Keras's own message.
+Keras code runs against `cnnexplain.spec` behind a Keras-shaped module tree
+(`cnnexplain._explain_code.keras_front`); what Keras 3 would reject or warn about is reported
+with Keras's own message. PyTorch code (code that imports ``torch``) runs against a stand-in
+of ``torch`` with shape-only tensors (`cnnexplain._explain_code.torch_front`), whose layers are
+counted by the torch rules. Every model the code builds is explained.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import traceback
 import types
 from collections.abc import Sequence
@@ -106,7 +109,8 @@ def _sentence(err: BaseException) -> str:
     if isinstance(err, ModuleNotFoundError):
         return (
             f"module '{err.name}' is not available here; the code may import keras (or "
-            "tensorflow.keras) and the standard library"
+            "tensorflow.keras), torch (torch.nn, torch.nn.functional, torchinfo) and the "
+            "standard library"
         )
     return f"{type(err).__name__}: {err}".rstrip(".")
 
@@ -131,7 +135,84 @@ def _no_model(namespace: dict[str, Any]) -> str:
             f"The code builds no model: it defines {', '.join(f'{n}()' for n in defined)} "
             f"but never calls it; add a line such as model = {defined[-1]}()."
         )
-    return "The code builds no model: create one with keras.Sequential or keras.Model."
+    return (
+        "The code builds no model: create one with keras.Sequential or keras.Model "
+        "(or, in PyTorch, nn.Sequential or a subclass of nn.Module)."
+    )
+
+
+TORCH_TOPS = ("torch", "torchinfo", "torchsummary", "torchvision", "torchtext", "torchaudio")
+"""The top-level imports that make code PyTorch code (the stand-in answers each)."""
+
+
+class _Torch:
+    """The PyTorch stand-in, loaded when the code first imports torch (Keras code never needs it).
+
+    Loading it on demand keeps it out of the playground's start-up snapshot, whose
+    memory must stay within what Pyodide restores it into.
+    """
+
+    def __init__(self) -> None:
+        self.front: Any = None
+        self.run: Any = None
+        self.tree: dict[str, Any] = {}
+        self.token: Any = None
+
+    def imported(self, name: str, fromlist: Sequence[str] | None) -> Any:
+        if self.front is None:
+            from cnnexplain._explain_code import torch_front  # noqa: PLC0415 - on demand, above
+
+            self.front, self.run, self.tree = torch_front, torch_front.TorchRun(), {}
+            self.tree = torch_front.build_tree()
+            self.token = torch_front.RUN.set(self.run)
+        return self.front.imported(self.tree, name, fromlist)
+
+    def close(self) -> None:
+        if self.token is not None:
+            self.front.RUN.reset(self.token)
+            self.token = None
+
+    def models(self) -> list[tuple[int, Any]]:
+        return [] if self.front is None else list(self.front.models(self.run))
+
+    def explain(self, module: Any) -> Breakdown:
+        explained: Breakdown = self.front.explain_module(module)
+        return explained
+
+
+def _explained(session: front.Session, torch: _Torch, lines: Sequence[str]) -> list[Breakdown]:
+    """Every model the code built, Keras's and PyTorch's, in the order of their lines."""
+    built: list[tuple[int, bool, Any]] = [
+        (line, False, model)
+        for line, model in session.models
+        if not (isinstance(model, front.Sequential) and not model.stack)  # never filled
+    ]
+    built += [(line, True, module) for line, module in torch.models()]
+    models = []
+    for line, is_torch, model in sorted(built, key=lambda item: item[0]):
+        try:
+            models.append(torch.explain(model) if is_torch else model.explain())
+        except CnnexplainError as err:  # noqa: PERF203 - the failing model's line
+            raise _code_error(err, lines, line) from None
+    return models
+
+
+def _import_hook(real_import: Any, torch: _Torch) -> Any:
+    """An ``__import__`` serving Keras's and PyTorch's stand-ins, other modules as usual."""
+    keras_import = front.import_hook(front.build_tree(), real_import)
+
+    def hooked(
+        name: str,
+        globals: dict[str, Any] | None = None,  # noqa: A002 - __import__'s own names
+        locals: dict[str, Any] | None = None,  # noqa: A002
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> Any:
+        if level == 0 and name.split(".", 1)[0] in TORCH_TOPS:
+            return torch.imported(name, fromlist)
+        return keras_import(name, globals, locals, fromlist, level)
+
+    return hooked
 
 
 def explain_code(
@@ -140,7 +221,7 @@ def explain_code(
     running: Sequence[int] | None = None,
     per_layer: Sequence[int] | None = None,
 ) -> CodeResult:
-    r"""Run Keras model-building code without TensorFlow and explain every model it builds.
+    r"""Run Keras or PyTorch model-building code without either and explain every model it builds.
 
     The code sees Keras: ``import keras``, ``from keras.layers import Conv2D``,
     ``from tensorflow.keras... import``, ``import tensorflow as tf; tf.keras...``,
@@ -156,6 +237,17 @@ def explain_code(
     own message and the run goes on, so the learner still sees what the code
     builds. Layers or calls cnnexplain cannot model, and code that fails, raise
     `CodeError` naming the line.
+
+    Code that imports ``torch`` sees PyTorch instead: ``torch``, ``torch.nn``,
+    ``torch.nn.functional`` and ``torchinfo``, whose tensors hold shapes only.
+    ``nn.Sequential``, ``nn.Module`` subclasses with ``forward``, the usual layers,
+    ``x.view``, ``torch.cat``, ``model(torch.randn(...))``, ``print(model)``,
+    ``model.parameters()`` and ``torchinfo.summary`` work as in torch. Each layer is
+    counted by the same torch rule, with the same shape arithmetic, as
+    ``cnnexplain.explain(module, input_size=...)`` on the real module; the shapes
+    are those of each module's first forward pass from the code (a model never
+    run is counted from its arguments). Models are the modules no other module
+    holds that the code runs or that hold parameters (a loss is not one).
 
     This executes ``source`` with the full power of Python: it is for the user's
     own code, in the user's own interpreter or browser (the playground page runs
@@ -200,6 +292,20 @@ def explain_code(
         Traceback (most recent call last):
         ...
         cnnexplain.CodeError: Line 2: keras.layers has no layer 'Conv2d' ...; did you mean Conv2D?
+
+        PyTorch code, recognised by its imports:
+
+        >>> torch_code = '''
+        ... import torch
+        ... from torch import nn
+        ... model = nn.Sequential(nn.Linear(4, 10), nn.ReLU(), nn.Linear(10, 1))
+        ... print(model(torch.randn(2, 4)).shape)
+        ... '''
+        >>> result = cnnexplain.explain_code(torch_code)
+        >>> result.breakdown.total, result.breakdown.output_shapes
+        (61, ((2, 1),))
+        >>> result.output
+        'torch.Size([2, 1])\n'
     """
     if not isinstance(source, str):
         raise CodeError(
@@ -219,23 +325,17 @@ def explain_code(
         print(*args, **kwargs)  # noqa: T201 - the user's print, into the result
 
     own_builtins = dict(vars(builtins))
-    own_builtins["__import__"] = front.import_hook(front.build_tree(), builtins.__import__)
+    torch = _Torch()
+    own_builtins["__import__"] = _import_hook(builtins.__import__, torch)
     own_builtins["print"] = captured_print
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": own_builtins}
-    with front.active(session):
+    with front.active(session), contextlib.closing(torch):
         try:
             exec(code, namespace)  # noqa: S102 - the user's own code, see the docstring
         except (Exception, SystemExit, KeyboardInterrupt) as err:  # noqa: BLE001 - every failure
             # of the user's code becomes one sentence; exit() or Ctrl-C in it never ends the caller
             raise _code_error(err, lines) from None
-        models = []
-        for line, model in session.models:
-            if isinstance(model, front.Sequential) and not model.stack:
-                continue  # a Sequential() never filled: nothing to explain
-            try:
-                models.append(model.explain())
-            except CnnexplainError as err:
-                raise _code_error(err, lines, line) from None
+        models = _explained(session, torch, lines)
     if not models:
         raise CodeError(_no_model(namespace))
     diagnosis = None

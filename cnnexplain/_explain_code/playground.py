@@ -81,12 +81,19 @@ model.compile(optimizer=keras.optimizers.SGD(lr=0.1), metric=["accuracy"])
 """
 
 
+ON_DEMAND = "cnnexplain._explain_code.torch_"
+"""The PyTorch stand-in's modules, left out of ``every_module``: loaded by the first PyTorch
+code. Pyodide restores a snapshot into the memory it starts with, without growing it, so the
+snapshot must not outgrow that (with these modules imported as well, it did)."""
+
+
 def warm_up(*, every_module: bool = False) -> None:
     """Run one small example end to end, so every module a run needs is imported.
 
     With ``every_module``, first import every module of cnnexplain (none imports a
-    framework at import time): what the site build's Pyodide snapshot does, so that
-    no run compiles a module of a layer kind the example does not use.
+    framework at import time) but the PyTorch stand-in's (`ON_DEMAND`): what the site
+    build's Pyodide snapshot does, so that no run compiles a module of a layer kind the
+    example does not use.
     """
     if every_module:
         import importlib  # noqa: PLC0415 - only here
@@ -95,7 +102,7 @@ def warm_up(*, every_module: bool = False) -> None:
         import cnnexplain  # noqa: PLC0415
 
         for module in pkgutil.walk_packages(cnnexplain.__path__, "cnnexplain."):
-            if module.name != "cnnexplain.__main__":
+            if module.name != "cnnexplain.__main__" and not module.name.startswith(ON_DEMAND):
                 importlib.import_module(module.name)
     answer = run(_WARM_UP, "20, 56", "running")
     if not answer["ok"]:  # pragma: no cover - our own example

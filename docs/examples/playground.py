@@ -50,6 +50,46 @@ def seed_source() -> str:
     return (EXAMPLES / "seed.py").read_text(encoding="utf-8") + CALL
 
 
+TORCH_SOURCE = """\
+# The question's model in PyTorch: the same layers, channels first.
+import torch
+from torch import nn
+
+model = nn.Sequential(
+    nn.Conv2d(1, 32, kernel_size=3),  # 1x28x28 -> 32x26x26
+    nn.ReLU(),
+    nn.MaxPool2d(2),  # -> 32x13x13
+    nn.Flatten(),  # -> 5408
+    nn.Linear(5408, 100),
+    nn.ReLU(),
+    nn.Linear(100, 10),
+)
+print(model)
+print(sum(p.numel() for p in model.parameters()))
+out = model(torch.randn(1, 1, 28, 28))
+print(out.shape)
+"""
+
+
+TORCH_CALL = "\nmodel = define_net()\nout = model(torch.randn(1, 1, 28, 28))\n"
+
+
+def seed_torch_source() -> str:
+    """docs/examples/seed_torch.py (the tutorial's PyTorch model) as it is, run on an input."""
+    text = (EXAMPLES / "seed_torch.py").read_text(encoding="utf-8")
+    return (
+        text.replace(
+            "from torch import nn\n", "import torch\nfrom torch import nn\n", 1
+        )
+        + TORCH_CALL
+    )
+
+
+def torch_source() -> str:
+    """The question's model transcribed to PyTorch, as a learner writes it."""
+    return TORCH_SOURCE
+
+
 def _value(value: Any) -> str:
     if isinstance(value, list):
         value = tuple(value)
@@ -132,7 +172,7 @@ def textarea(code: str) -> str:
     """The page's editor, holding ``code``."""
     return (
         '<textarea id="playground-code" spellcheck="false" autocomplete="off" '
-        f'aria-label="Keras code" rows="{code.count(chr(10)) + 2}">'
+        f'aria-label="Keras or PyTorch code" rows="{code.count(chr(10)) + 2}">'
         f"{html.escape(code)}</textarea>"
     )
 

@@ -133,7 +133,7 @@ TEACHING_PAGES = (
 )
 TORCH_ONLY_PAGES = ("layers-torch.md", "torchinfo.md")  # all PyTorch: no tabs to switch
 REFERENCE_PAGES = ("cli.md", "reference/api.md")  # a section on PyTorch modules
-OTHER_PAGES = ("playground.md", "contributing.md", "security.md")  # Keras only; how-tos
+OTHER_PAGES = ("playground.md", "contributing.md", "security.md")  # one editor for both; how-tos
 DOCS = Path(__file__).parents[2] / "docs"
 _TAB = re.compile(r'^(?P<indent> *)=== "(?P<label>[^"]+)"\n', re.MULTILINE)
 

@@ -167,6 +167,20 @@ def test_corrected_code_with_the_running_totals(loaded: Playground) -> None:
     assert loaded.visit.problems == []
 
 
+def test_pytorch_transcription_with_the_running_totals(loaded: Playground) -> None:
+    """PyTorch code runs too (no torch in the browser): the same answer as CPython's."""
+    code = playground.torch_source()
+    answer = loaded.explain(code, "288, 540988, 541988")
+    assert answer == run(code, "288, 540988, 541988")
+    result = answer["result"]
+    assert result["models"][0]["total"] == 542230
+    assert result["diagnosis"]["gap"] == 242
+    assert "Linear(in_features=5408, out_features=100, bias=True)" in result["output"]
+    assert "torch.Size([1, 10])" in result["output"]  # print(model) and print(out.shape)
+    assert "Together: 32 + 100 + 100 + 10 = 242." in loaded.text()
+    assert loaded.visit.problems == []
+
+
 @pytest.mark.parametrize(
     ("name", "line"),
     [("functional", None), ("tf_keras", None), ("syntax", 5), ("unknown_layer", 2)],
@@ -231,7 +245,7 @@ def test_the_fragment_opens_and_runs_an_example(loaded: Playground) -> None:
 
 
 def _try_it_links(html: str) -> list[dict[str, list[str]]]:
-    hrefs = re.findall(r'<p class="try-it"><a href="\.\./playground/#([^"]+)"', html)
+    hrefs = re.findall(r'<p class="try-it"><a href="(?:\.\./playground/)?#([^"]+)"', html)
     return [parse_qs(unescape(href)) for href in hrefs]
 
 
@@ -246,7 +260,16 @@ def test_snapshot_holds_nothing_of_the_build_machine(built_site: Path) -> None:
 
 def test_tutorial_and_mistakes_link_their_models(built_site: Path) -> None:
     tutorial = _try_it_links((built_site / "tutorial" / "index.html").read_text(encoding="utf-8"))
-    assert tutorial == [{"code": [playground.seed_source()], "counts": ["288,540988,541988"]}]
+    assert tutorial == [
+        {"code": [playground.seed_source()], "counts": ["288,540988,541988"]},
+        {"code": [playground.seed_torch_source()], "counts": ["288,540988,541988"]},
+    ]
+    keras, torch = (run(link["code"][0], link["counts"][0]) for link in tutorial)
+    assert keras["result"]["diagnosis"]["gap"] == torch["result"]["diagnosis"]["gap"] == 242
+    playground_page = (built_site / "playground" / "index.html").read_text(encoding="utf-8")
+    assert _try_it_links(playground_page) == [
+        {"code": [playground.torch_source()], "counts": ["288,540988,541988"]}
+    ]
     mistakes = (built_site / "mistakes" / "index.html").read_text(encoding="utf-8")
     links = _try_it_links(mistakes)
     cases = len(re.findall(r'data-live="mistakes-[\w-]+-check"', mistakes))  # one per case

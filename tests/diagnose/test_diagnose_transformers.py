@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from conftest import load_example
 
 import cnnexplain
 from cnnexplain import FindingKind
@@ -171,3 +172,22 @@ def test_mixtral_experts_counted_once() -> None:
     d = cnnexplain.diagnose(model, per_layer=list(hand.values()))
     assert findings(d) == [(K.EXPERTS_COUNTED_ONCE, experts - one)] * config.num_hidden_layers
     assert f"{config.num_local_experts} experts" in d.findings[0].detail
+
+
+def test_mistakes_page_checks_transformers_against_numel() -> None:
+    """The page's `show` verifies each unit with ``numel()`` and stops on a wrong diagnosis."""
+    page = load_example("diagnose_mistakes")
+    models = load_example("mistake_transformers")
+    model = models.gpt2_small()
+    units = gpt2_units(model)
+    d = cnnexplain.diagnose(model, per_layer=list({**units, "wpe": 0}.values()))
+    shown = page.show(d, "position_embeddings_forgotten", model)
+    assert "verified against PyTorch" in shown
+    assert f"= {page.count_latex(numel(model))}\n" in shown
+    for count in units.values():
+        assert f"| {count:,} |" in shown
+    with pytest.raises(ValueError, match=r"expected tied_head_counted_twice, found"):
+        page.show(d, "tied_head_counted_twice", model)
+    other = gpt2(**{**SMALL_GPT2, "n_positions": 64})  # same layers, fewer positions
+    with pytest.raises(ValueError, match="PyTorch counts"):
+        page.torch_counts(d, other)

@@ -146,6 +146,11 @@ def test_llama_gqa_swiglu_rmsnorm() -> None:
     hand = {k: v - gate if k.startswith("layers/") else v for k, v in units.items()}
     d = cnnexplain.diagnose(model, running=list(itertools.accumulate(hand.values())))
     assert findings(d) == [(K.SWIGLU_AS_TWO_MATRICES, gate)] * len(layers)
+    two = mlp.up_proj.weight.numel() + mlp.down_proj.weight.numel()
+    assert f"two matrices, {two:,}; SwiGLU has three" in d.findings[0].detail
+    assert f"projections): {numel(mlp):,}, the gate (gate_proj) adding {gate:,}" in (
+        d.findings[0].detail
+    )
 
     # RMSNorm counted as two vectors (scale and shift), two per block and the final one
     hand = dict(units)
@@ -171,7 +176,9 @@ def test_mixtral_experts_counted_once() -> None:
     hand = {k: v - experts + one if k.startswith("layers/") else v for k, v in units.items()}
     d = cnnexplain.diagnose(model, per_layer=list(hand.values()))
     assert findings(d) == [(K.EXPERTS_COUNTED_ONCE, experts - one)] * config.num_hidden_layers
-    assert f"{config.num_local_experts} experts" in d.findings[0].detail
+    assert f"{config.num_local_experts} experts (experts), {experts:,} in all" in (
+        d.findings[0].detail
+    )
 
 
 def test_mistakes_page_checks_transformers_against_numel() -> None:

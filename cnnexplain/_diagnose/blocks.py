@@ -163,7 +163,13 @@ def _leaf_count(leaf: _Leaf, chosen: frozenset[FindingKind]) -> int:
 
 
 def _names(leaves: list[_Leaf]) -> str:
-    names = sorted({leaf.row.name for leaf in leaves})
+    """The leaves' names; a module's own parameters (``(parameters)``) go by the module's."""
+    names = sorted(
+        {
+            leaf.parent.name if leaf.row.name.startswith("(") and leaf.parent else leaf.row.name
+            for leaf in leaves
+        }
+    )
     return ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")  # noqa: PLR2004
 
 
@@ -207,6 +213,12 @@ def _detail(kind: FindingKind, leaves: list[_Leaf]) -> str:  # noqa: PLR0911
             f"{true:,}"
         )
     if kind is K.SWIGLU_AS_TWO_MATRICES:
+        # the whole MLP: the gate and its up and down siblings
+        parents = {id(x.parent) for x in hit}
+        triple = {name for names in _SWIGLU for name in names}
+        mlp = [x for x in leaves if id(x.parent) in parents and (x in hit or x.name in triple)]
+        true = sum(x.row.params for x in mlp)
+        learner = sum(_leaf_count(x, one) for x in mlp)
         return (
             f"the MLP was counted with two matrices, {learner:,}; SwiGLU has three (gate, up "
             f"and down projections): {true:,}, the gate ({_names(hit)}) adding {true - learner:,}"

@@ -341,11 +341,45 @@ def InputLayer(  # noqa: N802 - Keras's name
 
 
 # ---------------------------------------------------------------------------
+# The merging layers' functional forms
+
+
+def _merging_form(cls: type[spec.Layer]) -> Callable[..., Any]:
+    """``keras.layers.add`` and the like: ``Add(**kwargs)(inputs)``, Keras 3's signature."""
+
+    def form(inputs: Any, **kwargs: Any) -> Any:
+        return cls(**kwargs)(inputs)
+
+    form.__name__ = form.__qualname__ = cls.__name__.lower()
+    form.__doc__ = f"``keras.layers.{form.__name__}(inputs)``: ``{cls.__name__}()(inputs)``."
+    return form
+
+
+def concatenate(inputs: Any, axis: int = -1, **kwargs: Any) -> Any:
+    """``keras.layers.concatenate(inputs, axis=-1)``: ``Concatenate(axis=axis)(inputs)``."""
+    return spec.Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs: Any, axes: Any = -1, **kwargs: Any) -> Any:
+    """``keras.layers.dot(inputs, axes=-1)``: ``Dot(axes=axes)(inputs)``."""
+    return spec.Dot(axes=axes, **kwargs)(inputs)
+
+
+def _functional_forms() -> dict[str, Callable[..., Any]]:
+    merging = (spec.Add, spec.Subtract, spec.Multiply, spec.Average, spec.Maximum, spec.Minimum)
+    forms = {cls.__name__.lower(): _merging_form(cls) for cls in merging}
+    return forms | {"concatenate": concatenate, "dot": dot}
+
+
+# ---------------------------------------------------------------------------
 # The module tree
 
 
 def layer_names() -> dict[str, Any]:
-    """``keras.layers`` as cnnexplain models it: spec's layers, their aliases, Input."""
+    """``keras.layers`` as cnnexplain models it: spec's layers, their aliases, Input.
+
+    The merging layers' functional forms (``concatenate``, ``add``...) are there too.
+    """
     names: dict[str, Any] = {
         name: getattr(spec, name)
         for name in spec.__all__
@@ -356,7 +390,7 @@ def layer_names() -> dict[str, Any]:
     names.update({alias: names[target] for alias, target in ALIASES.items()})
     names["Input"] = Input
     names["InputLayer"] = InputLayer
-    return names
+    return names | _functional_forms()
 
 
 class _Module(types.ModuleType):

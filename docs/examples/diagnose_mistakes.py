@@ -56,11 +56,14 @@ def try_it(model: Any, d: Diagnosis) -> str:
     """A "Try it" paragraph opening the model and the hand count in the playground.
 
     The model is written out as stand-alone Keras code; `cnnexplain.explain_code`
-    runs it here first and must give Keras's own count, or the build stops.
+    runs it here first and must give Keras's own count, or the build stops. A
+    functional model (a shared layer) gets no link: its code is not written out.
 
     Raises:
         ValueError: if the written-out code does not build the model.
     """
+    if type(model).__name__ != "Sequential":
+        return ""  # the playground's code is written out for Sequential models only
     playground = _sibling("playground")
     source = playground.keras_source(model)
     built = cnnexplain.explain_code(source).breakdown
@@ -73,8 +76,65 @@ def try_it(model: Any, d: Diagnosis) -> str:
     return playground.try_it(source, **{d.mode: list(d.given)})
 
 
+def torch_counts(d: Diagnosis, model: Any) -> list[int]:
+    """Each unit's parameters counted by PyTorch, ``numel()``, a tensor tied to an earlier unit's once.
+
+    Raises:
+        ValueError: if a unit's count or the total is not the diagnosis's.
+    """
+    seen: set[int] = set()
+    counts = []
+    for layer in d.layers:
+        params = model.get_submodule(layer.replace("/", ".")).parameters()
+        fresh = [p for p in params if id(p) not in seen]
+        seen |= {id(p) for p in fresh}
+        counts.append(sum(p.numel() for p in fresh))
+    total = sum(p.numel() for p in model.parameters())
+    if counts != list(d.expected_counts) or d.expected != total:
+        raise ValueError(
+            f"PyTorch counts {counts} (total {total:,}), the diagnosis "
+            f"{list(d.expected_counts)} (total {d.expected:,})"
+        )
+    return counts
+
+
+def show_torch(d: Diagnosis, kind: str, model: Any) -> str:
+    """Each unit's count, verified against PyTorch, beside the hand count; the right count."""
+    check(d, kind)
+    counts = torch_counts(d, model)
+    rows = [
+        f"| `{layer}` | {right:,} | {hand:,} |"
+        for layer, right, hand in zip(
+            d.layers, counts, d.claimed_counts, strict=True
+        )
+    ]
+    terms = " + ".join(count_latex(n) for n in counts if n)
+    return "\n".join(
+        [
+            f"Model `{d.model}`, verified against PyTorch (`numel()`):",
+            "",
+            "| unit | PyTorch | the hand count |",
+            "|---|---:|---:|",
+            *rows,
+            "",
+            "The right count:",
+            "",
+            "$$",
+            f"{terms} = {count_latex(d.expected)}",
+            "$$",
+            "",
+        ]
+    )
+
+
 def show(d: Diagnosis, kind: str, model: Any) -> str:
-    """A "Try it" link, the model's breakdown (verified against Keras), the right count."""
+    """A "Try it" link, the model's breakdown (verified against Keras), the right count.
+
+    A PyTorch model (a transformer, whose hand count goes unit by unit) is shown
+    by `show_torch`, verified against ``numel()``.
+    """
+    if not hasattr(model, "count_params"):
+        return show_torch(d, kind, model)
     check(d, kind)
     b = d.breakdown
     return "\n".join(

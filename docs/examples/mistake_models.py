@@ -70,3 +70,44 @@ def conv_pool(name: str, **conv: object) -> keras.Model:
         ],
         name=name,
     )
+
+
+def dense_on_sequence(name: str) -> keras.Model:
+    """Dense 8 on a sequence of 10 vectors of 16 values (no Flatten)."""
+    return keras.Sequential(
+        [keras.Input((10, 16)), layers.Dense(8, name="dense")], name=name
+    )
+
+
+def recurrent(name: str, cell: str = "LSTM") -> keras.Model:
+    """An LSTM (or a GRU) of 6 units on 7 time steps of 5 features."""
+    return keras.Sequential(
+        [keras.Input((7, 5)), getattr(layers, cell)(6, name="rnn")], name=name
+    )
+
+
+def separable(name: str) -> keras.Model:
+    """SeparableConv2D 5×3×3 on a 9×9 image of 3 channels."""
+    return keras.Sequential(
+        [keras.Input((9, 9, 3)), layers.SeparableConv2D(5, 3, name="sep")],
+        name=name,
+    )
+
+
+def depthwise(name: str) -> keras.Model:
+    """DepthwiseConv2D 3×3, two filters per channel, on 9×9×4."""
+    return keras.Sequential(
+        [
+            keras.Input((9, 9, 4)),
+            layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw"),
+        ],
+        name=name,
+    )
+
+
+def shared_dense(name: str) -> keras.Model:
+    """One Dense 6 called twice (the same weights both times), then Dense 2."""
+    inputs = keras.Input((6,))
+    shared = layers.Dense(6, name="shared")
+    outputs = layers.Dense(2, name="out")(shared(shared(inputs)))
+    return keras.Model(inputs, outputs, name=name)

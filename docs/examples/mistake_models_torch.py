@@ -50,10 +50,32 @@ def mlp() -> nn.Sequential:
     )
 
 
+def dense_on_sequence() -> nn.Sequential:
+    """Linear 8 on a sequence of 10 vectors of 16 values (no Flatten)."""
+    return nn.Sequential(OrderedDict(dense=nn.Linear(16, 8)))
+
+
+def recurrent() -> nn.Sequential:
+    """An LSTM of 6 units on 7 time steps of 5 features."""
+    return nn.Sequential(OrderedDict(rnn=nn.LSTM(5, 6, batch_first=True)))
+
+
+def depthwise() -> nn.Sequential:
+    """A depthwise Conv2d 3×3 (groups=4), two filters per channel, on 4×9×9."""
+    return nn.Sequential(OrderedDict(dw=nn.Conv2d(4, 4 * 2, 3, groups=4)))
+
+
 # The input each model takes, batch included.
 INPUT_SIZES = {
     "small_cnn": (1, 1, 28, 28),
     "two_convs": (1, 3, 32, 32),
     "with_batchnorm": (1, 1, 28, 28),
     "mlp": (1, 28 * 28),
+    "dense_on_sequence": (1, 10, 16),
+    "recurrent": (1, 7, 5),
+    "depthwise": (1, 4, 9, 9),
 }
+
+# The models whose count differs in torch.nn: BatchNorm2d has no moving
+# statistics among its parameters, nn.LSTM keeps two bias vectors per gate.
+COUNTED_OTHERWISE = {"with_batchnorm", "recurrent"}

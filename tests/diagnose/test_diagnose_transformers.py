@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from conftest import load_example
 
 import cnnexplain
 from cnnexplain import FindingKind
@@ -145,6 +146,11 @@ def test_llama_gqa_swiglu_rmsnorm() -> None:
     hand = {k: v - gate if k.startswith("layers/") else v for k, v in units.items()}
     d = cnnexplain.diagnose(model, running=list(itertools.accumulate(hand.values())))
     assert findings(d) == [(K.SWIGLU_AS_TWO_MATRICES, gate)] * len(layers)
+    two = mlp.up_proj.weight.numel() + mlp.down_proj.weight.numel()
+    assert f"two matrices, {two:,}; SwiGLU has three" in d.findings[0].detail
+    assert f"projections): {numel(mlp):,}, the gate (gate_proj) adding {gate:,}" in (
+        d.findings[0].detail
+    )
 
     # RMSNorm counted as two vectors (scale and shift), two per block and the final one
     hand = dict(units)
@@ -170,4 +176,25 @@ def test_mixtral_experts_counted_once() -> None:
     hand = {k: v - experts + one if k.startswith("layers/") else v for k, v in units.items()}
     d = cnnexplain.diagnose(model, per_layer=list(hand.values()))
     assert findings(d) == [(K.EXPERTS_COUNTED_ONCE, experts - one)] * config.num_hidden_layers
-    assert f"{config.num_local_experts} experts" in d.findings[0].detail
+    assert f"{config.num_local_experts} experts (experts), {experts:,} in all" in (
+        d.findings[0].detail
+    )
+
+
+def test_mistakes_page_checks_transformers_against_numel() -> None:
+    """The page's `show` verifies each unit with ``numel()`` and stops on a wrong diagnosis."""
+    page = load_example("diagnose_mistakes")
+    models = load_example("mistake_transformers")
+    model = models.gpt2_small()
+    units = gpt2_units(model)
+    d = cnnexplain.diagnose(model, per_layer=list({**units, "wpe": 0}.values()))
+    shown = page.show(d, "position_embeddings_forgotten", model)
+    assert "verified against PyTorch" in shown
+    assert f"= {page.count_latex(numel(model))}\n" in shown
+    for count in units.values():
+        assert f"| {count:,} |" in shown
+    with pytest.raises(ValueError, match=r"expected tied_head_counted_twice, found"):
+        page.show(d, "tied_head_counted_twice", model)
+    other = gpt2(**{**SMALL_GPT2, "n_positions": 64})  # same layers, fewer positions
+    with pytest.raises(ValueError, match="PyTorch counts"):
+        page.torch_counts(d, other)

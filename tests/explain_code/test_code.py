@@ -152,6 +152,58 @@ def test_functional_api(keras: Any) -> None:
     assert result.output.startswith('Model: "branchy"')
 
 
+MERGING_FORMS = """\
+import keras
+from keras import layers
+
+a = keras.Input(shape=(6, 4), name="a")
+b = keras.Input(shape=(6, 4), name="b")
+x = layers.Dense(4, name="da")(a)
+y = layers.Dense(4, name="db")(b)
+joined = layers.concatenate([x, y], axis=1, name="joined")
+merged = [
+    layers.add([x, y]),
+    layers.subtract([x, y]),
+    layers.multiply([x, y]),
+    layers.average([x, y], name="mean"),
+    layers.maximum([x, y]),
+    layers.minimum([x, y]),
+]
+both = layers.concatenate([layers.concatenate(merged), x], 2)
+scores = layers.dot([x, y], axes=2)
+outputs = [layers.Dense(3, name="out")(both), layers.Dense(2, name="scored")(scores), joined]
+model = keras.Model([a, b], outputs, name="merging")
+"""
+
+
+def test_merging_layers_functional_forms(keras: Any) -> None:
+    """``keras.layers.concatenate([a, b], axis=1)`` is ``Concatenate(axis=1)([a, b])``..."""
+    result = explain_code(MERGING_FORMS)
+    model = _keras_build(keras, MERGING_FORMS)
+    kinds = {r.kind for r in result.breakdown.rows}
+    assert {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"} <= kinds
+    assert {"Concatenate", "Dot"} <= kinds
+    assert result.breakdown.total == model.count_params()
+    # the same layers, names, counts and shapes (spec lists a functional model's
+    # branches in another order than Keras)
+    assert sorted(_rows(cnnexplain.explain(model))) == sorted(_rows(result.breakdown))
+    assert result.breakdown.output_shapes == tuple(model.output_shape)
+
+
+@pytest.mark.parametrize(
+    "call", ["add([a, a], 1)", "concatenate([a, a], 0, 1)", "dot([a, a], 1, 0)"]
+)
+def test_merging_forms_take_keras_arguments(keras: Any, call: str) -> None:
+    """A wrong call gets Keras's own TypeError (the signature is Keras 3's)."""
+    a = keras.Input((3,))
+    with pytest.raises(TypeError) as raised:
+        eval(f"keras.layers.{call}", {"keras": keras, "a": a})  # noqa: S307 - our own calls
+    source = f"import keras\na = keras.Input((3,))\nkeras.layers.{call}\n"
+    with pytest.raises(CodeError) as err:
+        explain_code(source)
+    assert str(err.value) == f"Line 3: TypeError: {raised.value}."
+
+
 TF_KERAS = """\
 import tensorflow as tf
 from tensorflow.keras.layers import Conv2D, MaxPool2D, Flatten, Dense

@@ -100,17 +100,22 @@ def test_the_fewer_parameters_variants_count_as_in_keras(keras: Any) -> None:
         assert b.total == numel(net) == v.build().count_params(), v.key
 
 
-def test_the_mistakes_models_count_as_in_keras_but_batchnorm(keras: Any) -> None:
+def test_the_mistakes_models_count_as_in_keras_but_batchnorm_and_lstm(keras: Any) -> None:
     del keras  # imported before the page module imports it
     torch_models_page = load_example("mistake_models_torch")
     keras_models_page = load_example("mistake_models")
+    assert {"with_batchnorm", "recurrent"} == torch_models_page.COUNTED_OTHERWISE
     for name, size in torch_models_page.INPUT_SIZES.items():
         net = getattr(torch_models_page, name)()
         b = cnnexplain.explain(net, input_size=size)
         model = getattr(keras_models_page, name)(name)
         assert b.total == numel(net), name
-        assert (b.total == model.count_params()) == (name != "with_batchnorm"), name
-        assert b.total == sum(int(np.prod(w.shape)) for w in model.trainable_weights), name
+        otherwise = name in torch_models_page.COUNTED_OTHERWISE
+        assert (b.total == model.count_params()) != otherwise, name
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        if name == "recurrent":  # nn.LSTM's second bias vector per gate, Keras's LSTM has one
+            trainable += net.rnn.bias_hh_l0.numel()
+        assert b.total == trainable, name
 
 
 # Every page that teaches with a model shows it in both frameworks. A page added

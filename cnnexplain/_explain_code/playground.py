@@ -81,10 +81,16 @@ model.compile(optimizer=keras.optimizers.SGD(lr=0.1), metric=["accuracy"])
 """
 
 
-ON_DEMAND = "cnnexplain._explain_code.torch_"
-"""The PyTorch stand-in's modules, left out of ``every_module``: loaded by the first PyTorch
-code. Pyodide restores a snapshot into the memory it starts with, without growing it, so the
-snapshot must not outgrow that (with these modules imported as well, it did)."""
+ON_DEMAND = (
+    "cnnexplain._explain_code.torch_",  # the PyTorch stand-in: loaded by the first PyTorch code
+    "cnnexplain._files",  # saved files: the page reads none
+    "cnnexplain._live",  # live Keras and torch models: there is no framework in the page
+    "cnnexplain._cli",
+    "cnnexplain._summary",
+)
+"""Modules left out of ``every_module``, imported only if a run needs them. Pyodide restores a
+snapshot into the memory it starts with, without growing it, so the snapshot must not outgrow
+that (with every module imported, it did: "offset is out of bounds", then a cold start)."""
 
 
 def warm_up(*, every_module: bool = False) -> None:

@@ -120,6 +120,7 @@ TEACHING_PAGES = (
     "tutorial.md",
     "conv-arithmetic.md",
     "resnet-block.md",
+    "transformer.md",
     "diagnose.md",
     "mistakes.md",
     "exercises.md",

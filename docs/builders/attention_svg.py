@@ -53,12 +53,14 @@ def _text(x: float, y: float, text: str, *, size: int = 12, bold: bool = False) 
 
 def _box(x: float, y: float, w: float, h: float, part: Part) -> str:
     colour = _COLOURS.get(part.group, _COLOURS["none"])
-    shapes = " + ".join(_shape(s) for s in part.shapes) if part.shapes else "no weights"
+    shapes = " + ".join(_shape(s) for s in part.shapes) if part.shapes else "no weights,"
     count = f"{part.params:,} parameters" if part.params else "no parameters"
     return "".join(
         [
-            f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" rx="6" '
-            f'fill="{colour}" fill-opacity=".16" stroke="currentColor" stroke-width=".8"/>',
+            (
+                f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" rx="6" '
+                f'fill="{colour}" fill-opacity=".16" stroke="currentColor" stroke-width=".8"/>'
+            ),
             _text(x + w / 2, y + 17, f"{part.role}: {part.name}", bold=True),
             _text(x + w / 2, y + 33, shapes, size=11),
             _text(x + w / 2, y + 48, count, size=11),
@@ -121,7 +123,7 @@ def block_svg(parts: list[Part], *, title: str) -> str:
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%">'
+        f'width="{width}" height="{height}" style="max-width: 100%; height: auto">'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>"
         '<defs><marker id="ab-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="currentColor"/>'

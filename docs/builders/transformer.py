@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from builders.attention_svg import Part, block_svg
+from typing import TYPE_CHECKING, Any
 
 from cnnexplain import Breakdown, LayerRow, explain
+
+if TYPE_CHECKING:
+    from builders.attention_svg import Part
 
 
 def _n(value: int) -> str:
@@ -84,7 +85,9 @@ def gpt2_terms(
             raise ValueError(f"the term {name} is {got:,} in the model, {want:,} by formula")
     block_path = paths[2]
     first = block_path.rstrip("0123456789")
-    siblings = [r.params for p, r in rows.items() if p.startswith(first) and p[len(first) :].isdigit()]
+    siblings = [
+        r.params for p, r in rows.items() if p.startswith(first) and p[len(first) :].isdigit()
+    ]
     if len(siblings) != layers or set(siblings) != {block}:
         raise ValueError(f"expected {layers} blocks of {block:,}, found {siblings}")
     total = token + position + layers * block + final_norm
@@ -112,8 +115,10 @@ def block_equation(t: Gpt2Terms) -> str:
     """One block's count in symbols, expanded, and for GPT-2's numbers."""
     d, f = t.width, t.inner
     parts = [
-        r"$$N_{\mathrm{block}} = 2d + 3 \cdot (d + 1) \cdot d + (d + 1) \cdot d + 2d"
-        r" + (d + 1) \cdot d_{\mathrm{ff}} + (d_{\mathrm{ff}} + 1) \cdot d$$",
+        (
+            r"$$N_{\mathrm{block}} = 2d + 3 \cdot (d + 1) \cdot d + (d + 1) \cdot d + 2d"
+            r" + (d + 1) \cdot d_{\mathrm{ff}} + (d_{\mathrm{ff}} + 1) \cdot d$$"
+        ),
         r"$$N_{\mathrm{block}} = 4d^2 + 2 \cdot d \cdot d_{\mathrm{ff}} + 9d + d_{\mathrm{ff}}$$",
     ]
     if f == 4 * d:
@@ -129,6 +134,8 @@ def block_equation(t: Gpt2Terms) -> str:
 
 
 def _part(rows: dict[str, LayerRow], path: str, role: str, group: str) -> Part:
+    from builders.attention_svg import Part  # noqa: PLC0415
+
     row = rows[path]
     shapes = tuple(tuple(int(n) for n in w.shape) for w in row.weights)
     return Part(path.rsplit("/", 1)[-1], role, shapes, row.params, group)
@@ -140,6 +147,8 @@ def keras_block_parts(breakdown: Breakdown, block: str) -> list[Part]:
     Raises:
         ValueError: if the parts do not add up to the block's count.
     """
+    from builders.attention_svg import Part  # noqa: PLC0415
+
     rows = rows_of(breakdown)
     attention = rows[f"{block}/self_attention"]
     by_name: dict[str, list[Any]] = {}
@@ -174,6 +183,8 @@ def _prod(shape: tuple[int, ...]) -> int:
 
 def block_figure(breakdown: Breakdown, block: str, title: str) -> str:
     """The drawn block in a figure."""
+    from builders.attention_svg import block_svg  # noqa: PLC0415
+
     svg = block_svg(keras_block_parts(breakdown, block), title=title)
     return f'<figure class="model-drawing">{svg}</figure>'
 
@@ -203,11 +214,14 @@ def _tiny_gpt2_keras() -> tuple[str, str]:
         name="tiny_gpt2",
     )
     b = explain(backbone)
-    return _tiny_gpt2_text(b, "`GPT2Backbone(vocabulary_size=1000, num_layers=2, num_heads=4, "
-                           "hidden_dim=64, intermediate_dim=256, max_sequence_length=128)`",
-                           backbone.count_params(), (1000, 128, 64, 2, 256),
-                           ("token_embedding", "position_embedding",
-                            "transformer_layer_0", "layer_norm"))
+    return _tiny_gpt2_text(
+        b,
+        "`GPT2Backbone(vocabulary_size=1000, num_layers=2, num_heads=4, "
+        "hidden_dim=64, intermediate_dim=256, max_sequence_length=128)`",
+        backbone.count_params(),
+        (1000, 128, 64, 2, 256),
+        ("token_embedding", "position_embedding", "transformer_layer_0", "layer_norm"),
+    )
 
 
 def _tiny_gpt2_torch() -> tuple[str, str]:
@@ -215,16 +229,25 @@ def _tiny_gpt2_torch() -> tuple[str, str]:
     from transformers import GPT2Config, GPT2Model  # noqa: PLC0415
 
     config = GPT2Config(
-        vocab_size=1000, n_positions=128, n_embd=64, n_layer=2, n_head=4,
-        bos_token_id=0, eos_token_id=0,
+        vocab_size=1000,
+        n_positions=128,
+        n_embd=64,
+        n_layer=2,
+        n_head=4,
+        bos_token_id=0,
+        eos_token_id=0,
     )
     with torch.device("meta"):
         model = GPT2Model(config)
     b = explain(model)
     numel = sum(p.numel() for p in model.parameters())
-    return _tiny_gpt2_text(b, "`GPT2Model(GPT2Config(vocab_size=1000, n_positions=128, "
-                           "n_embd=64, n_layer=2, n_head=4))`",
-                           numel, (1000, 128, 64, 2, 256), ("wte", "wpe", "h/0", "ln_f"))
+    return _tiny_gpt2_text(
+        b,
+        "`GPT2Model(GPT2Config(vocab_size=1000, n_positions=128, n_embd=64, n_layer=2, n_head=4))`",
+        numel,
+        (1000, 128, 64, 2, 256),
+        ("wte", "wpe", "h/0", "ln_f"),
+    )
 
 
 def _tiny_gpt2_text(
@@ -232,7 +255,12 @@ def _tiny_gpt2_text(
 ) -> tuple[str, str]:
     vocab, positions, width, layers, inner = sizes
     t = gpt2_terms(
-        b, vocab=vocab, positions=positions, width=width, layers=layers, inner=inner,
+        b,
+        vocab=vocab,
+        positions=positions,
+        width=width,
+        layers=layers,
+        inner=inner,
         paths=(paths[0], paths[1], paths[2], paths[3]),
     )
     if t.total != oracle:
@@ -246,7 +274,7 @@ def _tiny_gpt2_text(
     return question, answer
 
 
-def _gqa_text(count: int, formula: str, heads: int, kv: int, dh: int, d: int) -> str:
+def _gqa_text(count: int, formula: str, *, heads: int, kv: int, dh: int, d: int) -> str:
     return (
         f"**{count:,}** $= {formula}$: the query and output projections are "
         f"$d \\cdot h \\cdot d_h$ each ({d} · {heads} · {dh}), the key and value only "
@@ -270,7 +298,7 @@ def _gqa_keras() -> tuple[str, str]:
         "`GroupQueryAttention(head_dim=16, num_query_heads=8, num_key_value_heads=2, "
         "use_bias=False)` on 128-wide tokens. How many parameters?"
     )
-    return question, _gqa_text(row.params, row.formula.latex(), 8, 2, 16, 128)
+    return question, _gqa_text(row.params, row.formula.latex(), heads=8, kv=2, dh=16, d=128)
 
 
 def _gqa_torch() -> tuple[str, str]:
@@ -278,9 +306,7 @@ def _gqa_torch() -> tuple[str, str]:
     from transformers import LlamaConfig  # noqa: PLC0415
     from transformers.models.llama.modeling_llama import LlamaAttention  # noqa: PLC0415
 
-    config = LlamaConfig(
-        hidden_size=128, num_attention_heads=8, num_key_value_heads=2, head_dim=16
-    )
+    config = LlamaConfig(hidden_size=128, num_attention_heads=8, num_key_value_heads=2, head_dim=16)
     with torch.device("meta"):
         attention = LlamaAttention(config, layer_idx=0)
     b = explain(attention)
@@ -292,15 +318,20 @@ def _gqa_torch() -> tuple[str, str]:
         "num_key_value_heads=2, head_dim=16` (no biases). How many parameters?"
     )
     formula = " + ".join(r.formula.latex() for r in b.rows if r.params)
-    return question, _gqa_text(b.total, formula, 8, 2, 16, 128)
+    return question, _gqa_text(b.total, formula, heads=8, kv=2, dh=16, d=128)
 
 
 def _tied_keras() -> tuple[str, str]:
     import keras_hub  # noqa: PLC0415
 
     backbone = keras_hub.models.GPT2Backbone(
-        vocabulary_size=1000, num_layers=2, num_heads=4, hidden_dim=64,
-        intermediate_dim=256, max_sequence_length=128, name="tied_gpt2",
+        vocabulary_size=1000,
+        num_layers=2,
+        num_heads=4,
+        hidden_dim=64,
+        intermediate_dim=256,
+        max_sequence_length=128,
+        name="tied_gpt2",
     )
     model = keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=None)
     b = explain(model)
@@ -325,8 +356,14 @@ def _tied_torch() -> tuple[str, str]:
     totals = {}
     for tie in (True, False):
         config = GPT2Config(
-            vocab_size=1000, n_positions=128, n_embd=64, n_layer=2, n_head=4,
-            tie_word_embeddings=tie, bos_token_id=0, eos_token_id=0,
+            vocab_size=1000,
+            n_positions=128,
+            n_embd=64,
+            n_layer=2,
+            n_head=4,
+            tie_word_embeddings=tie,
+            bos_token_id=0,
+            eos_token_id=0,
         )
         with torch.device("meta"):
             model = GPT2LMHeadModel(config)
@@ -355,8 +392,14 @@ EXERCISES = (
 
 def _tab(label: str, question: str, answer: str) -> list[str]:
     return [
-        f'=== "{label}"', "", f"    {question}", "", '    ??? success "Answer"', "",
-        f"        {answer}", "",
+        f'=== "{label}"',
+        "",
+        f"    {question}",
+        "",
+        '    ??? success "Answer"',
+        "",
+        f"        {answer}",
+        "",
     ]
 
 

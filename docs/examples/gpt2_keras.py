@@ -1,4 +1,4 @@
-"""GPT-2 small in KerasHub, built from its published shape (no weights loaded)."""
+"""GPT-2 small in KerasHub, built from its published shape (no weights)."""
 
 import keras_hub
 

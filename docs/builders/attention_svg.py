@@ -53,8 +53,8 @@ def _text(x: float, y: float, text: str, *, size: int = 12, bold: bool = False) 
 
 def _box(x: float, y: float, w: float, h: float, part: Part) -> str:
     colour = _COLOURS.get(part.group, _COLOURS["none"])
-    shapes = " + ".join(_shape(s) for s in part.shapes) if part.shapes else "no weights,"
-    count = f"{part.params:,} parameters" if part.params else "no parameters"
+    shapes = " + ".join(_shape(s) for s in part.shapes) if part.shapes else ""
+    count = f"{part.params:,} parameters" if part.params else "no weights: no parameters"
     return "".join(
         [
             (
@@ -85,7 +85,7 @@ def block_svg(parts: list[Part], *, title: str) -> str:
     Returns:
         One ``<svg>`` element.
     """
-    width, box_h, gap, margin = 640, 56, 22, 10
+    width, box_h, gap, margin = 480, 56, 22, 10
     rows: list[list[Part]] = []
     for part in parts:
         side_by_side = part.role in ("Q", "K", "V") and rows and rows[-1][0].role in ("Q", "K")

@@ -121,6 +121,7 @@ TEACHING_PAGES = (
     "conv-arithmetic.md",
     "resnet-block.md",
     "transformer.md",
+    "llm-blocks.md",
     "diagnose.md",
     "mistakes.md",
     "exercises.md",

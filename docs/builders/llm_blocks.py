@@ -100,9 +100,10 @@ def changes_table(base: Any) -> str:
 
     base_total = count(base)
     lines = [
-        "| Choice | Parameters | Change | Formula of the change |",
-        "|---|---:|---:|---|",
-        f"| the base: multi-head attention, untied head, no biases | {base_total:,} | | |",
+        f"The base has {base_total:,} parameters.",
+        "",
+        "| Choice | Change | Formula of the change | Parameters |",
+        "|---|---:|---|---:|",
     ]
     for change in CHANGES:
         config = type(base)(**{**base.to_dict(), **change.change})
@@ -110,10 +111,7 @@ def changes_table(base: Any) -> str:
         expected = change.formula(base, config)
         if total - base_total != expected:
             raise ValueError(f"{change.choice}: built {total - base_total:,}, formula {expected:,}")
-        lines.append(
-            f"| {change.choice} | {total:,} | {total - base_total:+,} | "
-            f"${change.latex} = {_n(expected)}$ |"
-        )
+        lines.append(f"| {change.choice} | {expected:+,} | ${change.latex}$ | {total:,} |")
     experts, top_k = 8, 2
     moe = MixtralConfig(
         vocab_size=base.vocab_size,
@@ -133,9 +131,8 @@ def changes_table(base: Any) -> str:
     if total - base_total != expected:
         raise ValueError(f"experts: built {total - base_total:,}, formula {expected:,}")
     lines.append(
-        f"| {experts} experts (MoE) and a router, {top_k} experts used per token | {total:,} | "
-        f"{total - base_total:+,} | $L \\cdot ((E - 1) \\cdot 3 d \\cdot d_{{\\mathrm{{ff}}}} + "
-        f"d \\cdot E) = {_n(expected)}$ |"
+        f"| {experts} experts and a router ({top_k} used per token) | {expected:+,} | "
+        f"$L \\cdot ((E - 1) \\cdot 3 d \\cdot d_{{\\mathrm{{ff}}}} + d \\cdot E)$ | {total:,} |"
     )
     return "\n".join(lines)
 
@@ -172,11 +169,9 @@ def shaped_like() -> list[tuple[str, Any]]:
 def configs_table() -> str:
     """A Markdown table of the configurations, each built and counted."""
     lines = [
-        (
-            "| Shaped like | Parameters | $d$ | $L$ | heads ($h_{kv}$) | $d_{\\mathrm{ff}}$ | $V$ "
-            "| experts | head |"
-        ),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Shaped like | Parameters | $d$ | $L$ | $h$ ($h_{kv}$) | "
+        + "$d_{\\mathrm{ff}}$ | $V$ | head |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, c in shaped_like():
         total = count(c)
@@ -187,8 +182,9 @@ def configs_table() -> str:
         inner = getattr(c, "intermediate_size", None) or (getattr(c, "n_inner", None) or 4 * d)
         experts = getattr(c, "num_local_experts", 1)
         tied = "tied" if c.tie_word_embeddings else "untied"
+        mlp = f"{inner} × {experts} experts" if experts > 1 else f"{inner}"
         lines.append(
-            f"| {name} | {total:,} | {d} | {layers} | {heads} ({kv}) | {inner} | "
-            f"{c.vocab_size} | {experts} | {tied} |"
+            f"| {name} | {total:,} | {d} | {layers} | {heads} ({kv}) | {mlp} | "
+            f"{c.vocab_size} | {tied} |"
         )
     return "\n".join(lines)

@@ -160,15 +160,15 @@ def shaped_like() -> list[tuple[str, Any]]:
                 tie_word_embeddings=True,
             ),
         ),
-        ("Llama-2-7B (`LlamaConfig()`)", LlamaConfig()),
-        ("Mistral-7B (`MistralConfig()`)", MistralConfig()),
-        ("Mixtral-8x7B (`MixtralConfig()`)", MixtralConfig()),
+        ("Llama-2-7B", LlamaConfig()),
+        ("Mistral-7B", MistralConfig()),
+        ("Mixtral-8x7B", MixtralConfig()),
     ]
 
 
 def configs_table() -> str:
     """A Markdown table of the configurations, each built and counted."""
-    header = r"| Shaped like | Parameters | $d$ | $L$ | $h$ ($h_{kv}$) | $d_{\mathrm{ff}}$ |"
+    header = r"| Shaped like | Parameters | $d$ | $L$ | $h / h_{kv}$ | $d_{\mathrm{ff}}$ |"
     lines = [
         header + " $V$ | head |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
@@ -182,9 +182,9 @@ def configs_table() -> str:
         inner = getattr(c, "intermediate_size", None) or (getattr(c, "n_inner", None) or 4 * d)
         experts = getattr(c, "num_local_experts", 1)
         tied = "tied" if c.tie_word_embeddings else "untied"
-        mlp = f"{inner} × {experts} experts" if experts > 1 else f"{inner}"
+        mlp = f"{experts} × {inner}" if experts > 1 else f"{inner}"
         lines.append(
-            f"| {name} | {total:,} | {d} | {layers} | {heads} ({kv}) | {mlp} | "
+            f"| {name} | {total:,} | {d} | {layers} | {heads} / {kv} | {mlp} | "
             f"{c.vocab_size} | {tied} |"
         )
     return "\n".join(lines)

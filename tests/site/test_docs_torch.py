@@ -125,6 +125,8 @@ TEACHING_PAGES = (
     "tutorial.md",
     "conv-arithmetic.md",
     "resnet-block.md",
+    "transformer.md",
+    "llm-blocks.md",
     "diagnose.md",
     "mistakes.md",
     "exercises.md",

@@ -117,13 +117,19 @@ function scroll(table) {
 }
 
 function tableOf(headers, rows) {
+  // Each cell carries its column's name, which a phone shows when the rows become
+  // cards (extra.css), as docs/hooks.py labels the pages' tables.
   const table = document.createElement("table");
+  table.dataset.cards = "";
   const head = document.createElement("tr");
   for (const header of headers) head.append(el("th", "", header));
   table.createTHead().append(head);
   const body = table.createTBody();
   for (const cells of rows) {
     const tr = document.createElement("tr");
+    cells.forEach((td, i) => {
+      td.dataset.label = text(headers[i] ?? "");
+    });
     tr.append(...cells);
     body.append(tr);
   }

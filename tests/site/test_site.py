@@ -215,7 +215,7 @@ SHOT_HEIGHT = 8000
 TEXT_LAYOUT = (Path(__file__).parent / "text_layout.js").read_text(encoding="utf-8")
 
 
-def _layout(page: Page, viewport: str) -> list[str]:
+def page_layout(page: Page, viewport: str) -> list[str]:
     """Overflow, overlapping or cut text, unsized math and sideways scrolling, as drawn now."""
     problems = _overflow(page, viewport)
     problems += page.evaluate(TEXT_LAYOUT)
@@ -275,7 +275,7 @@ def _visit(
             problems.append(f"raw TeX visible: {sorted(set(tex))}")
         if path in MATH_PAGES and not page.locator("article math").count():
             problems.append("no MathML element on a page with formulas")
-        problems += _layout(page, viewport)
+        problems += page_layout(page, viewport)
         if site is not None:
             problems += _dead_links(page, base_url, site)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -288,7 +288,7 @@ def _visit(
             path=shot, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}
         )
         if page.evaluate(SELECT_TORCH):
-            problems += [f"PyTorch tabs: {p}" for p in _layout(page, viewport)]
+            problems += [f"PyTorch tabs: {p}" for p in page_layout(page, viewport)]
         return [f"{path or '/'} ({viewport}{suffix}): {p}" for p in problems]
     finally:
         ctx.close()
@@ -409,5 +409,28 @@ def test_a_scroll_cue_is_required_on_a_phone(browser: Browser, base_url: str) ->
         page.evaluate("document.querySelector('#wide > code').style.background = 'none'")
         (problem,) = _overflow(page, "phone")
         assert problem.startswith("overflows: code "), problem
+    finally:
+        ctx.close()
+
+
+def test_the_copy_button_copies_a_sessions_code_only(browser: Browser, base_url: str) -> None:
+    """Copying a ``>>>`` block gives code that runs: no prompts, no output (docs/hooks.py)."""
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    try:
+        page = ctx.new_page()
+        visit = Visit(page, base_url)
+        page.goto(base_url + "costs/", wait_until="load")
+        block = page.locator("article div.language-pycon").first
+        shown = block.locator("code").inner_text().splitlines()
+        block.hover()
+        block.locator("button[data-md-type=copy]").click()
+        expect(page.locator(".md-dialog")).to_have_text("Copied to clipboard")
+        copied = page.evaluate("navigator.clipboard.readText()").splitlines()
+        prompts = [line[4:] for line in shown if line.startswith((">>> ", "... "))]
+        assert copied == prompts
+        assert len(copied) < len(shown)  # the block shows output, which is not copied
+        compile("\n".join(copied), "copied", "exec")  # only compiled, never run
+        assert visit.problems == []
     finally:
         ctx.close()

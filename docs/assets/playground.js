@@ -162,6 +162,23 @@ function math(tokens) {
   return root;
 }
 
+function termsOf(tokens) {
+  // The formula cut before each "+" and "=" outside brackets, so that it wraps between
+  // terms on a narrow screen, as docs/hooks.py cuts the pages' formulas.
+  const terms = [[]];
+  let depth = 0;
+  for (const token of list(tokens, (t) => t)) {
+    const [tag, value] = list(token, (x) => x);
+    if (tag === "mo" && value === "(") depth += 1;
+    if (tag === "mo" && value === ")") depth -= 1;
+    if (tag === "mo" && depth === 0 && (value === "+" || value === "=") && terms.at(-1).length) {
+      terms.push([]);
+    }
+    terms.at(-1).push(token);
+  }
+  return terms;
+}
+
 function modelSection(model) {
   record(model);
   const t = record(model.table);
@@ -192,7 +209,17 @@ function modelSection(model) {
     section.append(el("p", "", "Notes:"), ul);
   }
   const formula = el("div", "math");
-  formula.append(math(model.math));
+  const terms = termsOf(model.math);
+  if (terms.length > 1) formula.classList.add("terms");
+  terms.forEach((term, i) => {
+    const piece = math(term);
+    if (i) {
+      // A break opportunity between terms, and the leading "+" or "=" spaced as infix.
+      formula.append("\u200b");
+      piece.querySelector("mo")?.setAttribute("form", "infix");
+    }
+    formula.append(piece);
+  });
   const shape = el("p", "", "Output shape: ");
   shape.append(el("code", "playground-output-shape", model.output_shape));
   section.append(formula, shape);

@@ -144,7 +144,7 @@ def test_posted_code_as_posted(loaded: Playground) -> None:
     assert "Output shape: (None, 26, 26, 10)" in text
     assert "ValueError: Argument(s) not recognized: {'lr': 0.01}" in text
     assert "TypeError: Trainer.compile() got an unexpected keyword argument 'metric'" in text
-    assert loaded.page.locator("#playground-output div.math math").count() == 1
+    assert loaded.page.locator("#playground-output div.math").count() == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     loaded.page.screenshot(path=ARTIFACTS / "playground-posted-desktop.png", full_page=True)
     assert loaded.visit.problems == []

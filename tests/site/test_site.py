@@ -248,7 +248,12 @@ def _dead_links(page: Page, base_url: str, site: Path) -> list[str]:
             file /= "index.html"
         if not file.is_file():
             dead.append(f"dead link: {href}")
-        elif url.fragment and file.suffix == ".html" and url.fragment not in _ids(file):
+        elif (
+            url.fragment
+            and "=" not in url.fragment  # a page's own parameters (the playground's #code=)
+            and file.suffix == ".html"
+            and url.fragment not in _ids(file)
+        ):
             dead.append(f"dead anchor: {href}")
     return dead
 

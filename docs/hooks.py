@@ -13,7 +13,10 @@
   cut at its top-level ``=`` and ``+`` into pieces that wrap like words, so a
   long sum breaks at "+" on a narrow screen (Chromium ignores MathML's
   ``linebreak``). Every table cell gets its column's header as ``data-label``,
-  which ``extra.css`` shows when a phone stacks the rows as cards.
+  which ``extra.css`` shows when a phone stacks the rows as cards. A code block
+  that prints a table (a rule line) gets the class ``columns``: it scrolls, never
+  wraps; a ``pycon`` block gets ``data-copy``, its code without prompts or output,
+  which Material's copy button copies (`mark_code_blocks`).
 - ``on_post_page`` / ``on_post_template`` complete each page's Content-Security-Policy
   (``overrides/main.html``): the hash of every ``<style>`` element the page holds
   joins ``style-src``, and an inline script (which the policy would block) is
@@ -256,6 +259,69 @@ def label_cells(html_text: str) -> str:
     return _TABLE.sub(table, html_text)
 
 
+_CODE_BLOCK = re.compile(
+    r'<div class="(?P<cls>language-[\w-]+ highlight)">(?P<pre><pre>.*?</pre>)', re.DOTALL
+)
+_RULE = re.compile(r"[─═━]{10,}|={10,}|-{10,}")
+
+
+def pycon_input(text: str) -> str:
+    """The code of a ``pycon`` session, without its prompts and its output.
+
+    A line ``...`` continues a statement only right after a prompt: after
+    output it is output (doctest's ellipsis).
+
+    Examples:
+        >>> print(pycon_input(">>> for i in [0, 1]:\\n...   print(i)\\n...\\n0\\n1\\n>>> x = 1"))
+        for i in [0, 1]:
+          print(i)
+        <BLANKLINE>
+        x = 1
+    """
+    lines: list[str] = []
+    statement = False
+    for line in text.splitlines():
+        if line.startswith(">>> ") or line == ">>>":
+            lines.append(line[4:])
+            statement = True
+        elif statement and (line.startswith("... ") or line == "..."):
+            lines.append(line[4:])
+        else:
+            statement = False
+    return "\n".join(lines)
+
+
+def mark_code_blocks(html_text: str) -> str:
+    """Mark code blocks for the reader: printed tables, and what a ``pycon`` copies.
+
+    A block that prints a table (a rule line) gets the class ``columns``: it
+    keeps its lines and scrolls inside its box at every width (``extra.css``);
+    wrapped, its columns and rules would break apart. A ``pycon`` block gets
+    ``data-copy``, which Material's copy button copies instead of the text
+    shown: the code alone, ready to paste into Python.
+
+    Examples:
+        >>> table = f"<pre><code>{'─' * 20}</code></pre>"
+        >>> mark_code_blocks(f'<div class="language-text highlight">{table}')
+        ... # doctest: +ELLIPSIS
+        '<div class="language-text highlight columns"><pre><code>──...'
+        >>> mark_code_blocks('<div class="language-text highlight"><pre><code>a = 1</code></pre>')
+        '<div class="language-text highlight"><pre><code>a = 1</code></pre>'
+        >>> mark_code_blocks('<div class="language-pycon highlight"><pre>&gt;&gt;&gt; 1\\n1</pre>')
+        '<div class="language-pycon highlight" data-copy="1"><pre>&gt;&gt;&gt; 1\\n1</pre>'
+    """
+
+    def block(match: re.Match[str]) -> str:
+        text = html.unescape(_TAG.sub("", match["pre"]))
+        classes = f"{match['cls']} columns" if _RULE.search(text) else match["cls"]
+        copy = ""
+        if match["cls"].startswith("language-pycon "):
+            copy = f' data-copy="{html.escape(pycon_input(text), quote=True)}"'
+        return f'<div class="{classes}"{copy}>{match["pre"]}'
+
+    return _CODE_BLOCK.sub(block, html_text)
+
+
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:  # noqa: ARG001
     """Render every ``$...$`` and ``$$...$$`` of the page as MathML; label table cells."""
 
@@ -270,7 +336,7 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str: 
             log.warning("Cannot render math %r on %s: %s", latex, page.file.src_uri, err)
             return match[0]
 
-    return label_cells(_MATH.sub(replace, html_text))
+    return mark_code_blocks(label_cells(_MATH.sub(replace, html_text)))
 
 
 def on_post_build(config: Any) -> None:

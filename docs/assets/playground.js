@@ -117,13 +117,19 @@ function scroll(table) {
 }
 
 function tableOf(headers, rows) {
+  // Each cell carries its column's name, which a phone shows when the rows become
+  // cards (extra.css), as docs/hooks.py labels the pages' tables.
   const table = document.createElement("table");
+  table.dataset.cards = "";
   const head = document.createElement("tr");
   for (const header of headers) head.append(el("th", "", header));
   table.createTHead().append(head);
   const body = table.createTBody();
   for (const cells of rows) {
     const tr = document.createElement("tr");
+    cells.forEach((td, i) => {
+      td.dataset.label = text(headers[i] ?? "");
+    });
     tr.append(...cells);
     body.append(tr);
   }
@@ -156,6 +162,23 @@ function math(tokens) {
   return root;
 }
 
+function termsOf(tokens) {
+  // The formula cut before each "+" and "=" outside brackets, so that it wraps between
+  // terms on a narrow screen, as docs/hooks.py cuts the pages' formulas.
+  const terms = [[]];
+  let depth = 0;
+  for (const token of list(tokens, (t) => t)) {
+    const [tag, value] = list(token, (x) => x);
+    if (tag === "mo" && value === "(") depth += 1;
+    if (tag === "mo" && value === ")") depth -= 1;
+    if (tag === "mo" && depth === 0 && (value === "+" || value === "=") && terms.at(-1).length) {
+      terms.push([]);
+    }
+    terms.at(-1).push(token);
+  }
+  return terms;
+}
+
 function modelSection(model) {
   record(model);
   const t = record(model.table);
@@ -186,7 +209,17 @@ function modelSection(model) {
     section.append(el("p", "", "Notes:"), ul);
   }
   const formula = el("div", "math");
-  formula.append(math(model.math));
+  const terms = termsOf(model.math);
+  if (terms.length > 1) formula.classList.add("terms");
+  terms.forEach((term, i) => {
+    const piece = math(term);
+    if (i) {
+      // A break opportunity between terms, and the leading "+" or "=" spaced as infix.
+      formula.append("\u200b");
+      piece.querySelector("mo")?.setAttribute("form", "infix");
+    }
+    formula.append(piece);
+  });
   const shape = el("p", "", "Output shape: ");
   shape.append(el("code", "playground-output-shape", model.output_shape));
   section.append(formula, shape);

@@ -512,9 +512,9 @@ def pitfall_gru() -> str:
         "defaulted to `reset_after=False`, so older formulas give the smaller count.\n\n"
         "PyTorch's `GRU` keeps two bias vectors per gate, `b_ih` and `b_hh`, so it matches "
         "Keras's default `reset_after=True`. It is PyTorch's `LSTM` that differs: with "
-        "$h$ units and $i$ input features, its two bias vectors give "
-        "$4 \\cdot (h \\cdot (i + h) + 2h)$ parameters, where Keras's `LSTM` has one "
-        f"bias vector and $4 \\cdot (h \\cdot (i + h) + h)$: {lstm.params:,} for "
+        "$n$ units (`hidden_size`) and $m$ input features (`input_size`), its two bias "
+        "vectors give $4 \\cdot (n \\cdot (m + n) + 2n)$ parameters, where Keras's `LSTM` "
+        f"has one bias vector and $4 \\cdot (n \\cdot (m + n) + n)$: {lstm.params:,} for "
         f"`LSTM({lstm_units})` on {lstm_inputs} features (verified against Keras), "
         f"{4 * lstm_units:,} fewer than PyTorch.\n\n"
         + example_markdown(after)

@@ -393,7 +393,8 @@ def pitfall_batch_norm() -> str:
         f"statistics, {buffers}, are buffers: saved in the `state_dict`, updated "
         "during training, never counted by `parameters()`. The same layer in Keras "
         "counts twice as many (see [Keras and PyTorch count differently]"
-        "(frameworks.md#batchnorm-the-running-statistics-are-buffers)).\n\n"
+        # A live block's markdown is not MkDocs's: its links are URLs, not .md files.
+        "(../frameworks/#batchnorm-the-running-statistics-are-buffers)).\n\n"
         + example_markdown(example)
     )
 

@@ -22,7 +22,14 @@ from urllib.parse import parse_qs
 import pytest
 from conftest import load_example
 from playwright.sync_api import Browser, Page, expect
-from test_site import ARTIFACTS, VIEWPORTS, Visit, base_url, browser  # noqa: F401 - fixtures
+from test_site import (  # noqa: F401 - fixtures
+    ARTIFACTS,
+    VIEWPORTS,
+    Visit,
+    base_url,
+    browser,
+    page_layout,
+)
 
 from cnnexplain._explain_code.playground import run
 
@@ -137,7 +144,7 @@ def test_posted_code_as_posted(loaded: Playground) -> None:
     assert "Output shape: (None, 26, 26, 10)" in text
     assert "ValueError: Argument(s) not recognized: {'lr': 0.01}" in text
     assert "TypeError: Trainer.compile() got an unexpected keyword argument 'metric'" in text
-    assert loaded.page.locator("#playground-output div.math math").count() == 1
+    assert loaded.page.locator("#playground-output div.math").count() == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     loaded.page.screenshot(path=ARTIFACTS / "playground-posted-desktop.png", full_page=True)
     assert loaded.visit.problems == []
@@ -158,9 +165,11 @@ def test_corrected_code_with_the_running_totals(loaded: Playground) -> None:
     assert fragment == {"code": [code], "counts": ["288, 540988, 541988"]}
     page = loaded.page
     page.screenshot(path=ARTIFACTS / "playground-corrected-desktop.png", full_page=True)
+    assert page_layout(page, "desktop") == []  # no text cut off or drawn over other text
     page.set_viewport_size(VIEWPORTS["phone"])
     try:
         assert not page.evaluate(SCROLLS), "the playground scrolls sideways at 390 px"
+        assert page_layout(page, "phone") == []  # the output's tables are cards
         page.screenshot(path=ARTIFACTS / "playground-corrected-phone.png", full_page=True)
     finally:
         page.set_viewport_size(VIEWPORTS["desktop"])

@@ -164,10 +164,11 @@ MATH_SIZES = """() => Array.from(document.querySelectorAll("article math"))
 # (scrollWidth > clientWidth + 1) or that sticks out of the screen, with whether
 # it shows a scroll cue. The design
 # (docs/assets/extra.css): at 1280 px nothing may overflow (code wraps at the
-# column, tables fit); on a phone, tables become stacked cards and must not
-# overflow either, while code blocks and display formulas may scroll inside
-# their box if it shows a scroll cue: the edge shadows, drawn as gradient
-# backgrounds, that appear where content is hidden.
+# column, tables fit) but a printed table (a code block with a rule line, which
+# docs/hooks.py marks "columns"), which keeps its lines; on a phone, tables become
+# stacked cards and must not overflow either, while code blocks and display
+# formulas may scroll inside their box. What scrolls must show a scroll cue: the
+# edge shadows, drawn as gradient backgrounds, that appear where content is hidden.
 OVERFLOW = """() => Array.from(document.querySelectorAll(
     "article pre, article pre > code, article table, article .md-typeset__scrollwrap, "
     + "article div.math"
@@ -178,7 +179,8 @@ OVERFLOW = """() => Array.from(document.querySelectorAll(
     const tag = el.tagName.toLowerCase() + (el.classList.length ? "." + el.classList[0] : "");
     const cue = getComputedStyle(el).backgroundImage.includes("gradient");
     const text = el.textContent.trim().replace(/\\s+/g, " ").slice(0, 60);
-    return {tag, cue, scrolls: (tag === "code" || tag.startsWith("div.math")),
+    const columns = tag === "code" && el.closest(".columns") !== null;
+    return {tag, cue, columns, scrolls: (tag === "code" || tag.startsWith("div.math")),
             text: `${tag} ${el.scrollWidth} px in ${el.clientWidth} px: ${text}`};
 }).filter((x) => x)"""
 
@@ -194,10 +196,12 @@ SELECT_TORCH = """() => {
 
 
 def _overflow(page: Page, viewport: str) -> list[str]:
-    """What is cut off sideways at this width (phone: allowed where it scrolls with a cue)."""
+    """What is cut off sideways at this width (allowed where it scrolls with a cue)."""
     found = page.evaluate(OVERFLOW)
     if viewport == "phone":
         found = [f for f in found if not (f["scrolls"] and f["cue"])]
+    else:
+        found = [f for f in found if not (f["columns"] and f["cue"])]
     return [f"overflows: {f['text']}" for f in found]
 
 
@@ -205,9 +209,16 @@ SHOT_HEIGHT = 8000
 """Screenshots stop there: the top of a long reference page is what a reader looks at."""
 
 
-def _layout(page: Page, viewport: str) -> list[str]:
-    """Overflow, unsized math and sideways scrolling, as the page is drawn now."""
+# Text drawn over other text, spilling out of its box or cut off (one function,
+# evaluated in the page through the DevTools protocol, which the site's
+# Content-Security-Policy does not restrict).
+TEXT_LAYOUT = (Path(__file__).parent / "text_layout.js").read_text(encoding="utf-8")
+
+
+def page_layout(page: Page, viewport: str) -> list[str]:
+    """Overflow, overlapping or cut text, unsized math and sideways scrolling, as drawn now."""
     problems = _overflow(page, viewport)
+    problems += page.evaluate(TEXT_LAYOUT)
     sizes = page.evaluate(MATH_SIZES)
     if any(w <= 0 or h <= 0 for w, h in sizes):
         problems.append(f"a MathML element renders with no size: {sizes}")
@@ -216,7 +227,45 @@ def _layout(page: Page, viewport: str) -> list[str]:
     return problems
 
 
-def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context: Any) -> list[str]:
+# Every link's target, hidden tabs and closed answers included.
+LINKS = """() => Array.from(document.querySelectorAll("a[href]"), (a) => a.href)"""
+
+
+@functools.cache
+def _ids(file: Path) -> frozenset[str]:
+    return frozenset(re.findall(r'\bid="([^"]+)"', file.read_text(encoding="utf-8")))
+
+
+def _dead_links(page: Page, base_url: str, site: Path) -> list[str]:
+    """Links into the site whose page or anchor the built site does not have."""
+    dead = []
+    for href in sorted(set(page.evaluate(LINKS))):
+        url = urlparse(href)
+        if not href.startswith(base_url):
+            continue
+        file = site / url.path.lstrip("/")
+        if url.path.endswith("/"):
+            file /= "index.html"
+        if not file.is_file():
+            dead.append(f"dead link: {href}")
+        elif (
+            url.fragment
+            and "=" not in url.fragment  # a page's own parameters (the playground's #code=)
+            and file.suffix == ".html"
+            and url.fragment not in _ids(file)
+        ):
+            dead.append(f"dead anchor: {href}")
+    return dead
+
+
+def _visit(
+    browser: Browser,
+    base_url: str,
+    path: str,
+    viewport: str,
+    site: Path | None = None,
+    **context: Any,
+) -> list[str]:
     ctx = browser.new_context(viewport=VIEWPORTS[viewport], **context)
     try:
         page = ctx.new_page()
@@ -231,7 +280,9 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
             problems.append(f"raw TeX visible: {sorted(set(tex))}")
         if path in MATH_PAGES and not page.locator("article math").count():
             problems.append("no MathML element on a page with formulas")
-        problems += _layout(page, viewport)
+        problems += page_layout(page, viewport)
+        if site is not None:
+            problems += _dead_links(page, base_url, site)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         scheme = context.get("color_scheme", "light")
         suffix = "" if scheme == "light" else f"-{scheme}"
@@ -242,7 +293,7 @@ def _visit(browser: Browser, base_url: str, path: str, viewport: str, **context:
             path=shot, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}
         )
         if page.evaluate(SELECT_TORCH):
-            problems += [f"PyTorch tabs: {p}" for p in _layout(page, viewport)]
+            problems += [f"PyTorch tabs: {p}" for p in page_layout(page, viewport)]
         return [f"{path or '/'} ({viewport}{suffix}): {p}" for p in problems]
     finally:
         ctx.close()
@@ -254,7 +305,9 @@ def test_every_page_loads_offline_with_math(
 ) -> None:
     pages = _pages(built_site)
     assert {"", "tutorial/", "posted-code/", "fewer-parameters/", "reference/api/"} <= set(pages)
-    problems = [p for path in pages for p in _visit(browser, base_url, path, viewport)]
+    problems = [
+        p for path in pages for p in _visit(browser, base_url, path, viewport, site=built_site)
+    ]
     assert problems == []
 
 
@@ -290,6 +343,11 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
         "<html><body><article><p>\\(\\frac{a}{b}\\)</p>"
         '<img src="https://example.com/x.png"><img src="missing.png">'
         f"<pre><code>{'wide ' * 400}</code></pre><table><tr><td>{'w' * 900}</td></tr></table>"
+        # text over text, text cut off, links to nothing
+        "<div style='position: relative; height: 3em'><p style='position: absolute'>first</p>"
+        "<p style='position: absolute'>second</p></div>"
+        "<div style='overflow: hidden; width: 5em'><p style='width: 40em'>cut words</p></div>"
+        "<a href='../no-such-page/'>a</a><a href='../#no-such-anchor'>b</a>"
         # a PyTorch tab whose table overflows only once it is selected, as in Material
         "<style>.tabbed-block + .tabbed-block { display: none; } "
         "#torch:checked ~ .tabbed-content .tabbed-block + .tabbed-block { display: block; }"
@@ -302,7 +360,7 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
         encoding="utf-8",
     )
     try:
-        problems = "\n".join(_visit(browser, base_url, "bad-page/", "desktop"))
+        problems = "\n".join(_visit(browser, base_url, "bad-page/", "desktop", site=built_site))
     finally:
         (bad / "index.html").unlink()
         bad.rmdir()
@@ -313,6 +371,30 @@ def test_the_checks_can_fail(browser: Browser, base_url: str, built_site: Path) 
     assert "overflows: pre " in problems
     assert "overflows: table" in problems
     assert "PyTorch tabs: overflows: table" in problems
+    assert 'p "first" overlaps p "second"' in problems
+    assert 'p "cut words" is cut off by div' in problems
+    assert "dead link: " + base_url + "no-such-page/" in problems
+    assert "dead anchor: " + base_url + "#no-such-anchor" in problems
+
+
+def test_a_card_label_running_into_the_next_cell_is_found(browser: Browser, base_url: str) -> None:
+    """The formula sheet's phone cards as they were drawn before: each column's name beside
+    its cell, absolutely placed, so that a name on two lines ran into the next cell's."""
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"], bypass_csp=True)
+    try:
+        page = ctx.new_page()
+        page.goto(base_url + "formulas/", wait_until="load")
+        assert page.evaluate(TEXT_LAYOUT) == []
+        page.add_style_tag(
+            content=".md-typeset table[data-cards] td:not(:first-child) "
+            "{ display: block; position: relative; padding-left: 36%; } "
+            ".md-typeset table[data-cards] td:not(:first-child)::before "
+            "{ position: absolute; left: 0; width: 33%; }"
+        )
+        problems = "\n".join(page.evaluate(TEXT_LAYOUT))
+        assert 'the label "Parameters, in symbols" overlaps the label "In numbers"' in problems
+    finally:
+        ctx.close()
 
 
 def test_a_scroll_cue_is_required_on_a_phone(browser: Browser, base_url: str) -> None:
@@ -332,5 +414,28 @@ def test_a_scroll_cue_is_required_on_a_phone(browser: Browser, base_url: str) ->
         page.evaluate("document.querySelector('#wide > code').style.background = 'none'")
         (problem,) = _overflow(page, "phone")
         assert problem.startswith("overflows: code "), problem
+    finally:
+        ctx.close()
+
+
+def test_the_copy_button_copies_a_sessions_code_only(browser: Browser, base_url: str) -> None:
+    """Copying a ``>>>`` block gives code that runs: no prompts, no output (docs/hooks.py)."""
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    try:
+        page = ctx.new_page()
+        visit = Visit(page, base_url)
+        page.goto(base_url + "costs/", wait_until="load")
+        block = page.locator("article div.language-pycon").first
+        shown = block.locator("code").inner_text().splitlines()
+        block.hover()
+        block.locator("button[data-md-type=copy]").click()
+        expect(page.locator(".md-dialog")).to_have_text("Copied to clipboard")
+        copied = page.evaluate("navigator.clipboard.readText()").splitlines()
+        prompts = [line[4:] for line in shown if line.startswith((">>> ", "... "))]
+        assert copied == prompts
+        assert len(copied) < len(shown)  # the block shows output, which is not copied
+        compile("\n".join(copied), "copied", "exec")  # only compiled, never run
+        assert visit.problems == []
     finally:
         ctx.close()

@@ -38,7 +38,9 @@ CONTINUES = "# Continues the previous block."
 
 _TOKEN = re.compile(
     r'<div class="live" data-live="(?P<live>[^"]*)">'
-    r'|<div class="language-(?P<lang>[\w-]+) highlight">(?:<span class="filename">.*?</span>)?'
+    # docs/hooks.py may add a class (columns) and an attribute (data-copy)
+    r'|<div class="language-(?P<lang>[\w-]+) highlight[^"]*"[^>]*>'
+    r'(?:<span class="filename">.*?</span>)?'
     r"<pre>(?:<span></span>)?<code>(?P<code>.*?)</code></pre></div>",
     re.DOTALL,
 )

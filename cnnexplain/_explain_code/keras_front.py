@@ -24,6 +24,7 @@ from cnnexplain._breakdown import Breakdown, LayerRow
 from cnnexplain._errors import CodeError
 from cnnexplain._explain_code import keras_calls as calls
 from cnnexplain._explain_code.keras_calls import FILENAME, KerasNote, Session, active, user_line
+from cnnexplain._explain_code.stand_in import StandInModule
 from cnnexplain.spec._catalogue import ALIASES
 
 __all__ = [
@@ -393,22 +394,6 @@ def layer_names() -> dict[str, Any]:
     return names | _functional_forms()
 
 
-class _Module(types.ModuleType):
-    """A module of the fake tree: known names, and one sentence for any other."""
-
-    def __init__(
-        self, name: str, names: dict[str, Any], missing: Callable[[str, str], str]
-    ) -> None:
-        super().__init__(name)
-        self.__dict__.update(names)
-        self._missing = missing
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        raise CodeError(self._missing(self.__name__, attr))
-
-
 class _Inert:
     """A Keras object that never changes a count (an initializer, a loss, a callback...)."""
 
@@ -428,7 +413,7 @@ class _Inert:
         return f"<{self._path}>"
 
 
-class _InertModule(_Module):
+class _InertModule(StandInModule):
     """A module whose every name is `_Inert`: activations, initializers, losses, metrics..."""
 
     def __init__(self, name: str, names: dict[str, Any] | None = None) -> None:
@@ -472,15 +457,15 @@ def build_tree() -> dict[str, types.ModuleType]:
     tree: dict[str, types.ModuleType] = {}
     for root in ("keras", "tensorflow.keras"):
         subs: dict[str, types.ModuleType] = {
-            "layers": _Module(f"{root}.layers", layers, _no_layer),
-            "models": _Module(
+            "layers": StandInModule(f"{root}.layers", layers, _no_layer),
+            "models": StandInModule(
                 f"{root}.models", {"Sequential": Sequential, "Model": Model}, _not_here
             ),
-            "optimizers": _Module(f"{root}.optimizers", optimizers, _not_here),
-            "datasets": _Module(f"{root}.datasets", {}, _not_here),
+            "optimizers": StandInModule(f"{root}.optimizers", optimizers, _not_here),
+            "datasets": StandInModule(f"{root}.datasets", {}, _not_here),
             **{name: _InertModule(f"{root}.{name}") for name in _INERT},
         }
-        top = _Module(
+        top = StandInModule(
             root,
             {"Sequential": Sequential, "Model": Model, "Input": Input, "__version__": "3.15.1"}
             | subs,

@@ -30,6 +30,7 @@ from typing import Any, Self
 from cnnexplain._breakdown import Breakdown
 from cnnexplain._errors import CodeError, SpecError
 from cnnexplain._explain_code.keras_calls import FILENAME
+from cnnexplain._explain_code.stand_in import StandInModule
 from cnnexplain._explain_code.torch_layers import BUILDERS, bind, extra_repr
 from cnnexplain._explain_code.torch_tensor import (
     Parameter,
@@ -1023,22 +1024,6 @@ class _Summary:
 # The module tree
 
 
-class _Namespace(types.ModuleType):
-    """A module of the stand-in: known names, and one sentence for any other."""
-
-    def __init__(
-        self, name: str, names: dict[str, Any], missing: Callable[[str, str], str]
-    ) -> None:
-        super().__init__(name)
-        self.__dict__.update(names)
-        self._missing = missing
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        raise CodeError(self._missing(self.__name__, attr))
-
-
 class _Inert:
     """A torch object that never changes a count (an initializer, a scheduler...)."""
 
@@ -1058,7 +1043,7 @@ class _Inert:
         return f"<{self._path}>"
 
 
-class _InertNamespace(_Namespace):
+class _InertNamespace(StandInModule):
     def __init__(self, name: str) -> None:
         super().__init__(name, {}, lambda m, a: f"{m}.{a}")
 
@@ -1127,7 +1112,7 @@ def _functional() -> dict[str, Any]:
 
 def build_tree() -> dict[str, types.ModuleType]:
     """``torch``, ``torch.nn``, ``torch.nn.functional``, ``torchinfo``..., as fresh modules."""
-    functional = _Namespace("torch.nn.functional", _functional(), _no_function)
+    functional = StandInModule("torch.nn.functional", _functional(), _no_function)
     init = _InertNamespace("torch.nn.init")
     nn_names: dict[str, Any] = {
         **LEAVES,
@@ -1140,8 +1125,8 @@ def build_tree() -> dict[str, types.ModuleType]:
         "init": init,
         **{name: type(name, (_Loss,), {"__module__": "torch.nn"}) for name in _LOSSES},
     }
-    nn = _Namespace("torch.nn", nn_names, _no_layer)
-    optim = _Namespace(
+    nn = StandInModule("torch.nn", nn_names, _no_layer)
+    optim = StandInModule(
         "torch.optim",
         {
             **{
@@ -1163,7 +1148,7 @@ def build_tree() -> dict[str, types.ModuleType]:
         },
         _no_function,
     )
-    cuda = _Namespace(
+    cuda = StandInModule(
         "torch.cuda",
         {
             "is_available": lambda: False,
@@ -1173,8 +1158,8 @@ def build_tree() -> dict[str, types.ModuleType]:
         },
         _no_function,
     )
-    utils_data = _Namespace("torch.utils.data", {}, _no_data)
-    utils = _Namespace("torch.utils", {"data": utils_data}, _no_data)
+    utils_data = StandInModule("torch.utils.data", {}, _no_data)
+    utils = StandInModule("torch.utils", {"data": utils_data}, _no_data)
     make = _maker()
     torch_names: dict[str, Any] = {
         "__version__": "2.13.0",
@@ -1233,9 +1218,9 @@ def build_tree() -> dict[str, types.ModuleType]:
             )
         },
     }
-    torch = _Namespace("torch", torch_names, _no_function)
-    torchinfo = _Namespace("torchinfo", {"summary": _summary}, _no_function)
-    torchsummary = _Namespace("torchsummary", {"summary": _torchsummary}, _no_function)
+    torch = StandInModule("torch", torch_names, _no_function)
+    torchinfo = StandInModule("torchinfo", {"summary": _summary}, _no_function)
+    torchsummary = StandInModule("torchsummary", {"summary": _torchsummary}, _no_function)
     return {
         "torch": torch,
         "torch.nn": nn,

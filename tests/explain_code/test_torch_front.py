@@ -278,6 +278,62 @@ y = model(x)
 print(y.shape, len(list(model.parameters())))
 """
 
+GPT = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(d)
+        self.c_attn = nn.Linear(d, 3 * d)
+        self.c_proj = nn.Linear(d, d)
+        self.ln_2 = nn.LayerNorm(d)
+        self.fc = nn.Linear(d, 4 * d)
+        self.proj = nn.Linear(4 * d, d)
+        self.heads = heads
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+        q = q.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        k = k.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        v = v.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        att = F.softmax(q @ k.transpose(-2, -1) / (C // self.heads) ** 0.5, dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.c_proj(y)
+        x = x + self.proj(F.gelu(self.fc(self.ln_2(x))))
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab=1000, block=64, d=64, layers=2, heads=4):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(block, d)
+        self.h = nn.ModuleList([Block(d, heads) for _ in range(layers)])
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = nn.Linear(d, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+    def forward(self, idx):
+        B, T = idx.size()
+        pos = torch.arange(0, T, dtype=torch.long)
+        x = self.wte(idx) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        return self.lm_head(self.ln_f(x))
+
+
+model = GPT()
+x = torch.randint(0, 1000, (1, 16))
+logits = model(x)
+print(sum(p.numel() for p in model.parameters()))
+"""
+"""A GPT-2 as tutorials write it in plain torch.nn: attention from matmuls, a tied head."""
+
 SOURCES = {
     "question": playground.torch_source(),
     "tutorial": playground.seed_torch_source(),
@@ -288,6 +344,7 @@ SOURCES = {
     "cifar_training": CIFAR,  # PyTorch's CIFAR-10 tutorial: loss, optimizer, one step
     "resnet": RESNET,  # residual blocks, OrderedDict, a shortcut Sequential left empty
     "tied": TIED,  # a decoder tied to the embedding: counted once, where first used
+    "gpt": GPT,  # issue 24: a hand-written GPT-2 in the playground
 }
 
 
@@ -351,6 +408,19 @@ def test_hand_counts_diagnosed_as_for_real_torch(
     result = explain_code(source, running=running, per_layer=per_layer)
     assert result.diagnosis is not None
     assert result.diagnosis.to_dict() == real.to_dict()
+
+
+def test_a_hand_written_gpt_with_its_head_counted_twice_is_diagnosed_as_for_real_torch() -> None:
+    module, x, _ = _real(GPT)
+    real_breakdown = cnnexplain.explain(module, input_data=x)
+    # the learner counts every row, and the tied head's vocab·d once more
+    per_layer = [row.params for row in real_breakdown.rows]
+    per_layer[-1] += module.wte.weight.numel()
+    real = cnnexplain.diagnose(real_breakdown, per_layer=per_layer)
+    result = explain_code(GPT, per_layer=per_layer)
+    assert result.diagnosis is not None
+    assert result.diagnosis.to_dict() == real.to_dict()
+    assert real.gap == -module.wte.weight.numel()
 
 
 def test_torchinfo_summary_prints_the_table() -> None:
